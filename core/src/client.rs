@@ -1,0 +1,77 @@
+//! Per-connection state: identity, selected database, protocol, authentication, the
+//! unparsed query bytes and the pending reply bytes.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::db::Millis;
+use crate::io::ConnId;
+use crate::resp::ReplyBuf;
+
+#[derive(Debug)]
+pub struct Client {
+    /// CLIENT ID: unique, increasing, never reused.
+    pub id: u64,
+    pub conn: ConnId,
+    pub peer: String,
+    pub local: String,
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    /// Selected database index.
+    pub db: usize,
+    pub authenticated: bool,
+    pub created_at: Millis,
+    pub last_interaction: Millis,
+    /// Full name of the last command run (CLIENT LIST `cmd=`).
+    pub last_cmd: &'static str,
+    /// Query bytes received but not yet framed into a whole request.
+    pub pending: BytesMut,
+    pub out: ReplyBuf,
+    /// Stop reading and close once the pending reply has been written
+    /// (QUIT, protocol errors, CLIENT KILL of oneself).
+    pub close_after_reply: bool,
+    /// CLIENT NO-EVICT, CLIENT REPLY ON/OFF/SKIP and friends.
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub tot_net_in: u64,
+    pub tot_net_out: u64,
+    pub tot_cmds: u64,
+}
+
+/// CLIENT REPLY's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Set while running the command whose reply is skipped.
+    Skipping,
+}
+
+impl Client {
+    pub fn new(id: u64, conn: ConnId, peer: String, local: String, now: Millis) -> Self {
+        Client {
+            id,
+            conn,
+            peer,
+            local,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            authenticated: false,
+            created_at: now,
+            last_interaction: now,
+            last_cmd: "NULL",
+            pending: BytesMut::new(),
+            out: ReplyBuf::new(),
+            close_after_reply: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            tot_net_in: 0,
+            tot_net_out: 0,
+            tot_cmds: 0,
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! The command table and dispatch. Every command is described once, by a
+//! [`CommandSpec`] row in its family's module (`string.rs` holds GET, `keys.rs` holds
+//! DEL, ...); lookup, arity errors, COMMAND INFO/DOCS/COUNT/LIST/GETKEYS, key
+//! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
+
+pub mod args;
+pub mod config;
+pub mod connection;
+pub mod expire;
+pub mod introspect;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use bytes::Bytes;
+
+use crate::error::CmdResult;
+use crate::node::Ctx;
+
+/// A command handler. `args[0]` is the command name as the client sent it.
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
+
+/// Command flags, in the order Redis lists them in COMMAND INFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Write,
+    Readonly,
+    Denyoom,
+    Module,
+    Admin,
+    Pubsub,
+    Noscript,
+    Blocking,
+    Loading,
+    Stale,
+    SkipMonitor,
+    SkipSlowlog,
+    Asking,
+    Fast,
+    NoAuth,
+    MayReplicate,
+    Sentinel,
+    OnlySentinel,
+    NoMandatoryKeys,
+    Protected,
+    NoAsyncLoading,
+    NoMulti,
+    MovableKeys,
+    AllowBusy,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 24] = [
+        Flag::Write,
+        Flag::Readonly,
+        Flag::Denyoom,
+        Flag::Module,
+        Flag::Admin,
+        Flag::Pubsub,
+        Flag::Noscript,
+        Flag::Blocking,
+        Flag::Loading,
+        Flag::Stale,
+        Flag::SkipMonitor,
+        Flag::SkipSlowlog,
+        Flag::Asking,
+        Flag::Fast,
+        Flag::NoAuth,
+        Flag::MayReplicate,
+        Flag::Sentinel,
+        Flag::OnlySentinel,
+        Flag::NoMandatoryKeys,
+        Flag::Protected,
+        Flag::NoAsyncLoading,
+        Flag::NoMulti,
+        Flag::MovableKeys,
+        Flag::AllowBusy,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::Write => "write",
+            Flag::Readonly => "readonly",
+            Flag::Denyoom => "denyoom",
+            Flag::Module => "module",
+            Flag::Admin => "admin",
+            Flag::Pubsub => "pubsub",
+            Flag::Noscript => "noscript",
+            Flag::Blocking => "blocking",
+            Flag::Loading => "loading",
+            Flag::Stale => "stale",
+            Flag::SkipMonitor => "skip_monitor",
+            Flag::SkipSlowlog => "skip_slowlog",
+            Flag::Asking => "asking",
+            Flag::Fast => "fast",
+            Flag::NoAuth => "no_auth",
+            Flag::MayReplicate => "may_replicate",
+            Flag::Sentinel => "sentinel",
+            Flag::OnlySentinel => "only_sentinel",
+            Flag::NoMandatoryKeys => "no_mandatory_keys",
+            Flag::Protected => "protected",
+            Flag::NoAsyncLoading => "no_async_loading",
+            Flag::NoMulti => "no_multi",
+            Flag::MovableKeys => "movablekeys",
+            Flag::AllowBusy => "allow_busy",
+        }
+    }
+}
+
+/// ACL categories, in the order Redis lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acl {
+    Keyspace,
+    Read,
+    Write,
+    Set,
+    SortedSet,
+    List,
+    Hash,
+    String,
+    Bitmap,
+    HyperLogLog,
+    Geo,
+    Stream,
+    Pubsub,
+    Admin,
+    Fast,
+    Slow,
+    Blocking,
+    Dangerous,
+    Connection,
+    Transaction,
+    Scripting,
+}
+
+impl Acl {
+    pub const ALL: [Acl; 21] = [
+        Acl::Keyspace,
+        Acl::Read,
+        Acl::Write,
+        Acl::Set,
+        Acl::SortedSet,
+        Acl::List,
+        Acl::Hash,
+        Acl::String,
+        Acl::Bitmap,
+        Acl::HyperLogLog,
+        Acl::Geo,
+        Acl::Stream,
+        Acl::Pubsub,
+        Acl::Admin,
+        Acl::Fast,
+        Acl::Slow,
+        Acl::Blocking,
+        Acl::Dangerous,
+        Acl::Connection,
+        Acl::Transaction,
+        Acl::Scripting,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Acl::Keyspace => "keyspace",
+            Acl::Read => "read",
+            Acl::Write => "write",
+            Acl::Set => "set",
+            Acl::SortedSet => "sortedset",
+            Acl::List => "list",
+            Acl::Hash => "hash",
+            Acl::String => "string",
+            Acl::Bitmap => "bitmap",
+            Acl::HyperLogLog => "hyperloglog",
+            Acl::Geo => "geo",
+            Acl::Stream => "stream",
+            Acl::Pubsub => "pubsub",
+            Acl::Admin => "admin",
+            Acl::Fast => "fast",
+            Acl::Slow => "slow",
+            Acl::Blocking => "blocking",
+            Acl::Dangerous => "dangerous",
+            Acl::Connection => "connection",
+            Acl::Transaction => "transaction",
+            Acl::Scripting => "scripting",
+        }
+    }
+}
+
+/// The command groups COMMAND DOCS reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    List,
+    Set,
+    SortedSet,
+    Hash,
+    Pubsub,
+    Transactions,
+    Connection,
+    Server,
+    Scripting,
+    HyperLogLog,
+    Cluster,
+    Sentinel,
+    Geo,
+    Stream,
+    Bitmap,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Hash => "hash",
+            Group::Pubsub => "pubsub",
+            Group::Transactions => "transactions",
+            Group::Connection => "connection",
+            Group::Server => "server",
+            Group::Scripting => "scripting",
+            Group::HyperLogLog => "hyperloglog",
+            Group::Cluster => "cluster",
+            Group::Sentinel => "sentinel",
+            Group::Geo => "geo",
+            Group::Stream => "stream",
+            Group::Bitmap => "bitmap",
+        }
+    }
+}
+
+/// Where a key-spec starts looking for keys (COMMAND INFO "begin_search").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeginSearch {
+    Index(i32),
+    Keyword {
+        keyword: &'static str,
+        start_from: i32,
+    },
+    Unknown,
+}
+
+/// How a key-spec finds keys from there (COMMAND INFO "find_keys").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKeys {
+    Range {
+        last_key: i32,
+        step: i32,
+        limit: i32,
+    },
+    Keynum {
+        keynum_idx: i32,
+        first_key: i32,
+        step: i32,
+    },
+    Unknown,
+}
+
+/// One Redis 7 key specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    /// Flags such as "RW", "ACCESS", "UPDATE", in Redis's order.
+    pub flags: &'static [&'static str],
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+}
+
+/// One row of the command table.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    /// Lower-case name (for subcommands, the part after the `|`).
+    pub name: &'static str,
+    /// Redis arity: N means exactly N arguments including the name, -N at least N.
+    pub arity: i32,
+    pub flags: &'static [Flag],
+    /// Categories that are not implied by the flags (write/read/admin/fast/...).
+    pub acl: &'static [Acl],
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub key_specs: &'static [KeySpec],
+    pub group: Group,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    pub tips: &'static [&'static str],
+    /// `None` for container commands (CONFIG, CLIENT, ...), which dispatch to
+    /// `subcommands`.
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// A row with neutral defaults; family tables override what differs with
+    /// struct-update syntax so each row says only what is particular to it.
+    pub const DEFAULT: CommandSpec = CommandSpec {
+        name: "",
+        arity: 0,
+        flags: &[],
+        acl: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        key_specs: &[],
+        group: Group::Generic,
+        since: "1.0.0",
+        summary: "",
+        complexity: "O(1)",
+        tips: &[],
+        handler: None,
+        subcommands: &[],
+    };
+
+    pub fn has_flag(&self, flag: Flag) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// ACL categories as Redis reports them: the explicit ones plus those implied by
+    /// the flags (setImplicitACLCategories), in Redis's category order.
+    pub fn acl_categories(&self) -> impl Iterator<Item = Acl> + '_ {
+        Acl::ALL.into_iter().filter(move |&cat| {
+            self.acl.contains(&cat)
+                || match cat {
+                    Acl::Write => self.has_flag(Flag::Write),
+                    Acl::Read => self.has_flag(Flag::Readonly),
+                    Acl::Admin | Acl::Dangerous => self.has_flag(Flag::Admin),
+                    Acl::Pubsub => self.has_flag(Flag::Pubsub),
+                    Acl::Fast => self.has_flag(Flag::Fast),
+                    Acl::Blocking => self.has_flag(Flag::Blocking),
+                    Acl::Slow => !self.has_flag(Flag::Fast),
+                    _ => false,
+                }
+        })
+    }
+
+    /// Whether arity allows `argc` arguments.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+}
+
+/// Every family's rows. Adding a family means adding its slice here.
+pub static FAMILIES: &[&[CommandSpec]] = &[
+    string::COMMANDS,
+    keys::COMMANDS,
+    expire::COMMANDS,
+    connection::COMMANDS,
+    config::COMMANDS,
+    server::COMMANDS,
+    introspect::COMMANDS,
+];
+
+/// Iterates over every top-level command.
+pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
+    FAMILIES.iter().flat_map(|family| family.iter())
+}
+
+/// Finds a top-level command by name, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    COMMAND_INDEX.with_name(name)
+}
+
+/// Finds a subcommand of `container`.
+pub fn lookup_sub(container: &CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
+    container
+        .subcommands
+        .iter()
+        .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// A case-insensitive index over the table, built once at compile time as a sorted
+/// list by (length, name) so lookup is a binary search with no allocation.
+struct CommandIndex;
+
+static COMMAND_INDEX: CommandIndex = CommandIndex;
+
+impl CommandIndex {
+    fn with_name(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        if name.len() > 32 {
+            return None;
+        }
+        let mut lower = [0u8; 32];
+        for (d, s) in lower.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = &lower[..name.len()];
+        let sorted = sorted_index();
+        sorted
+            .binary_search_by(|c| c.name.as_bytes().cmp(lower))
+            .ok()
+            .map(|i| sorted[i])
+    }
+}
+
+fn sorted_index() -> &'static [&'static CommandSpec] {
+    use std::sync::OnceLock;
+    static SORTED: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut all: Vec<&'static CommandSpec> = all_commands().collect();
+        all.sort_by(|a, b| a.name.cmp(b.name));
+        all
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_name_is_unique_and_lower_case() {
+        let mut names: Vec<&str> = all_commands().map(|c| c.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "duplicate command rows");
+        assert!(names.iter().all(|n| *n == n.to_ascii_lowercase()));
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        if let Some(first) = all_commands().next() {
+            let upper = first.name.to_ascii_uppercase();
+            assert!(lookup(upper.as_bytes()).is_some());
+        }
+        assert!(lookup(b"no-such-command").is_none());
+    }
+
+    #[test]
+    fn every_command_has_a_handler_or_subcommands() {
+        for c in all_commands() {
+            assert!(
+                c.handler.is_some() != !c.subcommands.is_empty(),
+                "{} needs exactly one of handler/subcommands",
+                c.name
+            );
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Directive table (being written).

@@ -1,0 +1,106 @@
+//! Every error string Ember sends, defined once. Texts are Redis 7.0's, byte for byte,
+//! without the leading `-` and trailing CRLF (the encoder adds them).
+
+use std::fmt;
+
+pub const SYNTAX: &str = "ERR syntax error";
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+pub const INVALID_EXPIRE: &str = "ERR invalid expire time in '{}' command";
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+
+/// Why a command failed: the error line to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdError {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl CmdError {
+    pub fn message(&self) -> &str {
+        match self {
+            CmdError::Static(s) => s,
+            CmdError::Owned(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError::Static(s)
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> Self {
+        CmdError::Owned(s)
+    }
+}
+
+impl fmt::Display for CmdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+/// `ERR wrong number of arguments for '<name>' command` (name as Redis's fullname,
+/// e.g. `config|get`).
+pub fn wrong_arity(name: &str) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
+}
+
+/// `ERR invalid expire time in '<cmd>' command`.
+pub fn invalid_expire(cmd: &str) -> CmdError {
+    CmdError::Owned(INVALID_EXPIRE.replace("{}", cmd))
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+pub fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(truncated(sub, 128)),
+        container.to_ascii_uppercase()
+    ))
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' `: the argument
+/// list stops once it reaches 128 bytes, as Redis's processCommand builds it.
+pub fn unknown_command(args: &[bytes::Bytes]) -> CmdError {
+    let mut listed = Vec::new();
+    for arg in args.iter().skip(1) {
+        if listed.len() >= 128 {
+            break;
+        }
+        let room = 128 - listed.len();
+        listed.push(b'\'');
+        listed.extend_from_slice(truncated(arg, room));
+        listed.extend_from_slice(b"' ");
+    }
+    let name = args.first().map(|a| truncated(a, 128)).unwrap_or_default();
+    CmdError::Owned(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        String::from_utf8_lossy(name),
+        String::from_utf8_lossy(&listed)
+    ))
+}
+
+fn truncated(s: &[u8], max: usize) -> &[u8] {
+    &s[..s.len().min(max)]
+}

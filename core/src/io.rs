@@ -1,0 +1,111 @@
+//! The core's inputs and outputs: plain data exchanged with a runtime (tokio) or the
+//! simulator. The core never performs I/O itself; it asks for it with an [`Output`]
+//! and learns the outcome through a later [`Input`].
+
+use bytes::Bytes;
+
+/// Identifies one connection for its whole life. Chosen by the core for outgoing
+/// connections and by the runtime for accepted ones; never reused within a run.
+pub type ConnId = u64;
+
+/// Identifies one disk request so its completion can be matched to it.
+pub type DiskOpId = u64;
+
+/// Something that happened outside the core.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A client connected. `peer` and `local` are `ip:port` strings as CLIENT LIST shows them.
+    Accepted {
+        conn: ConnId,
+        peer: String,
+        local: String,
+    },
+    /// Bytes arrived on a connection, in order.
+    Received { conn: ConnId, bytes: Bytes },
+    /// The peer closed the connection or it broke; the core forgets it.
+    Closed { conn: ConnId },
+    /// An outgoing connection asked for with [`Output::Connect`] is established.
+    Connected { conn: ConnId },
+    /// An outgoing connection could not be established.
+    ConnectFailed { conn: ConnId, error: String },
+    /// A disk request finished (or failed).
+    DiskDone {
+        id: DiskOpId,
+        result: Result<DiskData, DiskError>,
+    },
+    /// Time passed; the core runs whatever timers are due at `now`.
+    Tick,
+    /// The process received a signal asking it to stop.
+    Signal(Signal),
+}
+
+/// Signals Redis reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT.
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+}
+
+/// What a successful disk request gives back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskData {
+    /// The request completed and carries no data (write, fsync, rename, remove).
+    Done,
+    /// The whole content of a file read with [`DiskOp::Read`].
+    Contents(Bytes),
+    /// The file asked for does not exist.
+    NotFound,
+}
+
+/// Why a disk request failed, as the runtime saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskError {
+    pub message: String,
+}
+
+/// Something the core wants done. Drained with `Node::poll_output` in the order produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Write these bytes on the connection, after everything sent before.
+    Send { conn: ConnId, bytes: Bytes },
+    /// Close the connection once everything queued for it has been written.
+    Close { conn: ConnId },
+    /// Open an outgoing connection (replication, cluster bus, Sentinel).
+    Connect { conn: ConnId, addr: String },
+    /// Carry out a disk request and report it with [`Input::DiskDone`].
+    Disk { id: DiskOpId, op: DiskOp },
+    /// Write a line to the log, as Redis's serverLog does.
+    Log { level: LogLevel, line: String },
+    /// Block the whole server for this long (DEBUG SLEEP): Redis freezes, so does Ember.
+    Sleep { ms: u64 },
+    /// Stop the process with this exit code (SHUTDOWN, fatal errors).
+    Stop { code: i32 },
+}
+
+/// File operations persistence needs. Paths are relative to the server's `dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskOp {
+    /// Read a whole file.
+    Read { path: String },
+    /// Create or truncate a file and write these bytes.
+    Write { path: String, bytes: Bytes },
+    /// Append to a file, creating it if needed.
+    Append { path: String, bytes: Bytes },
+    /// Flush a file's data to stable storage.
+    Fsync { path: String },
+    /// Atomically replace `to` with `from`.
+    Rename { from: String, to: String },
+    /// Delete a file.
+    Remove { path: String },
+}
+
+/// Log severity, with Redis's names (`loglevel` directive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+}

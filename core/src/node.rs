@@ -1,0 +1,425 @@
+//! The node: one Ember server as a pure state machine. Inputs arrive through
+//! [`Node::handle`]; everything the node wants done is drained with
+//! [`Node::poll_output`] in the order it was produced; [`Node::poll_timeout`] says when
+//! it next needs a [`Input::Tick`].
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+
+use crate::client::{Client, ReplyMode};
+use crate::command::{self, CommandSpec, Flag};
+use crate::config::Config;
+use crate::db::{Db, Entry, Millis, Touch};
+use crate::error::{self, CmdError};
+use crate::expire_cycle;
+use crate::io::{ConnId, Input, LogLevel, Output, Signal};
+use crate::resp::{frame, Limits, ReplyBuf};
+use crate::server::Server;
+
+/// Connected clients by connection.
+pub type Clients = BTreeMap<ConnId, Client>;
+
+/// Error a client gets when `maxclients` is reached, before the connection closes.
+const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
+
+pub struct Node {
+    srv: Server,
+    clients: Clients,
+    outputs: VecDeque<Output>,
+    /// When serverCron runs next.
+    cron_at: Millis,
+}
+
+/// What a command handler sees: the shared server state, its own client, the other
+/// clients (CLIENT LIST/KILL), the output queue, and the current time.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub client: &'a mut Client,
+    pub others: &'a mut Clients,
+    pub outputs: &'a mut VecDeque<Output>,
+    pub now: Millis,
+    /// The command being run (its table row).
+    pub cmd: &'static CommandSpec,
+}
+
+impl Node {
+    /// A node with the given configuration. `seed` drives every random choice (hash
+    /// keys, run id, RANDOMKEY, expiry sampling); `now` is the node's clock at start.
+    pub fn new(config: Config, seed: [u8; 32], now: Millis) -> Self {
+        Node {
+            srv: Server::new(config, seed, now),
+            clients: Clients::new(),
+            outputs: VecDeque::new(),
+            cron_at: now,
+        }
+    }
+
+    /// Lets the host report allocated bytes for INFO's `used_memory`.
+    pub fn set_memory_probe(&mut self, probe: fn() -> usize) {
+        self.srv.memory_probe = Some(probe);
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.srv.config
+    }
+
+    /// Feeds one event at time `now` (the node's wall clock, Unix ms).
+    pub fn handle(&mut self, now: Millis, input: Input) {
+        match input {
+            Input::Accepted { conn, peer, local } => self.on_accepted(now, conn, peer, local),
+            Input::Received { conn, bytes } => self.on_received(now, conn, bytes),
+            Input::Closed { conn } => {
+                self.clients.remove(&conn);
+            }
+            Input::Tick => {
+                if now >= self.cron_at {
+                    self.server_cron(now);
+                }
+            }
+            Input::Signal(signal) => self.on_signal(signal),
+            // Outgoing connections and disk requests arrive with replication and
+            // persistence; until then nothing asks for them.
+            Input::Connected { .. } | Input::ConnectFailed { .. } | Input::DiskDone { .. } => {}
+        }
+    }
+
+    /// The next thing the node wants done, in the order produced.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the node next needs [`Input::Tick`].
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        Some(self.cron_at)
+    }
+
+    /// SIGINT/SIGTERM: shut down as SHUTDOWN would (persistence adds the final save).
+    fn on_signal(&mut self, signal: Signal) {
+        let name = match signal {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        };
+        self.log(
+            LogLevel::Warning,
+            format!("Received {name} scheduling shutdown..."),
+        );
+        self.log(
+            LogLevel::Warning,
+            "Redis is now ready to exit, bye bye...".into(),
+        );
+        self.outputs.push_back(Output::Stop { code: 0 });
+    }
+
+    fn on_accepted(&mut self, now: Millis, conn: ConnId, peer: String, local: String) {
+        self.srv.stats.total_connections_received += 1;
+        if self.clients.len() >= self.srv.config.maxclients as usize {
+            self.srv.stats.rejected_connections += 1;
+            self.outputs.push_back(Output::Send {
+                conn,
+                bytes: Bytes::from_static(MAX_CLIENTS_REPLY),
+            });
+            self.outputs.push_back(Output::Close { conn });
+            return;
+        }
+        let id = self.srv.next_client_id();
+        let mut client = Client::new(id, conn, peer, local, now);
+        client.authenticated = self.srv.config.requirepass.is_none();
+        self.clients.insert(conn, client);
+    }
+
+    fn on_received(&mut self, now: Millis, conn: ConnId, bytes: Bytes) {
+        // The client leaves the table while its batch runs, so handlers can hold it
+        // and the other clients at once.
+        let Some(mut client) = self.clients.remove(&conn) else {
+            return;
+        };
+        if !client.close_after_reply {
+            client.tot_net_in += bytes.len() as u64;
+            self.srv.stats.total_net_input_bytes += bytes.len() as u64;
+            self.srv.stats.total_reads_processed += 1;
+            client.last_interaction = now;
+            if client.pending.is_empty() {
+                self.run_from_bytes(now, &mut client, bytes);
+            } else {
+                client.pending.extend_from_slice(&bytes);
+                self.run_pending(now, &mut client);
+            }
+            self.enforce_query_buffer_limit(&mut client);
+        }
+        self.flush(client);
+    }
+
+    /// Runs every whole request in `bytes` without copying; keeps the partial tail.
+    fn run_from_bytes(&mut self, now: Millis, client: &mut Client, mut bytes: Bytes) {
+        while !bytes.is_empty() && !client.close_after_reply {
+            match frame(&bytes, self.limits(client)) {
+                Ok(Some(framed)) => {
+                    let consumed = framed.consumed();
+                    let args = framed.into_args(&bytes);
+                    bytes = bytes.slice(consumed..);
+                    self.execute(now, client, args);
+                }
+                Ok(None) => {
+                    client.pending.extend_from_slice(&bytes);
+                    return;
+                }
+                Err(e) => return self.protocol_error(client, e),
+            }
+        }
+    }
+
+    /// Runs the whole requests now complete in the client's pending buffer. Only a
+    /// request that is complete is split off, so a large argument arriving in many
+    /// reads is never copied more than once.
+    fn run_pending(&mut self, now: Millis, client: &mut Client) {
+        while !client.pending.is_empty() && !client.close_after_reply {
+            match frame(&client.pending, self.limits(client)) {
+                Ok(Some(framed)) => {
+                    let chunk = client.pending.split_to(framed.consumed()).freeze();
+                    let args = framed.into_args(&chunk);
+                    self.execute(now, client, args);
+                }
+                Ok(None) => return,
+                Err(e) => return self.protocol_error(client, e),
+            }
+        }
+    }
+
+    fn limits(&self, client: &Client) -> Limits {
+        Limits {
+            bulk_bytes_max: self.srv.config.proto_max_bulk_len,
+            unauthenticated: !client.authenticated,
+        }
+    }
+
+    /// Redis replies with the protocol error and closes after writing it.
+    fn protocol_error(&mut self, client: &mut Client, e: crate::resp::ProtocolError) {
+        client.out.error(&e.message());
+        client.close_after_reply = true;
+        client.pending.clear();
+        self.log(
+            LogLevel::Verbose,
+            format!(
+                "Protocol error from client: id={} addr={}",
+                client.id, client.peer
+            ),
+        );
+    }
+
+    /// A client whose unparsed input grows past `client-query-buffer-limit` is closed
+    /// without a reply, as Redis does.
+    fn enforce_query_buffer_limit(&mut self, client: &mut Client) {
+        if client.pending.len() as u64 > self.srv.config.client_query_buffer_limit {
+            self.log(
+                LogLevel::Warning,
+                format!(
+                    "Closing client that reached max query buffer length: id={} addr={}",
+                    client.id, client.peer
+                ),
+            );
+            client.pending.clear();
+            client.close_after_reply = true;
+        }
+    }
+
+    /// Hands the client's pending reply to the runtime as one write, then either
+    /// closes the connection or puts the client back.
+    fn flush(&mut self, mut client: Client) {
+        if !client.out.is_empty() {
+            let bytes = client.out.take();
+            client.tot_net_out += bytes.len() as u64;
+            self.srv.stats.total_net_output_bytes += bytes.len() as u64;
+            self.srv.stats.total_writes_processed += 1;
+            self.outputs.push_back(Output::Send {
+                conn: client.conn,
+                bytes,
+            });
+        }
+        if client.close_after_reply {
+            self.outputs.push_back(Output::Close { conn: client.conn });
+        } else {
+            self.clients.insert(client.conn, client);
+        }
+        if let Some(code) = self.srv.shutdown_requested.take() {
+            self.outputs.push_back(Output::Stop { code });
+        }
+    }
+
+    /// Looks the command up, checks arity and authentication, and runs it.
+    fn execute(&mut self, now: Millis, client: &mut Client, args: Vec<Bytes>) {
+        if args.is_empty() {
+            return;
+        }
+        let reply_start = client.out.len();
+        let result = match resolve(&args) {
+            Err(e) => Err(e),
+            Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
+                Err(CmdError::Static(error::NOAUTH))
+            }
+            Ok(cmd) => {
+                client.last_cmd = cmd.name;
+                self.srv.stats.total_commands_processed += 1;
+                client.tot_cmds += 1;
+                self.run_handler(now, client, cmd, &args)
+            }
+        };
+        if let Err(e) = result {
+            self.srv.stats.total_error_replies += 1;
+            client.out.error(e.message());
+        }
+        apply_reply_mode(client, reply_start);
+    }
+
+    fn run_handler(
+        &mut self,
+        now: Millis,
+        client: &mut Client,
+        cmd: &'static CommandSpec,
+        args: &[Bytes],
+    ) -> Result<(), CmdError> {
+        let Some(handler) = cmd.handler else {
+            return Err(error::unknown_subcommand(&args[1], cmd.name));
+        };
+        let mut ctx = Ctx {
+            srv: &mut self.srv,
+            client,
+            others: &mut self.clients,
+            outputs: &mut self.outputs,
+            now,
+            cmd,
+        };
+        handler(&mut ctx, args)
+    }
+
+    /// serverCron: active expiry, table resizing, client timeouts; then schedules
+    /// itself again `1000 / hz` ms later.
+    fn server_cron(&mut self, now: Millis) {
+        expire_cycle::run(&mut self.srv, now);
+        for db in &mut self.srv.dbs {
+            db.shrink_tables();
+        }
+        self.close_idle_clients(now);
+        let hz = u64::from(self.srv.config.hz.clamp(1, 500));
+        self.cron_at = now + 1000 / hz;
+    }
+
+    /// Closes clients idle longer than `timeout` seconds (0 disables it).
+    fn close_idle_clients(&mut self, now: Millis) {
+        let timeout_ms = self.srv.config.timeout_secs.saturating_mul(1000);
+        if timeout_ms == 0 {
+            return;
+        }
+        let idle: Vec<ConnId> = self
+            .clients
+            .values()
+            .filter(|c| now.saturating_sub(c.last_interaction) > timeout_ms)
+            .map(|c| c.conn)
+            .collect();
+        for conn in idle {
+            self.clients.remove(&conn);
+            self.outputs.push_back(Output::Close { conn });
+        }
+    }
+
+    fn log(&mut self, level: LogLevel, line: String) {
+        if level >= self.srv.config.loglevel {
+            self.outputs.push_back(Output::Log { level, line });
+        }
+    }
+}
+
+/// Finds the table row for a request: the command, or for containers the
+/// subcommand; checks arity. Errors are Redis's, in Redis's order.
+fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    let Some(cmd) = command::lookup(&args[0]) else {
+        return Err(error::unknown_command(args));
+    };
+    if cmd.subcommands.is_empty() {
+        return if cmd.arity_ok(args.len()) {
+            Ok(cmd)
+        } else {
+            Err(error::wrong_arity(cmd.name))
+        };
+    }
+    if args.len() < 2 {
+        return Err(error::wrong_arity(cmd.name));
+    }
+    let Some(sub) = command::lookup_sub(cmd, &args[1]) else {
+        return Err(error::unknown_subcommand(&args[1], cmd.name));
+    };
+    if sub.arity_ok(args.len()) {
+        Ok(sub)
+    } else {
+        Err(error::wrong_arity(&format!("{}|{}", cmd.name, sub.name)))
+    }
+}
+
+/// CLIENT REPLY OFF/SKIP: drop what the command wrote.
+fn apply_reply_mode(client: &mut Client, reply_start: usize) {
+    match client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => client.out.truncate(reply_start),
+        ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
+        ReplyMode::Skipping => {
+            client.out.truncate(reply_start);
+            client.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// The client's reply buffer.
+    #[inline]
+    pub fn out(&mut self) -> &mut ReplyBuf {
+        &mut self.client.out
+    }
+
+    /// The client's selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.srv.dbs[self.client.db]
+    }
+
+    /// Looks a key up for reading: expires it if due, refreshes its access data,
+    /// counts a keyspace hit or miss (Redis's lookupKeyRead).
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let policy = self.srv.access_policy();
+        let draw = self.srv.access_draw();
+        let srv = &mut *self.srv;
+        let stats = &mut srv.keyspace_stats;
+        let found = srv.dbs[self.client.db].lookup(key, self.now, Touch::Yes, policy, stats, draw);
+        if found.is_some() {
+            srv.keyspace_stats.keyspace_hits += 1;
+        } else {
+            srv.keyspace_stats.keyspace_misses += 1;
+        }
+        found
+    }
+
+    /// Looks a key up before modifying it (Redis's lookupKeyWrite): expires it if
+    /// due and refreshes its access data, but counts no hit or miss.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, Touch::Yes)
+    }
+
+    /// Looks a key up without touching its access data (OBJECT, TTL, TYPE).
+    pub fn lookup_peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, Touch::No)
+    }
+
+    fn lookup(&mut self, key: &[u8], touch: Touch) -> Option<&mut Entry> {
+        let policy = self.srv.access_policy();
+        let draw = self.srv.access_draw();
+        let srv = &mut *self.srv;
+        srv.dbs[self.client.db].lookup(key, self.now, touch, policy, &mut srv.keyspace_stats, draw)
+    }
+
+    /// Records that a key changed: Redis's signalModifiedKey + dirty++. WATCH,
+    /// keyspace notifications and client-side caching hang off this point.
+    pub fn modified(&mut self, _key: &[u8]) {
+        self.srv.dirty += 1;
+    }
+}

@@ -1,0 +1,138 @@
+//! State shared by every connection of a node: configuration, databases, counters,
+//! the seeded generators, and the handful of facts INFO reports.
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::Config;
+use crate::db::{AccessPolicy, Db, KeyspaceStats, Millis};
+use crate::hash::HashKey;
+
+/// Sub-stream numbers of the node's generator. Each component draws from its own,
+/// so new randomness in one place does not shift another's.
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+pub enum RandStream {
+    Hashing = 1,
+    RunId = 2,
+    Commands = 3,
+    Expiry = 4,
+    Access = 5,
+}
+
+/// A generator for one component, derived from the node's seed.
+pub fn rand_stream(seed: [u8; 32], stream: RandStream) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::from_seed(seed);
+    rng.set_stream(stream as u64);
+    rng
+}
+
+/// Server-wide counters (INFO stats).
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub total_net_input_bytes: u64,
+    pub total_net_output_bytes: u64,
+    pub rejected_connections: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub total_reads_processed: u64,
+    pub total_writes_processed: u64,
+}
+
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub stats: Stats,
+    pub keyspace_stats: KeyspaceStats,
+    /// Changes since the last save (Redis's `dirty`), for save points and INFO.
+    pub dirty: u64,
+    pub hasher: HashKey,
+    /// 40 hex characters, fresh per start.
+    pub run_id: String,
+    pub started_at: Millis,
+    next_client_id: u64,
+    commands_rng: ChaCha8Rng,
+    access_rng: ChaCha8Rng,
+    pub expiry_rng: ChaCha8Rng,
+    /// Asks the host how many bytes are allocated (INFO used_memory). The runtime
+    /// counts its allocator; the simulator gives a deterministic figure.
+    pub memory_probe: Option<fn() -> usize>,
+    /// Set by SHUTDOWN and signals; the node stops once replies are out.
+    pub shutdown_requested: Option<i32>,
+}
+
+impl Server {
+    pub fn new(config: Config, seed: [u8; 32], now: Millis) -> Self {
+        let mut hashing = rand_stream(seed, RandStream::Hashing);
+        let hasher = HashKey::new(hashing.next_u64(), hashing.next_u64());
+        let mut run_id_rng = rand_stream(seed, RandStream::RunId);
+        let run_id = (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[(run_id_rng.next_u32() % 16) as usize]))
+            .collect();
+        let dbs = (0..config.databases).map(|_| Db::new(hasher)).collect();
+        Server {
+            config,
+            dbs,
+            stats: Stats::default(),
+            keyspace_stats: KeyspaceStats::default(),
+            dirty: 0,
+            hasher,
+            run_id,
+            started_at: now,
+            next_client_id: 1,
+            commands_rng: rand_stream(seed, RandStream::Commands),
+            access_rng: rand_stream(seed, RandStream::Access),
+            expiry_rng: rand_stream(seed, RandStream::Expiry),
+            memory_probe: None,
+            shutdown_requested: None,
+        }
+    }
+
+    pub fn next_client_id(&mut self) -> u64 {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        id
+    }
+
+    /// How per-key access metadata is kept under the current `maxmemory-policy`.
+    pub fn access_policy(&self) -> AccessPolicy {
+        if self.config.maxmemory_policy.is_lfu() {
+            AccessPolicy::Lfu {
+                log_factor: self.config.lfu_log_factor,
+                decay_minutes: self.config.lfu_decay_time,
+            }
+        } else {
+            AccessPolicy::Lru
+        }
+    }
+
+    /// A uniform draw for commands (RANDOMKEY, later SPOP, SRANDMEMBER, ...).
+    pub fn random_below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        self.commands_rng.next_u64() % n
+    }
+
+    /// A draw for the LFU counter's logarithmic increment.
+    pub fn access_draw(&mut self) -> u32 {
+        if self.config.maxmemory_policy.is_lfu() {
+            self.access_rng.next_u32()
+        } else {
+            0
+        }
+    }
+
+    pub fn used_memory(&self) -> usize {
+        self.memory_probe.map(|probe| probe()).unwrap_or(0)
+    }
+
+    /// Replaces the databases with `n` empty ones (FLUSHALL, `databases` at start).
+    pub fn reset_databases(&mut self) {
+        for db in &mut self.dbs {
+            db.clear();
+        }
+    }
+}
