@@ -18,6 +18,14 @@ macro_rules! differential_scripts {
 
 differential_scripts! {
     smoke,
+    protocol,
+    strings,
+    keys,
+    expire,
+    connection,
+    server,
+    config,
+    introspect,
 }
 
 fn scripts_dir() -> &'static Path {
