@@ -46,6 +46,8 @@ const fn idx(index: i32) -> BeginSearch {
     BeginSearch::Index(index)
 }
 
+// Keyword and keynum specs arrive with later families (XREAD, ZUNIONSTORE, EVAL...).
+#[allow(dead_code)]
 const fn kw(keyword: &'static str, start_from: i32) -> BeginSearch {
     BeginSearch::Keyword {
         keyword,
@@ -61,6 +63,7 @@ const fn range(last_key: i32, step: i32, limit: i32) -> FindKeys {
     }
 }
 
+#[allow(dead_code)]
 const fn keynum(keynum_idx: i32, first_key: i32, step: i32) -> FindKeys {
     FindKeys::Keynum {
         keynum_idx,

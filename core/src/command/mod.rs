@@ -470,7 +470,12 @@ mod tests {
                 c.name
             );
             for sub in c.subcommands {
-                assert!(sub.handler.is_some(), "{}|{} needs a handler", c.name, sub.name);
+                assert!(
+                    sub.handler.is_some(),
+                    "{}|{} needs a handler",
+                    c.name,
+                    sub.name
+                );
             }
         }
     }
