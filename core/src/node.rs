@@ -345,7 +345,12 @@ fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
         };
     }
     if args.len() < 2 {
-        return Err(error::wrong_arity(cmd.name));
+        // A container alone is an arity error, unless it has a handler of its own
+        // (COMMAND with no arguments lists every command).
+        return match cmd.handler {
+            Some(_) if cmd.arity_ok(args.len()) => Ok(cmd),
+            _ => Err(error::wrong_arity(cmd.name)),
+        };
     }
     let Some(sub) = command::lookup_sub(cmd, &args[1]) else {
         return Err(error::unknown_subcommand(&args[1], cmd.name));

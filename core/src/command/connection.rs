@@ -11,6 +11,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     arity: -1,
     flags: &[Flag::Fast],
     acl: &[Acl::Connection],
+    tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
     group: Group::Connection,
     summary: "Returns the server's liveliness response.",
     handler: Some(ping),
