@@ -205,6 +205,8 @@ fn frame_inline(buf: &[u8]) -> Result<Option<Framed>, ProtocolError> {
 /// and a closing quote must be followed by whitespace or the end. `None` means
 /// unbalanced quotes.
 pub fn split_inline_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = line.split(|&b| b == 0).next().unwrap_or_default();
     let mut args = Vec::new();
     let mut i = 0;
     loop {
@@ -265,7 +267,7 @@ fn split_one_arg(line: &[u8], mut i: usize) -> Option<(Vec<u8>, usize)> {
         } else {
             match c {
                 None => return Some((cur, i)),
-                Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => return Some((cur, i)),
+                Some(b' ' | b'\n' | b'\r' | b'\t') => return Some((cur, i)),
                 Some(b'"') => in_double = true,
                 Some(b'\'') => in_single = true,
                 Some(c) => cur.push(c),
@@ -337,6 +339,12 @@ mod tests {
                 b"c'd".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn a_nul_byte_ends_an_inline_line_as_in_redis() {
+        assert_eq!(args_of(b"\0\n"), Vec::<Vec<u8>>::new());
+        assert_eq!(args_of(b"PING\0junk\r\n"), vec![b"PING".to_vec()]);
     }
 
     #[test]
