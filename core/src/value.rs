@@ -20,7 +20,8 @@ pub enum Value {
     Str(SmallBytes),
     /// A string that has been modified in place (APPEND, SETRANGE): always "raw", and
     /// with spare capacity so repeated appends are amortised O(1) as with Redis's sds.
-    Raw(Vec<u8>),
+    /// Boxed so that a `Value` stays 24 bytes (an entry then fits glibc's 80-byte chunk).
+    Raw(Box<Vec<u8>>),
 }
 
 /// The type names TYPE and SCAN TYPE use.
@@ -56,7 +57,7 @@ impl Value {
         if bytes.len() <= EMBSTR_BYTES_MAX {
             Value::Str(SmallBytes::new(bytes))
         } else {
-            Value::Raw(bytes.to_vec())
+            Value::Raw(Box::new(bytes.to_vec()))
         }
     }
 
@@ -92,7 +93,7 @@ impl Value {
             Value::Int(n) => i64_digits(*n, &mut [0u8; 20]).to_vec(),
             Value::Str(s) => s.to_vec(),
         };
-        *self = Value::Raw(bytes);
+        *self = Value::Raw(Box::new(bytes));
         match self {
             Value::Raw(v) => Some(v),
             _ => None,
@@ -104,7 +105,7 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_bytes(),
-            Value::Raw(v) => v.capacity(),
+            Value::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
         }
     }
 }
@@ -119,6 +120,11 @@ mod tests {
         assert_eq!(Value::from_bytes(b"012").encoding_name(), "embstr");
         assert_eq!(Value::from_bytes(&[b'a'; 44]).encoding_name(), "embstr");
         assert_eq!(Value::from_bytes(&[b'a'; 45]).encoding_name(), "raw");
+    }
+
+    #[test]
+    fn a_value_and_an_entry_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
     }
 
     #[test]
