@@ -7,14 +7,14 @@ use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, KeySpec};
 use crate::config::{Config, MaxmemoryPolicy};
 use crate::db::{self, Entry, Millis, Touch};
 use crate::error::{
-    CmdError, CmdResult, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, NOT_INTEGER, NO_SUCH_KEY,
-    SAME_OBJECT, SYNTAX,
+    CmdError, CmdResult, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, NO_SUCH_KEY, SAME_OBJECT, SYNTAX,
 };
 use crate::node::Ctx;
 use crate::server::Server;
 use crate::util::glob::glob_match;
 use crate::value::Value;
 
+const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
 const IDLETIME_UNDER_LFU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 const FREQ_WITHOUT_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
@@ -459,7 +459,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 fn db_index(srv: &Server, arg: &[u8]) -> Result<usize, CmdError> {
     let n = args::int(arg)?;
     if i32::try_from(n).is_err() {
-        return Err(CmdError::Static(NOT_INTEGER));
+        return Err(CmdError::Static(NOT_INT32));
     }
     match usize::try_from(n) {
         Ok(i) if i < srv.dbs.len() => Ok(i),
@@ -559,11 +559,12 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor as Redis's strtoul-based check does: an optional sign, then
-/// decimal digits, the whole argument, within 64 bits. A minus sign negates modulo
-/// 2^64, and the empty string is cursor 0.
+/// Parses a SCAN cursor as Redis's strtoul-based check does: the argument read as a
+/// C string (up to any NUL), an optional sign, then decimal digits to the end, within
+/// 64 bits. A minus sign negates modulo 2^64, and the empty string is cursor 0.
 pub(crate) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     let invalid = CmdError::Static(INVALID_CURSOR);
+    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
     let (negative, digits) = match arg.split_first() {
         None => return Ok(0),
         Some((b'-', rest)) => (true, rest),
@@ -655,6 +656,10 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// or COUNT*10 more buckets were visited. Returns the next cursor and the keys.
 fn scan_buckets(db: &db::Db, mut cursor: u64, count: u64) -> (u64, Vec<Vec<u8>>) {
     let mut found = Vec::new();
+    // An empty table ends the iteration whatever the cursor, as Redis's dictScan.
+    if db.is_empty() {
+        return (0, found);
+    }
     let mut budget = count.saturating_mul(SCAN_BUCKETS_PER_COUNT);
     loop {
         cursor = db.scan(cursor, |e| found.push(e.key().to_vec()));
@@ -893,6 +898,13 @@ mod tests {
     use super::*;
     use crate::config::MaxmemoryPolicy;
 
+    fn lfu_harness() -> Harness {
+        Harness::with_config(Config {
+            maxmemory_policy: MaxmemoryPolicy::AllkeysLfu,
+            ..Config::default()
+        })
+    }
+
     /// The keys of a SCAN reply, and its next cursor.
     fn scan_reply(reply: &str) -> (u64, Vec<String>) {
         let lines: Vec<&str> = reply.split("\r\n").collect();
@@ -937,9 +949,7 @@ mod tests {
 
     #[test]
     fn rename_moves_value_deadline_and_access_data() {
-        let mut config = Config::default();
-        config.maxmemory_policy = MaxmemoryPolicy::AllkeysLfu;
-        let mut h = Harness::with_config(config);
+        let mut h = lfu_harness();
         h.set("src", "v", Some(START + 5_000));
         h.set("dst", "old", None);
         // The lookup of the source counts as an access (5 -> 6), and the renamed key
@@ -990,6 +1000,12 @@ mod tests {
             parse_scan_cursor(b"18446744073709551615").ok(),
             Some(u64::MAX)
         );
+        assert_eq!(
+            parse_scan_cursor(b"12\x00junk").ok(),
+            Some(12),
+            "a C string"
+        );
+        assert_eq!(parse_scan_cursor(b"\x00").ok(), Some(0));
         for bad in [
             &b"18446744073709551616"[..],
             b" 1",
@@ -997,7 +1013,6 @@ mod tests {
             b"+",
             b"-",
             b"0x1",
-            b"1\x00",
         ] {
             assert!(parse_scan_cursor(bad).is_err(), "{bad:?}");
         }
@@ -1090,6 +1105,18 @@ mod tests {
     }
 
     #[test]
+    fn scan_of_a_database_emptied_by_deletes_ends_at_once_whatever_the_cursor() {
+        let mut h = Harness::new();
+        let names: Vec<String> = (0..500).map(|i| format!("k{i}")).collect();
+        for name in &names {
+            h.set(name, "v", None);
+        }
+        h.run(&format!("DEL {}", names.join(" ")));
+        assert_eq!(h.run("SCAN 0"), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(h.run("SCAN 77"), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+
+    #[test]
     fn randomkey_deletes_the_expired_keys_it_meets() {
         let mut h = Harness::new();
         assert_eq!(h.run("RANDOMKEY"), "$-1\r\n");
@@ -1140,9 +1167,7 @@ mod tests {
             .run("OBJECT FREQ k")
             .starts_with("-ERR An LFU maxmemory policy is not selected"));
         assert_eq!(h.run("OBJECT ENCODING k"), "$6\r\nembstr\r\n");
-        let mut config = Config::default();
-        config.maxmemory_policy = MaxmemoryPolicy::AllkeysLfu;
-        let mut h = Harness::with_config(config);
+        let mut h = lfu_harness();
         h.set("k", "v", None);
         assert_eq!(h.run("OBJECT FREQ k"), ":5\r\n");
         h.run("TOUCH k");
@@ -1171,7 +1196,7 @@ mod tests {
         );
         assert_eq!(
             h.run("MOVE k 4294967296"),
-            "-ERR value is not an integer or out of range\r\n"
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
         );
         assert_eq!(h.run("MOVE k 16"), "-ERR DB index is out of range\r\n");
         assert_eq!(h.run("MOVE k -1"), "-ERR DB index is out of range\r\n");
