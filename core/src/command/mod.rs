@@ -437,7 +437,7 @@ mod tests {
     fn every_command_has_a_handler_or_subcommands() {
         for c in all_commands() {
             assert!(
-                c.handler.is_some() != !c.subcommands.is_empty(),
+                c.handler.is_some() == c.subcommands.is_empty(),
                 "{} needs exactly one of handler/subcommands",
                 c.name
             );
