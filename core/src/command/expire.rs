@@ -183,14 +183,17 @@ impl Conditions {
     fn parse(opts: &[Bytes]) -> Result<Conditions, CmdError> {
         let mut c = Conditions::default();
         for opt in opts {
-            let flag = match () {
-                _ if args::is(opt, "NX") => &mut c.nx,
-                _ if args::is(opt, "XX") => &mut c.xx,
-                _ if args::is(opt, "GT") => &mut c.gt,
-                _ if args::is(opt, "LT") => &mut c.lt,
-                _ => return Err(unsupported_option(opt)),
-            };
-            *flag = true;
+            if args::is(opt, "NX") {
+                c.nx = true;
+            } else if args::is(opt, "XX") {
+                c.xx = true;
+            } else if args::is(opt, "GT") {
+                c.gt = true;
+            } else if args::is(opt, "LT") {
+                c.lt = true;
+            } else {
+                return Err(unsupported_option(opt));
+            }
         }
         if c.nx && (c.xx || c.gt || c.lt) {
             return Err(CmdError::Static(NX_WITH_OTHERS));
