@@ -197,7 +197,7 @@ impl Node {
 
     /// Redis replies with the protocol error and closes after writing it.
     fn protocol_error(&mut self, client: &mut Client, e: crate::resp::ProtocolError) {
-        client.out.error(&e.message());
+        client.out.error(e.message());
         client.close_after_reply = true;
         client.pending.clear();
         self.log(

@@ -2,6 +2,7 @@
 //! answers what Redis answers; collections join as their issues land, each boxed so a
 //! value stays small.
 
+use crate::types::{Hash, List, Set, ZSet};
 use crate::util::num::{i64_digits, parse_i64};
 use crate::util::smallbytes::SmallBytes;
 
@@ -22,27 +23,46 @@ pub enum Value {
     /// with spare capacity so repeated appends are amortised O(1) as with Redis's sds.
     /// Boxed so that a `Value` stays 24 bytes (an entry then fits glibc's 80-byte chunk).
     Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// The type names TYPE and SCAN TYPE use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
     String,
+    List,
+    Set,
+    ZSet,
+    Hash,
 }
 
 impl ValueType {
+    pub const ALL: [ValueType; 5] = [
+        ValueType::String,
+        ValueType::List,
+        ValueType::Set,
+        ValueType::ZSet,
+        ValueType::Hash,
+    ];
+
+    /// The name TYPE replies and SCAN TYPE accepts.
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
+            ValueType::Hash => "hash",
         }
     }
 
     pub fn from_name(name: &[u8]) -> Option<ValueType> {
-        if name.eq_ignore_ascii_case(b"string") {
-            Some(ValueType::String)
-        } else {
-            None
-        }
+        Self::ALL
+            .into_iter()
+            .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
     }
 }
 
@@ -64,6 +84,10 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -73,6 +97,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_BYTES_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -83,6 +111,7 @@ impl Value {
             Value::Int(n) => Some(i64_digits(*n, scratch)),
             Value::Str(s) => Some(s.as_slice()),
             Value::Raw(v) => Some(v.as_slice()),
+            _ => None,
         }
     }
 
@@ -92,6 +121,7 @@ impl Value {
             Value::Raw(v) => return Some(v),
             Value::Int(n) => i64_digits(*n, &mut [0u8; 20]).to_vec(),
             Value::Str(s) => s.to_vec(),
+            _ => return None,
         };
         *self = Value::Raw(Box::new(bytes));
         match self {
@@ -106,6 +136,8 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_bytes(),
             Value::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+            // Collections account for themselves when they are built.
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
         }
     }
 }
