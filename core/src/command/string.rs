@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::args;
-use super::{Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
+use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
 use crate::db::{Entry, Millis};
 use crate::error::{
     invalid_expire, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OFFSET_OUT_OF_RANGE, OVERFLOW,
@@ -89,6 +89,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE_FAST,
         key_specs: RW_ACCESS_UPDATE,
         summary: "Sets a key's string value and returns the previous one.",
+        doc_flags: &[DocFlag::Deprecated],
+        deprecated_since: "6.2.0",
+        replaced_by: "`SET` with the `!GET` argument",
         handler: Some(getset),
         ..ONE_KEY
     },
@@ -258,6 +261,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         key_specs: RO_ACCESS,
         summary: "Returns a byte range of a key's string value (old name of GETRANGE).",
         complexity: "O(N), N being the length of the returned range.",
+        doc_flags: &[DocFlag::Deprecated],
+        deprecated_since: "2.0.0",
+        replaced_by: "`GETRANGE`",
         handler: Some(getrange),
         ..ONE_KEY
     },
