@@ -7,10 +7,15 @@ pub mod args;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod hash;
 pub mod introspect;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use bytes::Bytes;
 
@@ -380,6 +385,11 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
+    list::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
+    sort::COMMANDS,
     connection::COMMANDS,
     config::COMMANDS,
     server::COMMANDS,
