@@ -45,6 +45,7 @@ pub struct Config {
     pub loglevel: crate::io::LogLevel,
     pub logfile: String,
     pub pidfile: String,
+    pub set_max_intset_entries: u64,
 }
 
 impl Default for Config {
@@ -70,6 +71,7 @@ impl Default for Config {
             loglevel: crate::io::LogLevel::Notice,
             logfile: String::new(),
             pidfile: String::new(),
+            set_max_intset_entries: 512,
         }
     }
 }
