@@ -93,7 +93,7 @@ fn reply_complete(reply: &[u8]) -> bool {
             let count: usize = text[1..header_end].parse().unwrap_or(0);
             let elements = if first == '%' { count * 2 } else { count };
             // Each bulk string is two lines.
-            text.matches("\r\n").count() >= 1 + elements * 2
+            text.matches("\r\n").count() > elements * 2
         }
         '$' => text.matches("\r\n").count() >= 2 || text.starts_with("$-1"),
         _ => true,
