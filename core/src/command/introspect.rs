@@ -27,6 +27,9 @@ const SYNTAX: &str = crate::error::SYNTAX;
 const KEY_SPEC_NOTES: &[(&str, usize, &str)] = &[
     ("set", 0, "RW and ACCESS due to the optional `GET` argument"),
     ("getex", 0, "RW and UPDATE because it changes the TTL"),
+    ("sort", 1, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+    ("sort", 2, "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"),
+    ("sort_ro", 1, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
 ];
 
 /// Key-spec flags in the order and spelling Redis reports them.
@@ -625,6 +628,10 @@ pub fn keys_of(argv: &[Bytes]) -> Result<Vec<KeyRef>, GetKeysError> {
     let arity = i64::from(spec.arity);
     if (arity > 0 && arity != argc) || argc < -arity {
         return Err(GetKeysError::WrongArity);
+    }
+    // Commands whose key specs cannot find every key use their own procedure.
+    if let Some(keys) = super::sort::get_keys(&cmd.fullname(), argv) {
+        return Ok(keys);
     }
     let mut keys = keys_from_specs(spec, argv).ok_or(GetKeysError::Invalid)?;
     apply_variable_flags(&cmd.fullname(), argv, &mut keys);

@@ -35,11 +35,11 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
 /// SRANDMEMBER with a negative count repeats members without bound; Redis stops when
 /// an output buffer limit closes the client. Ember stops writing past this many reply
-/// bytes and closes the connection, so one request cannot exhaust memory.
-const RANDOM_REPLY_BYTES_MAX: usize = 1 << 30;
+/// bytes and closes the connection, so one request cannot exhaust memory (a small
+/// bound under test, to keep the test quick).
+const RANDOM_REPLY_BYTES_MAX: usize = if cfg!(test) { 1 << 16 } else { 1 << 30 };
 /// SSCAN visits at most COUNT times this many buckets per call, as Redis's scan does.
 const SCAN_BUCKETS_PER_COUNT: u64 = 10;
-/// SSCAN's COUNT when none is given.
 const fn first_key(flags: &'static [&'static str]) -> KeySpec {
     range_key_spec(flags, 1, 0)
 }
@@ -189,7 +189,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "sintercard",
         arity: -3,
-        flags: &[Flag::Readonly, Flag::MovableKeys],
+        flags: &[Flag::Readonly],
         first_key: 0,
         last_key: 0,
         step: 0,
@@ -1029,4 +1029,112 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     out.array(found.len());
     found.iter().for_each(|e| reply_elem(out, e.elem()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::keys::harness::Harness;
+
+    fn sadd_range(h: &mut Harness, key: &str, n: usize) {
+        let members: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        h.run(&format!("SADD {key} {}", members.join(" ")));
+    }
+
+    #[test]
+    fn spop_and_srandmember_replay_exactly_for_a_seed() {
+        let run = || {
+            let mut h = Harness::new();
+            sadd_range(&mut h, "s", 100);
+            h.run("SADD t a b c d e f g h i j");
+            [
+                h.run("SPOP s"),
+                h.run("SPOP s 7"),
+                h.run("SRANDMEMBER t -5"),
+                h.run("SRANDMEMBER t 4"),
+                h.run("SPOP t 9"),
+            ]
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn spop_count_leaves_exactly_the_members_not_returned() {
+        for count in [1, 10, 40, 49, 50, 51] {
+            let mut h = Harness::new();
+            sadd_range(&mut h, "s", 50);
+            let popped = h.run(&format!("SPOP s {count}"));
+            let returned = popped.matches("\r\n$").count();
+            assert_eq!(returned, count.min(50), "count {count}: {popped}");
+            let left = h.run("SCARD s");
+            assert_eq!(left, format!(":{}\r\n", 50 - count.min(50)));
+            let remaining = h.run("SMEMBERS s");
+            for line in popped
+                .split("\r\n")
+                .filter(|l| !l.starts_with(['*', '$', '~']))
+            {
+                if !line.is_empty() {
+                    assert!(
+                        !remaining.contains(&format!("\r\n{line}\r\n")),
+                        "{line} popped but still there"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn srandmember_distinct_counts_return_distinct_members() {
+        let mut h = Harness::new();
+        sadd_range(&mut h, "s", 30);
+        for count in [2, 9, 10, 11, 29] {
+            let reply = h.run(&format!("SRANDMEMBER s {count}"));
+            let mut members: Vec<&str> = reply
+                .split("\r\n")
+                .skip(1)
+                .filter(|l| !l.starts_with('$') && !l.is_empty())
+                .collect();
+            assert_eq!(members.len(), count);
+            members.sort_unstable();
+            members.dedup();
+            assert_eq!(members.len(), count, "duplicates for count {count}");
+        }
+    }
+
+    #[test]
+    fn a_huge_negative_srandmember_count_stops_and_closes_the_connection() {
+        let mut h = Harness::new();
+        h.run("SADD s a-member-of-some-length");
+        let reply = h.run("SRANDMEMBER s -9223372036854775807");
+        assert!(reply.len() > super::RANDOM_REPLY_BYTES_MAX);
+        assert!(reply.len() < super::RANDOM_REPLY_BYTES_MAX + 1024);
+        assert!(h.client.close_after_reply);
+    }
+
+    #[test]
+    fn sscan_walks_a_hash_table_in_several_calls() {
+        let mut h = Harness::new();
+        h.run("SADD s x");
+        sadd_range(&mut h, "s", 200);
+        let mut cursor = "0".to_string();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut calls = 0;
+        loop {
+            let reply = h.run(&format!("SSCAN s {cursor} COUNT 5"));
+            let lines: Vec<&str> = reply.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            for pair in lines[4..].chunks(2) {
+                if let [_, member] = pair {
+                    if !member.is_empty() {
+                        seen.insert(member.to_string());
+                    }
+                }
+            }
+            calls += 1;
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert!(calls > 5);
+        assert_eq!(seen.len(), 201);
+    }
 }
