@@ -23,6 +23,15 @@ impl MaxmemoryPolicy {
     }
 }
 
+/// Who may run a protected command such as DEBUG (`enable-debug-command`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtectedAccess {
+    No,
+    Yes,
+    /// Only clients connected over loopback or a unix socket.
+    Local,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub port: u16,
@@ -45,6 +54,7 @@ pub struct Config {
     pub loglevel: crate::io::LogLevel,
     pub logfile: String,
     pub pidfile: String,
+    pub enable_debug_command: ProtectedAccess,
 }
 
 impl Default for Config {
@@ -70,6 +80,7 @@ impl Default for Config {
             loglevel: crate::io::LogLevel::Notice,
             logfile: String::new(),
             pidfile: String::new(),
+            enable_debug_command: ProtectedAccess::No,
         }
     }
 }

@@ -60,6 +60,11 @@ impl Node {
         self.srv.memory_probe = Some(probe);
     }
 
+    /// Lets the host report the process facts INFO shows (pid, os, executable...).
+    pub fn set_host_info(&mut self, host: crate::server::HostInfo) {
+        self.srv.host = host;
+    }
+
     pub fn config(&self) -> &Config {
         &self.srv.config
     }
@@ -197,7 +202,10 @@ impl Node {
 
     /// Redis replies with the protocol error and closes after writing it.
     fn protocol_error(&mut self, client: &mut Client, e: crate::resp::ProtocolError) {
-        client.out.error(&e.message());
+        let message = e.message();
+        self.srv.stats.total_error_replies += 1;
+        self.srv.count_error(&message);
+        client.out.error(&message);
         client.close_after_reply = true;
         client.pending.clear();
         self.log(
@@ -261,6 +269,7 @@ impl Node {
             }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
+                client.last_spec = Some(cmd);
                 self.srv.stats.total_commands_processed += 1;
                 client.tot_cmds += 1;
                 self.run_handler(now, client, cmd, &args)
@@ -268,6 +277,7 @@ impl Node {
         };
         if let Err(e) = result {
             self.srv.stats.total_error_replies += 1;
+            self.srv.count_error(e.message());
             client.out.error(e.message());
         }
         apply_reply_mode(client, reply_start);

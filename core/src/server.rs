@@ -1,6 +1,8 @@
 //! State shared by every connection of a node: configuration, databases, counters,
 //! the seeded generators, and the handful of facts INFO reports.
 
+use std::collections::BTreeMap;
+
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -41,6 +43,32 @@ pub struct Stats {
     pub total_writes_processed: u64,
 }
 
+/// Distinct error codes INFO errorstats tracks before it stops adding new ones
+/// (ERROR_STATS_NUMBER).
+pub const ERROR_STATS_CODES_MAX: usize = 128;
+
+/// Facts about the host process that INFO reports and only the runtime knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    /// `uname -s -r -m`, e.g. "Linux 6.1.0 x86_64".
+    pub os: String,
+    pub process_id: u32,
+    /// Absolute path of the running binary.
+    pub executable: String,
+    /// Absolute path of the config file, empty when started without one.
+    pub config_file: String,
+    pub total_system_memory: u64,
+    /// Name of the allocator behind `used_memory`, e.g. "libc".
+    pub mem_allocator: String,
+}
+
+/// CLIENT PAUSE in force: until when, and whether only writes are paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientPause {
+    pub until: Millis,
+    pub writes_only: bool,
+}
+
 pub struct Server {
     pub config: Config,
     pub dbs: Vec<Db>,
@@ -61,6 +89,16 @@ pub struct Server {
     pub memory_probe: Option<fn() -> usize>,
     /// Set by SHUTDOWN and signals; the node stops once replies are out.
     pub shutdown_requested: Option<i32>,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether serverCron expires keys in the background.
+    pub active_expire_enabled: bool,
+    /// CLIENT PAUSE, recorded (clients are not held back yet).
+    pub client_pause: Option<ClientPause>,
+    /// INFO errorstats: error replies by code (the first word), in code order.
+    pub error_stats: BTreeMap<String, u64>,
+    /// Highest `used_memory` seen (INFO used_memory_peak).
+    pub used_memory_peak: usize,
+    /// Set by the runtime through `Node::set_host_info`.
+    pub host: HostInfo,
 }
 
 impl Server {
@@ -87,6 +125,11 @@ impl Server {
             expiry_rng: rand_stream(seed, RandStream::Expiry),
             memory_probe: None,
             shutdown_requested: None,
+            active_expire_enabled: true,
+            client_pause: None,
+            error_stats: BTreeMap::new(),
+            used_memory_peak: 0,
+            host: HostInfo::default(),
         }
     }
 
@@ -127,6 +170,21 @@ impl Server {
 
     pub fn used_memory(&self) -> usize {
         self.memory_probe.map(|probe| probe()).unwrap_or(0)
+    }
+
+    /// Counts an error reply in INFO errorstats under its code: the first word when a
+    /// space appears within 32 bytes, else `ERR` (as Redis's afterErrorReply).
+    pub fn count_error(&mut self, message: &str) {
+        let head = &message.as_bytes()[..message.len().min(32)];
+        let code = match head.iter().position(|&b| b == b' ') {
+            Some(end) => &message[..end],
+            None => "ERR",
+        };
+        if let Some(count) = self.error_stats.get_mut(code) {
+            *count += 1;
+        } else if self.error_stats.len() < ERROR_STATS_CODES_MAX {
+            self.error_stats.insert(code.to_owned(), 1);
+        }
     }
 
     /// Replaces the databases with `n` empty ones (FLUSHALL, `databases` at start).

@@ -4,9 +4,12 @@
 //! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
 
 pub mod args;
+pub mod client;
 pub mod config;
 pub mod connection;
+pub mod debug;
 pub mod expire;
+pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod server;
@@ -353,8 +356,11 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
+    client::COMMANDS,
     config::COMMANDS,
     server::COMMANDS,
+    info::COMMANDS,
+    debug::COMMANDS,
     introspect::COMMANDS,
 ];
 

@@ -1,5 +1,223 @@
-//! Placeholder: rows and handlers of this family are being written.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN.
+//! INFO lives in `info.rs` and DEBUG in `debug.rs`.
 
-use super::CommandSpec;
+use bytes::Bytes;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+use super::args::{int_or, is};
+use super::{Acl, CommandSpec, Flag, Group};
+use crate::error::{CmdError, CmdResult, DB_INDEX_OUT_OF_RANGE, SYNTAX};
+use crate::io::LogLevel;
+use crate::io::Output;
+use crate::node::Ctx;
+
+const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+
+const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "dbsize",
+        arity: 1,
+        flags: &[Flag::Readonly, Flag::Fast],
+        acl: &[Acl::Keyspace],
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+        group: Group::Server,
+        summary: "Returns the number of keys in the database.",
+        handler: Some(dbsize),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: &[Flag::Write],
+        acl: &[Acl::Keyspace, Acl::Dangerous],
+        tips: ALL_SHARDS_SUCCEED,
+        group: Group::Server,
+        summary: "Removes all keys from the current database.",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        handler: Some(flushdb),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: &[Flag::Write],
+        acl: &[Acl::Keyspace, Acl::Dangerous],
+        tips: ALL_SHARDS_SUCCEED,
+        group: Group::Server,
+        summary: "Removes all keys from all databases.",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        handler: Some(flushall),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "swapdb",
+        arity: 3,
+        flags: &[Flag::Write, Flag::Fast],
+        acl: &[Acl::Keyspace, Acl::Dangerous],
+        group: Group::Server,
+        since: "4.0.0",
+        summary: "Swaps two databases.",
+        complexity: "O(N) where N is the count of clients watching or blocking on keys from \
+            both databases.",
+        handler: Some(swapdb),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
+        tips: &["nondeterministic_output"],
+        group: Group::Server,
+        since: "2.6.0",
+        summary: "Returns the server time.",
+        handler: Some(time),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
+        acl: &[Acl::Admin, Acl::Dangerous],
+        tips: &["nondeterministic_output"],
+        group: Group::Server,
+        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        handler: Some(lastsave),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: &[
+            Flag::Admin,
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::NoMulti,
+            Flag::AllowBusy,
+        ],
+        group: Group::Server,
+        summary: "Synchronously saves the database(s) to disk and shuts down the server.",
+        complexity: "O(N) when saving, where N is the total number of keys in all databases \
+            when saving data, otherwise O(1)",
+        handler: Some(shutdown),
+        ..CommandSpec::DEFAULT
+    },
+];
+
+/// DBSIZE: keys in the selected database, counting expired keys not yet removed.
+fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    let n = ctx.db().len() as i64;
+    ctx.out().int(n);
+    Ok(())
+}
+
+/// The optional ASYNC|SYNC of FLUSHDB and FLUSHALL. Ember always frees at once.
+fn check_flush_mode(args: &[Bytes]) -> CmdResult {
+    match args {
+        [_] => Ok(()),
+        [_, mode] if is(mode, "ASYNC") || is(mode, "SYNC") => Ok(()),
+        _ => Err(SYNTAX.into()),
+    }
+}
+
+/// FLUSHDB [ASYNC|SYNC]
+fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    check_flush_mode(args)?;
+    let db = ctx.db();
+    let removed = db.len() as u64;
+    db.clear();
+    ctx.srv.dirty += removed;
+    ctx.out().ok();
+    Ok(())
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    check_flush_mode(args)?;
+    let removed: u64 = ctx.srv.dbs.iter().map(|db| db.len() as u64).sum();
+    ctx.srv.reset_databases();
+    ctx.srv.dirty += removed + 1;
+    ctx.out().ok();
+    Ok(())
+}
+
+/// SWAPDB index1 index2
+fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let first = db_index_arg(&args[1], INVALID_FIRST_DB)?;
+    let second = db_index_arg(&args[2], INVALID_SECOND_DB)?;
+    let count = ctx.srv.dbs.len() as i64;
+    if !(0..count).contains(&first) || !(0..count).contains(&second) {
+        return Err(DB_INDEX_OUT_OF_RANGE.into());
+    }
+    ctx.srv.dbs.swap(first as usize, second as usize);
+    ctx.srv.dirty += 1;
+    ctx.out().ok();
+    Ok(())
+}
+
+/// A database index argument: a C int, or `err`.
+fn db_index_arg(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
+    let n = int_or(arg, err)?;
+    if i32::try_from(n).is_err() {
+        return Err(err.into());
+    }
+    Ok(n)
+}
+
+/// TIME: seconds and microseconds, as two bulk strings.
+fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    let now = ctx.now;
+    let out = ctx.out();
+    out.array(2);
+    out.bulk_i64((now / 1000) as i64);
+    out.bulk_i64((now % 1000 * 1000) as i64);
+    Ok(())
+}
+
+/// LASTSAVE: nothing has been saved yet, so the start time (Redis's initial value).
+fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    let at = (ctx.srv.started_at / 1000) as i64;
+    ctx.out().int(at);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: on success there is no reply; the
+/// process stops and every connection closes.
+fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    for arg in &args[1..] {
+        if is(arg, "NOSAVE") {
+            nosave = true;
+        } else if is(arg, "SAVE") {
+            save = true;
+        } else if is(arg, "NOW") || is(arg, "FORCE") {
+            other = true;
+        } else if is(arg, "ABORT") {
+            abort = true;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return Err(SYNTAX.into());
+    }
+    if abort {
+        return Err(NO_SHUTDOWN_IN_PROGRESS.into());
+    }
+    for line in [
+        "User requested shutdown...",
+        "Redis is now ready to exit, bye bye...",
+    ] {
+        if LogLevel::Warning >= ctx.srv.config.loglevel {
+            ctx.outputs.push_back(Output::Log {
+                level: LogLevel::Warning,
+                line: line.into(),
+            });
+        }
+    }
+    ctx.srv.shutdown_requested = Some(0);
+    Ok(())
+}
