@@ -352,11 +352,7 @@ pub fn lfu_counter(access: u32, now: Millis, decay_minutes: u32) -> u32 {
     } else {
         65535 - last + now_min
     };
-    let periods = if decay_minutes > 0 {
-        elapsed / decay_minutes
-    } else {
-        0
-    };
+    let periods = elapsed.checked_div(decay_minutes).unwrap_or(0);
     counter.saturating_sub(periods)
 }
 

@@ -140,7 +140,7 @@ impl<E: DictEntry> Dict<E> {
     }
 
     fn resize(&mut self, buckets: usize) {
-        let old = std::mem::replace(&mut self.buckets, Vec::new());
+        let old = std::mem::take(&mut self.buckets);
         self.buckets.resize_with(buckets, || None);
         for mut head in old {
             while let Some(mut node) = head {

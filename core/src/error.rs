@@ -27,13 +27,16 @@ pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub enum CmdError {
     Static(&'static str),
     Owned(String),
+    /// A message that quotes client bytes verbatim (Redis's errors are binary-safe).
+    Bytes(Vec<u8>),
 }
 
 impl CmdError {
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> &[u8] {
         match self {
-            CmdError::Static(s) => s,
-            CmdError::Owned(s) => s,
+            CmdError::Static(s) => s.as_bytes(),
+            CmdError::Owned(s) => s.as_bytes(),
+            CmdError::Bytes(b) => b,
         }
     }
 }
@@ -52,7 +55,7 @@ impl From<String> for CmdError {
 
 impl fmt::Display for CmdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        f.write_str(&String::from_utf8_lossy(self.message()))
     }
 }
 
@@ -73,11 +76,10 @@ pub fn invalid_expire(cmd: &str) -> CmdError {
 
 /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
 pub fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
-    CmdError::Owned(format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        String::from_utf8_lossy(truncated(sub, 128)),
-        container.to_ascii_uppercase()
-    ))
+    let mut msg = b"ERR unknown subcommand '".to_vec();
+    msg.extend_from_slice(truncated(sub, 128));
+    msg.extend_from_slice(format!("'. Try {} HELP.", container.to_ascii_uppercase()).as_bytes());
+    CmdError::Bytes(msg)
 }
 
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' `: the argument
@@ -94,11 +96,11 @@ pub fn unknown_command(args: &[bytes::Bytes]) -> CmdError {
         listed.extend_from_slice(b"' ");
     }
     let name = args.first().map(|a| truncated(a, 128)).unwrap_or_default();
-    CmdError::Owned(format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        String::from_utf8_lossy(name),
-        String::from_utf8_lossy(&listed)
-    ))
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(name);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&listed);
+    CmdError::Bytes(msg)
 }
 
 /// At most `max` bytes of `s`, stopping at a NUL byte as C's `%.*s` does.

@@ -36,9 +36,8 @@ pub fn run(srv: &mut Server, now: Millis) {
             budget = budget.saturating_sub(step.examined.max(1));
             examined_total += step.examined;
             expired_total += step.expired;
-            if step.live_with_ttl > 0 {
+            if let Some(sample_avg) = step.ttl_sum.checked_div(step.live_with_ttl) {
                 // Redis's running average: 49/50 old, 1/50 new.
-                let sample_avg = step.ttl_sum / step.live_with_ttl;
                 db.avg_ttl = if db.avg_ttl == 0 {
                     sample_avg
                 } else {

@@ -29,6 +29,7 @@ pub mod io;
 pub mod node;
 pub mod resp;
 pub mod server;
+pub mod types;
 pub mod util;
 pub mod value;
 

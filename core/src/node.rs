@@ -204,7 +204,7 @@ impl Node {
     fn protocol_error(&mut self, client: &mut Client, e: crate::resp::ProtocolError) {
         let message = e.message();
         self.srv.stats.total_error_replies += 1;
-        self.srv.count_error(&message);
+        self.srv.count_error(message.as_bytes());
         client.out.error(&message);
         client.close_after_reply = true;
         client.pending.clear();
@@ -355,7 +355,12 @@ fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
         };
     }
     if args.len() < 2 {
-        return Err(error::wrong_arity(cmd.name));
+        // A container alone is an arity error, unless it has a handler of its own
+        // (COMMAND with no arguments lists every command).
+        return match cmd.handler {
+            Some(_) if cmd.arity_ok(args.len()) => Ok(cmd),
+            _ => Err(error::wrong_arity(cmd.name)),
+        };
     }
     let Some(sub) = command::lookup_sub(cmd, &args[1]) else {
         return Err(error::unknown_subcommand(&args[1], cmd.name));

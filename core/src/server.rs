@@ -174,16 +174,16 @@ impl Server {
 
     /// Counts an error reply in INFO errorstats under its code: the first word when a
     /// space appears within 32 bytes, else `ERR` (as Redis's afterErrorReply).
-    pub fn count_error(&mut self, message: &str) {
-        let head = &message.as_bytes()[..message.len().min(32)];
+    pub fn count_error(&mut self, message: &[u8]) {
+        let head = &message[..message.len().min(32)];
         let code = match head.iter().position(|&b| b == b' ') {
-            Some(end) => &message[..end],
-            None => "ERR",
+            Some(end) => String::from_utf8_lossy(&message[..end]),
+            None => "ERR".into(),
         };
-        if let Some(count) = self.error_stats.get_mut(code) {
+        if let Some(count) = self.error_stats.get_mut(code.as_ref()) {
             *count += 1;
         } else if self.error_stats.len() < ERROR_STATS_CODES_MAX {
-            self.error_stats.insert(code.to_owned(), 1);
+            self.error_stats.insert(code.into_owned(), 1);
         }
     }
 

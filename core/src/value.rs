@@ -2,6 +2,7 @@
 //! answers what Redis answers; collections join as their issues land, each boxed so a
 //! value stays small.
 
+use crate::types::{Hash, List, Set, ZSet};
 use crate::util::num::{i64_digits, parse_i64};
 use crate::util::smallbytes::SmallBytes;
 
@@ -20,28 +21,48 @@ pub enum Value {
     Str(SmallBytes),
     /// A string that has been modified in place (APPEND, SETRANGE): always "raw", and
     /// with spare capacity so repeated appends are amortised O(1) as with Redis's sds.
-    Raw(Vec<u8>),
+    /// Boxed so that a `Value` stays 24 bytes (an entry then fits glibc's 80-byte chunk).
+    Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// The type names TYPE and SCAN TYPE use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
     String,
+    List,
+    Set,
+    ZSet,
+    Hash,
 }
 
 impl ValueType {
+    pub const ALL: [ValueType; 5] = [
+        ValueType::String,
+        ValueType::List,
+        ValueType::Set,
+        ValueType::ZSet,
+        ValueType::Hash,
+    ];
+
+    /// The name TYPE replies and SCAN TYPE accepts.
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
+            ValueType::Hash => "hash",
         }
     }
 
     pub fn from_name(name: &[u8]) -> Option<ValueType> {
-        if name.eq_ignore_ascii_case(b"string") {
-            Some(ValueType::String)
-        } else {
-            None
-        }
+        Self::ALL
+            .into_iter()
+            .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
     }
 }
 
@@ -56,13 +77,17 @@ impl Value {
         if bytes.len() <= EMBSTR_BYTES_MAX {
             Value::Str(SmallBytes::new(bytes))
         } else {
-            Value::Raw(bytes.to_vec())
+            Value::Raw(Box::new(bytes.to_vec()))
         }
     }
 
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -72,6 +97,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_BYTES_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -82,6 +111,7 @@ impl Value {
             Value::Int(n) => Some(i64_digits(*n, scratch)),
             Value::Str(s) => Some(s.as_slice()),
             Value::Raw(v) => Some(v.as_slice()),
+            _ => None,
         }
     }
 
@@ -91,8 +121,9 @@ impl Value {
             Value::Raw(v) => return Some(v),
             Value::Int(n) => i64_digits(*n, &mut [0u8; 20]).to_vec(),
             Value::Str(s) => s.to_vec(),
+            _ => return None,
         };
-        *self = Value::Raw(bytes);
+        *self = Value::Raw(Box::new(bytes));
         match self {
             Value::Raw(v) => Some(v),
             _ => None,
@@ -104,7 +135,9 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_bytes(),
-            Value::Raw(v) => v.capacity(),
+            Value::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+            // Collections account for themselves when they are built.
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
         }
     }
 }
@@ -119,6 +152,11 @@ mod tests {
         assert_eq!(Value::from_bytes(b"012").encoding_name(), "embstr");
         assert_eq!(Value::from_bytes(&[b'a'; 44]).encoding_name(), "embstr");
         assert_eq!(Value::from_bytes(&[b'a'; 45]).encoding_name(), "raw");
+    }
+
+    #[test]
+    fn a_value_and_an_entry_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
     }
 
     #[test]

@@ -26,6 +26,11 @@ differential_scripts! {
     server,
     config,
     introspect,
+    lists,
+    hashes,
+    sets,
+    zsets,
+    sort,
 }
 
 fn scripts_dir() -> &'static Path {

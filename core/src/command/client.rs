@@ -264,10 +264,7 @@ fn client_type(name: &[u8]) -> Result<ClientType, CmdError> {
     } else if is(name, "MASTER") {
         ClientType::Master
     } else {
-        return Err(CmdError::Owned(format!(
-            "ERR Unknown client type '{}'",
-            String::from_utf8_lossy(name)
-        )));
+        return Err(quoting_error("ERR Unknown client type '", name, "'"));
     };
     Ok(kind)
 }
@@ -458,10 +455,7 @@ fn parse_kill_filter<'a>(filter: &mut KillFilter<'a>, opts: &'a [Bytes]) -> CmdR
         } else if is(name, "USER") {
             // Only the default user exists until ACLs land.
             if &value[..] != b"default" {
-                return Err(CmdError::Owned(format!(
-                    "ERR No such user '{}'",
-                    String::from_utf8_lossy(value)
-                )));
+                return Err(quoting_error("ERR No such user '", value, "'"));
             }
         } else if is(name, "SKIPME") {
             filter.skip_me = if is(value, "YES") {
@@ -535,11 +529,27 @@ fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
 
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try CLIENT HELP.`
 fn sub_syntax_error(args: &[Bytes]) -> CmdError {
-    CmdError::Owned(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(&args[1][..args[1].len().min(128)]),
-        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
-    ))
+    let sub = &args[1];
+    let nul = sub.iter().position(|&b| b == 0).unwrap_or(sub.len());
+    let mut container = args[0].to_ascii_uppercase();
+    container.splice(0..0, b"'. Try ".iter().copied());
+    container.extend_from_slice(b" HELP.");
+    let suffix = String::from_utf8_lossy(&container);
+    quoting_error(
+        "ERR unknown subcommand or wrong number of arguments for '",
+        &sub[..nul.min(128)],
+        &suffix,
+    )
+}
+
+/// An error that quotes client bytes verbatim: `prefix`, the bytes up to any NUL (as
+/// C's `%s` prints them), `suffix`.
+pub(crate) fn quoting_error(prefix: &str, quoted: &[u8], suffix: &str) -> CmdError {
+    let nul = quoted.iter().position(|&b| b == 0).unwrap_or(quoted.len());
+    let mut msg = prefix.as_bytes().to_vec();
+    msg.extend_from_slice(&quoted[..nul]);
+    msg.extend_from_slice(suffix.as_bytes());
+    CmdError::Bytes(msg)
 }
 
 /// CLIENT PAUSE timeout [WRITE|ALL]: recorded; clients are not held back yet.

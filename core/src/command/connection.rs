@@ -205,10 +205,11 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             name = Some(&args[j + 1]);
             j += 2;
         } else {
-            return Err(CmdError::Owned(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&args[j])
-            )));
+            return Err(super::client::quoting_error(
+                "ERR Syntax error in HELLO option '",
+                &args[j],
+                "'",
+            ));
         }
     }
     if let Some((user, pass)) = credentials {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::args::{int, is};
-use super::client::write_help;
+use super::client::{quoting_error, write_help};
 use super::{CommandSpec, Flag, Group};
 use crate::client::Client;
 use crate::config::{MaxmemoryPolicy, ProtectedAccess};
@@ -164,10 +164,11 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out().ok();
             Ok(())
         }
-        _ => Err(CmdError::Owned(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(&sub[..sub.len().min(128)])
-        ))),
+        _ => Err(quoting_error(
+            "ERR unknown subcommand or wrong number of arguments for '",
+            &c_string(sub)[..c_string(sub).len().min(128)],
+            "'. Try DEBUG HELP.",
+        )),
     }
 }
 
@@ -238,6 +239,8 @@ fn serialized_len(value: &Value) -> usize {
         }),
         Value::Str(s) => string_serialized_len(s),
         Value::Raw(v) => string_serialized_len(v),
+        // Collections report their RDB size once persistence can write them.
+        _ => 0,
     }
 }
 

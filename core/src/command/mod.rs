@@ -10,10 +10,15 @@ pub mod connection;
 pub mod debug;
 pub mod expire;
 pub mod info;
+pub mod hash;
 pub mod introspect;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use bytes::Bytes;
 
@@ -234,6 +239,24 @@ impl Group {
     }
 }
 
+/// Documentation flags COMMAND DOCS reports as `doc_flags`, in Redis's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocFlag {
+    Deprecated,
+    Syscmd,
+}
+
+impl DocFlag {
+    pub const ALL: [DocFlag; 2] = [DocFlag::Deprecated, DocFlag::Syscmd];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DocFlag::Deprecated => "deprecated",
+            DocFlag::Syscmd => "syscmd",
+        }
+    }
+}
+
 /// Where a key-spec starts looking for keys (COMMAND INFO "begin_search").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BeginSearch {
@@ -289,8 +312,14 @@ pub struct CommandSpec {
     pub summary: &'static str,
     pub complexity: &'static str,
     pub tips: &'static [&'static str],
+    /// COMMAND DOCS extras, each reported only when set.
+    pub doc_flags: &'static [DocFlag],
+    pub deprecated_since: &'static str,
+    pub replaced_by: &'static str,
+    /// (version, what changed), oldest first.
+    pub history: &'static [(&'static str, &'static str)],
     /// `None` for container commands (CONFIG, CLIENT, ...), which dispatch to
-    /// `subcommands`.
+    /// `subcommands`. COMMAND has both: alone it runs its handler.
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
 }
@@ -312,6 +341,10 @@ impl CommandSpec {
         summary: "",
         complexity: "O(1)",
         tips: &[],
+        doc_flags: &[],
+        deprecated_since: "",
+        replaced_by: "",
+        history: &[],
         handler: None,
         subcommands: &[],
     };
@@ -355,6 +388,11 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
     expire::COMMANDS,
+    list::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
+    sort::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,
@@ -443,10 +481,18 @@ mod tests {
     fn every_command_has_a_handler_or_subcommands() {
         for c in all_commands() {
             assert!(
-                c.handler.is_some() != !c.subcommands.is_empty(),
-                "{} needs exactly one of handler/subcommands",
+                c.handler.is_some() || !c.subcommands.is_empty(),
+                "{} needs a handler or subcommands",
                 c.name
             );
+            for sub in c.subcommands {
+                assert!(
+                    sub.handler.is_some(),
+                    "{}|{} needs a handler",
+                    c.name,
+                    sub.name
+                );
+            }
         }
     }
 }

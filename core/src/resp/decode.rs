@@ -216,10 +216,8 @@ fn frame_inline(buf: &[u8]) -> Result<Option<Framed>, ProtocolError> {
 ///
 /// The line is a C string to Redis: a NUL byte ends it.
 pub fn split_inline_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let line = match line.iter().position(|&b| b == 0) {
-        Some(nul) => &line[..nul],
-        None => line,
-    };
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = line.split(|&b| b == 0).next().unwrap_or_default();
     let mut args = Vec::new();
     let mut i = 0;
     loop {
@@ -280,7 +278,7 @@ fn split_one_arg(line: &[u8], mut i: usize) -> Option<(Vec<u8>, usize)> {
         } else {
             match c {
                 None => return Some((cur, i)),
-                Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => return Some((cur, i)),
+                Some(b' ' | b'\n' | b'\r' | b'\t') => return Some((cur, i)),
                 Some(b'"') => in_double = true,
                 Some(b'\'') => in_single = true,
                 Some(c) => cur.push(c),
@@ -357,6 +355,12 @@ mod tests {
                 b"c'd".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn a_nul_byte_ends_an_inline_line_as_in_redis() {
+        assert_eq!(args_of(b"\0\n"), Vec::<Vec<u8>>::new());
+        assert_eq!(args_of(b"PING\0junk\r\n"), vec![b"PING".to_vec()]);
     }
 
     #[test]

@@ -79,10 +79,11 @@ impl ReplyBuf {
 
     /// An error line; `msg` is the text after `-`, e.g. `ERR syntax error`. Newlines
     /// are replaced by spaces as Redis does, so the reply stays one line.
-    pub fn error(&mut self, msg: &str) {
+    pub fn error(&mut self, msg: impl AsRef<[u8]>) {
+        let msg = msg.as_ref();
         self.buf.reserve(msg.len() + 3);
         self.buf.put_u8(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }

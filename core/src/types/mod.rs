@@ -1,0 +1,12 @@
+//! The collection types a key can hold, each with Redis's compact encoding while small
+//! and its big encoding past the configured thresholds.
+
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod zset;
+
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
+pub use zset::ZSet;

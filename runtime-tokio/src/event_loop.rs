@@ -1,0 +1,434 @@
+//! The event loop: one thread, one tokio current-thread runtime, the node behind a
+//! `RefCell`. Each connection is a task that reads into a reusable buffer, feeds the
+//! node, and writes whatever the node produced for it with one write per batch.
+//! Replies for other connections go straight to their queues; no channel sits on the
+//! hot path.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use ember_core::{ConnId, DiskData, DiskError, DiskOp, Input, LogLevel, Node, Output, Signal};
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::Notify;
+
+use crate::log::Logger;
+
+/// Bytes read per read call at most; the buffer is reused across reads.
+const READ_BYTES: usize = 16 * 1024;
+/// Below this much free room the read buffer is topped up (or reclaimed).
+const READ_ROOM_BYTES_MIN: usize = 4 * 1024;
+/// Redis's default `tcp-backlog`.
+const TCP_BACKLOG: u32 = 511;
+/// Scheduler turns given to connections to write their last replies before exiting.
+const STOP_FLUSH_TURNS_MAX: u32 = 1000;
+/// Pause after a failed accept (out of file descriptors), so the loop does not spin.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(10);
+
+/// The node's wall clock: Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What one connection's task shares with the rest of the loop.
+#[derive(Default)]
+struct ConnState {
+    /// Bytes to write, in order.
+    out: RefCell<VecDeque<Bytes>>,
+    /// Close once `out` is written.
+    close: Cell<bool>,
+    /// Set when someone else queued output or asked to close.
+    kicked: Cell<bool>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl ConnState {
+    fn kick(&self) {
+        self.kicked.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn park(&self, waker: &Waker) {
+        let old = self.waker.take();
+        match old {
+            Some(w) if w.will_wake(waker) => self.waker.set(Some(w)),
+            _ => self.waker.set(Some(waker.clone())),
+        }
+    }
+}
+
+/// Everything the tasks share.
+pub struct Shared {
+    node: RefCell<Node>,
+    conns: RefCell<HashMap<ConnId, Rc<ConnState>>>,
+    next_conn: Cell<ConnId>,
+    /// The Unix ms the timer task sleeps until.
+    timer_at: Cell<u64>,
+    timer_notify: Notify,
+    stop_code: Cell<Option<i32>>,
+    stop_notify: Notify,
+    logger: RefCell<Logger>,
+}
+
+impl Shared {
+    pub fn new(node: Node, logger: Logger) -> Rc<Self> {
+        Rc::new(Shared {
+            node: RefCell::new(node),
+            conns: RefCell::new(HashMap::new()),
+            next_conn: Cell::new(1),
+            timer_at: Cell::new(u64::MAX),
+            timer_notify: Notify::new(),
+            stop_code: Cell::new(None),
+            stop_notify: Notify::new(),
+            logger: RefCell::new(logger),
+        })
+    }
+
+    pub fn log(&self, level: LogLevel, msg: &str) {
+        if level >= self.node.borrow().config().loglevel {
+            self.logger.borrow_mut().log(level, msg);
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop_code.get().is_some()
+    }
+
+    /// Feeds one input and carries out everything the node asks for.
+    fn feed(&self, input: Input) {
+        let mut node = self.node.borrow_mut();
+        node.handle(now_ms(), input);
+        self.drain(&mut node);
+    }
+
+    /// Carries out every output. Disk requests run synchronously and their results
+    /// are fed back, which may produce more outputs.
+    fn drain(&self, node: &mut Node) {
+        let mut done: Vec<Input> = Vec::new();
+        loop {
+            while let Some(output) = node.poll_output() {
+                self.carry_out(output, &mut done);
+            }
+            if done.is_empty() {
+                break;
+            }
+            let now = now_ms();
+            for input in done.drain(..) {
+                node.handle(now, input);
+            }
+        }
+        if let Some(at) = node.poll_timeout() {
+            if at < self.timer_at.get() {
+                self.timer_at.set(at);
+                self.timer_notify.notify_one();
+            }
+        }
+    }
+
+    fn carry_out(&self, output: Output, done: &mut Vec<Input>) {
+        match output {
+            Output::Send { conn, bytes } => {
+                if let Some(state) = self.conns.borrow().get(&conn) {
+                    state.out.borrow_mut().push_back(bytes);
+                    state.kick();
+                }
+            }
+            Output::Close { conn } => {
+                if let Some(state) = self.conns.borrow().get(&conn) {
+                    state.close.set(true);
+                    state.kick();
+                }
+            }
+            Output::Log { level, line } => self.logger.borrow_mut().log(level, &line),
+            Output::Sleep { ms } => std::thread::sleep(Duration::from_millis(ms)),
+            Output::Stop { code } => {
+                if self.stop_code.get().is_none() {
+                    self.stop_code.set(Some(code));
+                    self.stop_notify.notify_one();
+                }
+            }
+            Output::Disk { id, op } => done.push(Input::DiskDone {
+                id,
+                result: run_disk_op(op),
+            }),
+            Output::Connect { conn, addr } => done.push(Input::ConnectFailed {
+                conn,
+                error: format!("outgoing connections to {addr} are not supported yet"),
+            }),
+        }
+    }
+}
+
+fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
+    use std::fs;
+    let err = |e: io::Error| DiskError {
+        message: e.to_string(),
+    };
+    match op {
+        DiskOp::Read { path } => match fs::read(&path) {
+            Ok(data) => Ok(DiskData::Contents(Bytes::from(data))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(DiskData::NotFound),
+            Err(e) => Err(err(e)),
+        },
+        DiskOp::Write { path, bytes } => fs::write(&path, &bytes)
+            .map(|()| DiskData::Done)
+            .map_err(err),
+        DiskOp::Append { path, bytes } => {
+            use std::io::Write;
+            fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(&bytes))
+                .map(|()| DiskData::Done)
+                .map_err(err)
+        }
+        DiskOp::Fsync { path } => fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.sync_data())
+            .map(|()| DiskData::Done)
+            .map_err(err),
+        DiskOp::Rename { from, to } => fs::rename(&from, &to)
+            .map(|()| DiskData::Done)
+            .map_err(err),
+        DiskOp::Remove { path } => match fs::remove_file(&path) {
+            Ok(()) => Ok(DiskData::Done),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(DiskData::Done),
+            Err(e) => Err(err(e)),
+        },
+    }
+}
+
+/// Binds one listening socket as Redis does (SO_REUSEADDR, IPV6_V6ONLY for IPv6).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv6() {
+        let socket = TcpSocket::new_v6()?;
+        let on: libc::c_int = 1;
+        // SAFETY: setsockopt reads `on` for its size; the fd is open and ours.
+        let rc = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        socket
+    } else {
+        TcpSocket::new_v4()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(TCP_BACKLOG)
+}
+
+/// Runs the loop until the node asks to stop; returns the exit code.
+pub async fn run(shared: Rc<Shared>, listeners: Vec<TcpListener>) -> i32 {
+    for listener in listeners {
+        tokio::task::spawn_local(accept_loop(shared.clone(), listener));
+    }
+    tokio::task::spawn_local(timer_loop(shared.clone()));
+    spawn_signal_handlers(&shared);
+    loop {
+        if let Some(code) = shared.stop_code.get() {
+            flush_before_stop(&shared).await;
+            return code;
+        }
+        shared.stop_notify.notified().await;
+    }
+}
+
+/// Gives connections a chance to write what is queued for them before the exit.
+async fn flush_before_stop(shared: &Shared) {
+    for _ in 0..STOP_FLUSH_TURNS_MAX {
+        let pending = shared
+            .conns
+            .borrow()
+            .values()
+            .any(|c| !c.out.borrow().is_empty());
+        if !pending {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+fn spawn_signal_handlers(shared: &Rc<Shared>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    for (kind, sig) in [
+        (SignalKind::interrupt(), Signal::Interrupt),
+        (SignalKind::terminate(), Signal::Terminate),
+    ] {
+        let shared = shared.clone();
+        match signal(kind) {
+            Ok(mut stream) => {
+                tokio::task::spawn_local(async move {
+                    while stream.recv().await.is_some() {
+                        shared.feed(Input::Signal(sig));
+                    }
+                });
+            }
+            Err(e) => shared.log(
+                LogLevel::Warning,
+                &format!("Cannot install a signal handler: {e}"),
+            ),
+        }
+    }
+}
+
+async fn timer_loop(shared: Rc<Shared>) {
+    loop {
+        let at = shared.node.borrow().poll_timeout().unwrap_or(u64::MAX);
+        shared.timer_at.set(at);
+        let now = now_ms();
+        if at > now {
+            let wait = Duration::from_millis((at - now).min(1000));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shared.timer_notify.notified() => {}
+            }
+        }
+        if shared.stopping() {
+            return;
+        }
+        shared.feed(Input::Tick);
+    }
+}
+
+async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                shared.log(
+                    LogLevel::Warning,
+                    &format!("Accepting client connection: {e}"),
+                );
+                tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                continue;
+            }
+        };
+        if shared.stopping() {
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let local = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let conn = shared.next_conn.get();
+        shared.next_conn.set(conn + 1);
+        let state = Rc::new(ConnState::default());
+        shared.conns.borrow_mut().insert(conn, state.clone());
+        shared.feed(Input::Accepted {
+            conn,
+            peer: peer.to_string(),
+            local,
+        });
+        tokio::task::spawn_local(connection(shared.clone(), conn, state, stream));
+    }
+}
+
+/// What woke a connection task.
+enum Wake {
+    Readable,
+    Kicked,
+}
+
+async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stream: TcpStream) {
+    let mut stream = stream;
+    let mut buf = BytesMut::with_capacity(READ_BYTES);
+    loop {
+        // Output queued at accept time (maxclients) or by other connections.
+        if write_queued(&mut stream, &state).await.is_err() || state.close.get() {
+            break;
+        }
+        let wake = poll_fn(|cx| {
+            if state.kicked.replace(false) {
+                return Poll::Ready(Ok(Wake::Kicked));
+            }
+            match stream.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(Wake::Readable)),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    state.park(cx.waker());
+                    Poll::Pending
+                }
+            }
+        })
+        .await;
+        match wake {
+            Ok(Wake::Kicked) => continue,
+            Ok(Wake::Readable) => {}
+            Err(_) => break,
+        }
+        if shared.stopping() {
+            // Nothing more is read once the node asked to stop.
+            std::future::pending::<()>().await;
+        }
+        if buf.capacity() - buf.len() < READ_ROOM_BYTES_MIN {
+            buf.reserve(READ_BYTES);
+        }
+        let room = buf.capacity() - buf.len();
+        match stream.try_read_buf(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if n < room {
+                    // A short read drained the socket: forget its readiness so the
+                    // next wait goes to epoll instead of a read that finds nothing.
+                    let _ = stream.try_io(Interest::READABLE, || {
+                        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                    });
+                }
+                let bytes = buf.split().freeze();
+                shared.feed(Input::Received { conn, bytes });
+                state.kicked.set(false);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+    }
+    let _ = stream.shutdown().await;
+    shared.conns.borrow_mut().remove(&conn);
+    shared.feed(Input::Closed { conn });
+}
+
+/// Writes everything queued for the connection, one write call per batch.
+async fn write_queued(stream: &mut TcpStream, state: &ConnState) -> io::Result<()> {
+    loop {
+        let chunk = {
+            let mut out = state.out.borrow_mut();
+            match out.len() {
+                0 => return Ok(()),
+                1 => out.pop_front().unwrap_or_default(),
+                _ => {
+                    let total = out.iter().map(Bytes::len).sum();
+                    let mut joined = BytesMut::with_capacity(total);
+                    for part in out.drain(..) {
+                        joined.extend_from_slice(&part);
+                    }
+                    joined.freeze()
+                }
+            }
+        };
+        stream.write_all(&chunk).await?;
+    }
+}
