@@ -43,6 +43,10 @@ pub struct Stats {
     pub total_writes_processed: u64,
 }
 
+/// Redis 7.0 hands ids 1 and 2 to its internal clients (the Lua and the functions
+/// engines) at startup, so its first connection gets 3; Ember numbers the same way.
+const FIRST_CLIENT_ID: u64 = 3;
+
 /// Distinct error codes INFO errorstats tracks before it stops adding new ones
 /// (ERROR_STATS_NUMBER).
 pub const ERROR_STATS_CODES_MAX: usize = 128;
@@ -119,7 +123,7 @@ impl Server {
             hasher,
             run_id,
             started_at: now,
-            next_client_id: 1,
+            next_client_id: FIRST_CLIENT_ID,
             commands_rng: rand_stream(seed, RandStream::Commands),
             access_rng: rand_stream(seed, RandStream::Access),
             expiry_rng: rand_stream(seed, RandStream::Expiry),

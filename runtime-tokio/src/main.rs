@@ -7,6 +7,8 @@ mod log;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 
+use ember_core::config::ProtectedAccess;
+use ember_core::server::HostInfo;
 use ember_core::{Config, LogLevel, Node};
 
 use crate::event_loop::Shared;
@@ -34,11 +36,67 @@ fn parse_args(args: &[String]) -> Config {
             "port" => config.port = value.parse().unwrap_or(config.port),
             "bind" => config.bind = value.split_whitespace().map(String::from).collect(),
             "dir" => config.dir = value,
+            "requirepass" => config.requirepass = (!value.is_empty()).then(|| value.into_bytes()),
+            "enable-debug-command" => {
+                config.enable_debug_command = match value.to_ascii_lowercase().as_str() {
+                    "yes" => ProtectedAccess::Yes,
+                    "local" => ProtectedAccess::Local,
+                    _ => ProtectedAccess::No,
+                }
+            }
+            "proto-max-bulk-len" => {
+                config.proto_max_bulk_len = parse_memory(&value).unwrap_or(config.proto_max_bulk_len)
+            }
             _ => {}
         }
         i += 2;
     }
     config
+}
+
+/// A size with Redis's units: 1k = 1000, 1kb = 1024, and so on for m/mb, g/gb.
+fn parse_memory(value: &str) -> Option<i64> {
+    let value = value.to_ascii_lowercase();
+    let units: [(&str, i64); 6] = [
+        ("kb", 1024),
+        ("mb", 1024 * 1024),
+        ("gb", 1024 * 1024 * 1024),
+        ("k", 1000),
+        ("m", 1000 * 1000),
+        ("g", 1000 * 1000 * 1000),
+    ];
+    for (suffix, mul) in units {
+        if let Some(num) = value.strip_suffix(suffix) {
+            return num.parse::<i64>().ok()?.checked_mul(mul);
+        }
+    }
+    value.parse().ok()
+}
+
+/// The process facts INFO reports.
+fn host_info() -> HostInfo {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let os = format!(
+        "{} {} {}",
+        read("/proc/sys/kernel/ostype").trim(),
+        read("/proc/sys/kernel/osrelease").trim(),
+        std::env::consts::ARCH
+    );
+    let total_kb: u64 = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    HostInfo {
+        os,
+        process_id: std::process::id(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        config_file: String::new(),
+        total_system_memory: total_kb * 1024,
+        mem_allocator: "libc".into(),
+    }
 }
 
 fn seed() -> [u8; 32] {
@@ -83,7 +141,8 @@ fn serve(config: Config) -> i32 {
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let addrs = bind_addrs(&config);
-        let node = Node::new(config, seed(), event_loop::now_ms());
+        let mut node = Node::new(config, seed(), event_loop::now_ms());
+        node.set_host_info(host_info());
         let shared = Shared::new(node, Logger::stdout());
         let mut listeners = Vec::new();
         for (addr, optional) in addrs {

@@ -110,12 +110,28 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         since: "2.9.50",
         summary: "Suspends commands processing.",
+        history: &[(
+            "6.2.0",
+            "`CLIENT PAUSE WRITE` mode added along with the `mode` option.",
+        )],
         handler: Some(pause),
         ..sub("pause", -3, ADMIN_SUB_FLAGS)
     },
     CommandSpec {
         since: "2.4.0",
         summary: "Lists open connections.",
+        history: &[
+            ("2.8.12", "Added unique client `id` field."),
+            ("5.0.0", "Added optional `TYPE` filter."),
+            ("6.0.0", "Added `user` field."),
+            (
+                "6.2.0",
+                "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional \
+                 `ID` filter.",
+            ),
+            ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+            ("7.0.3", "Added `ssub` field."),
+        ],
         complexity: PER_CLIENT,
         tips: NONDETERMINISTIC,
         handler: Some(list),
@@ -143,6 +159,17 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         since: "2.4.0",
         summary: "Terminates open connections.",
+        history: &[
+            ("2.8.12", "Added new filter format."),
+            ("2.8.12", "`ID` option."),
+            ("3.2.0", "Added `master` type in for `TYPE` option."),
+            (
+                "5.0.0",
+                "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward \
+                 compatibility.",
+            ),
+            ("6.2.0", "`LADDR` option."),
+        ],
         complexity: PER_CLIENT,
         handler: Some(kill),
         ..sub("kill", -3, ADMIN_SUB_FLAGS)

@@ -21,6 +21,8 @@ const PROTOVER_NOT_INTEGER: &str = "ERR Protocol version is not an integer or ou
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, \
     otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and \
     select the RESP protocol version at the same time";
+const NOT_INT32: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub(crate) const BAD_CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
@@ -85,6 +87,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Connection,
         summary: "Authenticates the connection.",
         complexity: "O(N) where N is the number of passwords defined for the user",
+        history: &[("6.0.0", "Added ACL style (username and password).")],
         handler: Some(auth),
         ..CommandSpec::DEFAULT
     },
@@ -96,6 +99,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Connection,
         since: "6.0.0",
         summary: "Picks the protocol version, optionally authenticates and names the connection.",
+        history: &[(
+            "6.2.0",
+            "`protover` made optional; when called without arguments the command reports \
+             the current connection's context.",
+        )],
         handler: Some(hello),
         ..CommandSpec::DEFAULT
     },
@@ -262,7 +270,7 @@ pub(crate) fn set_client_name(ctx: &mut Ctx<'_>, name: &Bytes) {
 /// SELECT index
 fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let index = int_or(&args[1], NOT_INTEGER)?;
-    let index = i32::try_from(index).map_err(|_| CmdError::Static(NOT_INTEGER))?;
+    let index = i32::try_from(index).map_err(|_| CmdError::Static(NOT_INT32))?;
     let index = usize::try_from(index).map_err(|_| CmdError::Static(DB_INDEX_OUT_OF_RANGE))?;
     if index >= ctx.srv.dbs.len() {
         return Err(DB_INDEX_OUT_OF_RANGE.into());

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::client::{quoting_error, write_help};
-use super::{CommandSpec, Flag, Group};
+use super::{CommandSpec, DocFlag, Flag, Group};
 use crate::client::Client;
 use crate::config::{MaxmemoryPolicy, ProtectedAccess};
 use crate::db::idle_ms;
@@ -141,6 +141,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     group: Group::Server,
     summary: "A container for debugging commands.",
     complexity: "Depends on subcommand.",
+    doc_flags: &[DocFlag::Syscmd],
     handler: Some(debug),
     ..CommandSpec::DEFAULT
 }];

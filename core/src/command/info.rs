@@ -26,6 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     ],
     group: Group::Server,
     summary: "Returns information and statistics about the server.",
+    history: &[("7.0.0", "Added support for taking multiple section arguments.")],
     handler: Some(info),
     ..CommandSpec::DEFAULT
 }];

@@ -15,6 +15,10 @@ const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
 const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
 
 const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
+const FLUSH_HISTORY: &[(&str, &str)] = &[
+    ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+    ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+];
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -36,6 +40,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         tips: ALL_SHARDS_SUCCEED,
         group: Group::Server,
         summary: "Removes all keys from the current database.",
+        history: FLUSH_HISTORY,
         complexity: "O(N) where N is the number of keys in the selected database",
         handler: Some(flushdb),
         ..CommandSpec::DEFAULT
@@ -48,6 +53,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         tips: ALL_SHARDS_SUCCEED,
         group: Group::Server,
         summary: "Removes all keys from all databases.",
+        history: FLUSH_HISTORY,
         complexity: "O(N) where N is the total number of keys in all databases",
         handler: Some(flushall),
         ..CommandSpec::DEFAULT
@@ -100,6 +106,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ],
         group: Group::Server,
         summary: "Synchronously saves the database(s) to disk and shuts down the server.",
+        history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
         complexity: "O(N) when saving, where N is the total number of keys in all databases \
             when saving data, otherwise O(1)",
         handler: Some(shutdown),

@@ -359,8 +359,12 @@ mod tests {
 
     #[test]
     fn a_nul_byte_ends_an_inline_line_as_in_redis() {
-        assert_eq!(args_of(b"\0\n"), Vec::<Vec<u8>>::new());
-        assert_eq!(args_of(b"PING\0junk\r\n"), vec![b"PING".to_vec()]);
+        // Redis 7.0 looks for the newline with strchr, so with a NUL before it the
+        // request never completes (checked against redis-server 7.0.15); the split
+        // itself also stops at a NUL.
+        assert_eq!(frame(b"\0\n", OPEN), Ok(None));
+        assert_eq!(frame(b"PING\0junk\r\n", OPEN), Ok(None));
+        assert_eq!(split_inline_args(b"PING\0junk"), Some(vec![b"PING".to_vec()]));
     }
 
     #[test]
