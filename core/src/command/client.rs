@@ -129,7 +129,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
                 "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional \
                  `ID` filter.",
             ),
-            ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+            (
+                "7.0.0",
+                "Added `resp`, `multi-mem`, `rbs` and `rbp` fields.",
+            ),
             ("7.0.3", "Added `ssub` field."),
         ],
         complexity: PER_CLIENT,
@@ -364,13 +367,17 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, now: Millis, running: Option
     let qbuf_free = c.pending.capacity().saturating_sub(c.pending.len());
     let reply_bytes = c.out.len();
     let tot_mem = qbuf + qbuf_free + argv_mem + reply_bytes;
-    let _ = write!(out, "id={} addr={} laddr={} fd={} name=", c.id, c.peer, c.local, c.conn);
+    let _ = write!(
+        out,
+        "id={} addr={} laddr={} fd={} name=",
+        c.id, c.peer, c.local, c.conn
+    );
     out.extend_from_slice(c.name.as_deref().unwrap_or_default());
     let _ = write!(
         out,
         " age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} \
          qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={reply_bytes} rbp={reply_bytes} \
-         obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={}\n",
+         obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={}",
         now.saturating_sub(c.created_at) / 1000,
         now.saturating_sub(c.last_interaction) / 1000,
         flags(c),
@@ -378,12 +385,17 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, now: Millis, running: Option
         full_name(c),
         if c.out.is_resp3() { 3 } else { 2 },
     );
+    out.push(b'\n');
 }
 
 /// The bytes a request takes in the multibulk protocol.
 fn multibulk_len(args: &[Bytes]) -> usize {
     let header = |n: usize| n.to_string().len() + 3;
-    header(args.len()) + args.iter().map(|a| header(a.len()) + a.len() + 2).sum::<usize>()
+    header(args.len())
+        + args
+            .iter()
+            .map(|a| header(a.len()) + a.len() + 2)
+            .sum::<usize>()
 }
 
 /// CLIENT LIST's `flags=`: the letters for the states Ember has, or N.
@@ -456,10 +468,10 @@ impl Default for KillFilter<'_> {
 
 impl KillFilter<'_> {
     fn matches(&self, c: &Client) -> bool {
-        self.id.map_or(true, |id| c.id == id)
-            && self.kind.map_or(true, |kind| type_of(c) == kind)
-            && self.addr.map_or(true, |addr| c.peer.as_bytes() == addr)
-            && self.laddr.map_or(true, |laddr| c.local.as_bytes() == laddr)
+        self.id.is_none_or(|id| c.id == id)
+            && self.kind.is_none_or(|kind| type_of(c) == kind)
+            && self.addr.is_none_or(|addr| c.peer.as_bytes() == addr)
+            && self.laddr.is_none_or(|laddr| c.local.as_bytes() == laddr)
     }
 }
 
@@ -639,7 +651,8 @@ fn tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                 return Err(SINGLE_REDIRECT.into());
             }
             let id = int(&args[j + 1])?;
-            let exists = ctx.client.id as i64 == id || ctx.others.values().any(|c| c.id as i64 == id);
+            let exists =
+                ctx.client.id as i64 == id || ctx.others.values().any(|c| c.id as i64 == id);
             if !exists {
                 return Err(NO_SUCH_REDIRECT.into());
             }
@@ -697,5 +710,139 @@ pub(crate) fn write_help(ctx: &mut Ctx<'_>, lines: &[&str]) {
     out.array(lines.len());
     for line in lines {
         out.status(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testkit::TestNode;
+    use crate::config::Config;
+
+    fn three_clients() -> TestNode {
+        let mut t = TestNode::new(Config::default());
+        for conn in 1..=3 {
+            t.connect(conn);
+        }
+        t
+    }
+
+    fn bulk_text(reply: &str) -> &str {
+        reply.split_once("\r\n").map_or("", |(_, rest)| rest)
+    }
+
+    #[test]
+    fn client_list_shows_every_client_in_id_order_with_redis_fields() {
+        let mut t = three_clients();
+        t.cmd(2, &["CLIENT", "SETNAME", "second"]);
+        t.cmd(3, &["GET", "k"]);
+        let reply = t.cmd(1, &["CLIENT", "LIST"]);
+        let lines: Vec<&str> = bulk_text(&reply).trim_end().split('\n').collect();
+        assert_eq!(lines.len(), 3, "{reply}");
+        assert!(lines[0].starts_with("id=3 addr=127.0.0.1:50001 laddr=127.0.0.1:6379 fd=1 name= age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 "), "{}", lines[0]);
+        assert!(
+            lines[0].ends_with(" events=r cmd=client|list user=default redir=-1 resp=2"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].contains(" name=second ") && lines[1].contains(" cmd=client|setname "));
+        assert!(lines[2].starts_with("id=5 ") && lines[2].contains(" cmd=get "));
+        let fields: Vec<&str> = lines[0]
+            .split(' ')
+            .map(|f| f.split('=').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            fields.join(" "),
+            "id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem \
+             multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp"
+        );
+    }
+
+    #[test]
+    fn client_list_filters_by_id_and_type() {
+        let mut t = three_clients();
+        let reply = t.cmd(1, &["CLIENT", "LIST", "ID", "5", "99", "4"]);
+        let ids: Vec<&str> = bulk_text(&reply)
+            .lines()
+            .filter(|l| l.starts_with("id="))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert_eq!(ids, ["id=5", "id=4"]);
+        assert_eq!(
+            t.cmd(1, &["CLIENT", "LIST", "TYPE", "pubsub"]),
+            "$0\r\n\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["CLIENT", "LIST", "TYPE", "nope"]),
+            "-ERR Unknown client type 'nope'\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["CLIENT", "LIST", "ID", "x"]),
+            "-ERR Invalid client ID\r\n"
+        );
+    }
+
+    #[test]
+    fn client_kill_by_id_closes_the_other_connection() {
+        let mut t = three_clients();
+        assert_eq!(t.cmd(1, &["CLIENT", "KILL", "ID", "4"]), ":1\r\n");
+        assert!(t.closed(2));
+        assert_eq!(t.cmd(1, &["CLIENT", "KILL", "ID", "4"]), ":0\r\n");
+        assert_eq!(t.cmd(1, &["CLIENT", "KILL", "TYPE", "normal"]), ":1\r\n");
+        assert!(t.closed(3) && !t.closed(1));
+    }
+
+    #[test]
+    fn client_kill_old_form_can_kill_oneself_after_replying() {
+        let mut t = three_clients();
+        assert_eq!(t.cmd(1, &["CLIENT", "KILL", "127.0.0.1:50001"]), "+OK\r\n");
+        assert!(t.closed(1));
+        assert_eq!(
+            t.cmd(2, &["CLIENT", "KILL", "1.2.3.4:5"]),
+            "-ERR No such client\r\n"
+        );
+    }
+
+    #[test]
+    fn client_reply_off_and_skip_silence_replies() {
+        let mut t = three_clients();
+        assert_eq!(t.cmd(1, &["CLIENT", "REPLY", "OFF"]), "");
+        assert_eq!(t.cmd(1, &["PING"]), "");
+        assert_eq!(t.cmd(1, &["CLIENT", "REPLY", "SKIP"]), "");
+        assert_eq!(t.cmd(1, &["PING"]), "");
+        assert_eq!(t.cmd(1, &["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["CLIENT", "REPLY", "SKIP"]), "");
+        assert_eq!(t.cmd(1, &["PING"]), "");
+        assert_eq!(t.cmd(1, &["PING"]), "+PONG\r\n");
+    }
+
+    #[test]
+    fn client_names_must_be_printable_without_spaces() {
+        let mut t = three_clients();
+        assert_eq!(t.cmd(1, &["CLIENT", "SETNAME", "ok~name"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["CLIENT", "GETNAME"]), "$7\r\nok~name\r\n");
+        assert!(t
+            .cmd(1, &["CLIENT", "SETNAME", "caf\u{e9}"])
+            .starts_with("-ERR Client names"));
+        assert_eq!(t.cmd(1, &["CLIENT", "SETNAME", ""]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["CLIENT", "GETNAME"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn client_pause_checks_its_arguments_and_is_recorded() {
+        let mut t = three_clients();
+        assert_eq!(
+            t.cmd(1, &["CLIENT", "PAUSE", "-1"]),
+            "-ERR timeout is negative\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["CLIENT", "PAUSE", "10", "x"]),
+            "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["CLIENT", "PAUSE", "10", "WRITE", "x"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.\r\n"
+        );
+        assert_eq!(t.cmd(1, &["CLIENT", "PAUSE", "10", "write"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["CLIENT", "UNPAUSE"]), "+OK\r\n");
     }
 }

@@ -21,8 +21,7 @@ const PROTOVER_NOT_INTEGER: &str = "ERR Protocol version is not an integer or ou
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, \
     otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and \
     select the RESP protocol version at the same time";
-const NOT_INT32: &str =
-    "ERR value is out of range, value must between -2147483648 and 2147483647";
+const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub(crate) const BAD_CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
@@ -278,4 +277,133 @@ fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.client.db = index;
     ctx.out().ok();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testkit::TestNode;
+    use crate::config::Config;
+
+    fn with_password() -> TestNode {
+        let mut t = TestNode::new(Config {
+            requirepass: Some(b"pw".to_vec()),
+            ..Config::default()
+        });
+        t.connect(1);
+        t
+    }
+
+    #[test]
+    fn hello_3_switches_to_resp3_and_reset_switches_back() {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        let hello = t.cmd(1, &["HELLO", "3"]);
+        assert!(
+            hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+            "{hello}"
+        );
+        assert!(
+            hello.contains("$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:3\r\n"),
+            "{hello}"
+        );
+        assert!(hello.ends_with("$7\r\nmodules\r\n*0\r\n"), "{hello}");
+        assert_eq!(t.cmd(1, &["GET", "missing"]), "_\r\n");
+        assert_eq!(t.cmd(1, &["RESET"]), "+RESET\r\n");
+        assert_eq!(t.cmd(1, &["GET", "missing"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn hello_rejects_bad_versions_and_options() {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        assert_eq!(
+            t.cmd(1, &["HELLO", "4"]),
+            "-NOPROTO unsupported protocol version\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["HELLO", "x"]),
+            "-ERR Protocol version is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["HELLO", "2", "AUTH", "default"]),
+            "-ERR Syntax error in HELLO option 'AUTH'\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["HELLO", "2", "SETNAME", "a b"]),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+        );
+    }
+
+    #[test]
+    fn auth_checks_requirepass_and_reset_forgets_it() {
+        let mut t = with_password();
+        assert_eq!(t.cmd(1, &["PING"]), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(
+            t.cmd(1, &["AUTH", "nope"]),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["AUTH", "someone", "pw"]),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+        );
+        assert_eq!(t.cmd(1, &["AUTH", "pw"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["PING"]), "+PONG\r\n");
+        assert_eq!(t.cmd(1, &["RESET"]), "+RESET\r\n");
+        assert_eq!(t.cmd(1, &["PING"]), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(t.cmd(1, &["AUTH", "default", "pw"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["PING"]), "+PONG\r\n");
+    }
+
+    #[test]
+    fn auth_without_a_password_configured_takes_only_the_two_argument_form() {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        assert!(t
+            .cmd(1, &["AUTH", "x"])
+            .starts_with("-ERR AUTH <password> called without"));
+        assert_eq!(t.cmd(1, &["AUTH", "default", "anything"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["AUTH", "a", "b", "c"]), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn hello_auth_authenticates_and_names_in_one_step() {
+        let mut t = with_password();
+        assert!(t
+            .cmd(1, &["HELLO", "3"])
+            .starts_with("-NOAUTH HELLO must be called"));
+        let hello = t.cmd(1, &["HELLO", "3", "AUTH", "default", "pw", "SETNAME", "me"]);
+        assert!(hello.starts_with("%7\r\n"), "{hello}");
+        assert_eq!(t.cmd(1, &["CLIENT", "GETNAME"]), "$2\r\nme\r\n");
+    }
+
+    #[test]
+    fn select_rejects_out_of_range_and_non_int32_indexes() {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        assert_eq!(t.cmd(1, &["SELECT", "15"]), "+OK\r\n");
+        assert_eq!(
+            t.cmd(1, &["SELECT", "16"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["SELECT", "-1"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["SELECT", "4294967296"]),
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["SELECT", "1.5"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+    }
+
+    #[test]
+    fn quit_replies_then_closes_without_running_the_rest() {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        assert_eq!(t.raw(1, b"QUIT\r\nSET k v\r\n"), b"+OK\r\n");
+        assert!(t.closed(1));
+    }
 }

@@ -372,3 +372,114 @@ fn c_atoi(arg: &[u8]) -> i64 {
     }
     sign * n
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testkit::{TestNode, T0};
+    use crate::config::{Config, ProtectedAccess};
+    use crate::io::Output;
+
+    fn node(access: ProtectedAccess) -> TestNode {
+        let mut t = TestNode::new(Config {
+            enable_debug_command: access,
+            ..Config::default()
+        });
+        t.connect(1);
+        t
+    }
+
+    #[test]
+    fn debug_runs_only_when_enable_debug_command_allows_it() {
+        let mut t = node(ProtectedAccess::No);
+        assert!(t
+            .cmd(1, &["DEBUG", "HELP"])
+            .starts_with("-ERR DEBUG command not allowed."));
+        let mut t = node(ProtectedAccess::Local);
+        assert!(t
+            .cmd(1, &["DEBUG", "HELP"])
+            .starts_with("*106\r\n+DEBUG <subcommand>"));
+    }
+
+    #[test]
+    fn debug_populate_names_pads_and_skips_existing_keys() {
+        let mut t = node(ProtectedAccess::Yes);
+        t.cmd(1, &["SET", "key:1", "mine"]);
+        assert_eq!(t.cmd(1, &["DEBUG", "POPULATE", "3"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["GET", "key:0"]), "$7\r\nvalue:0\r\n");
+        assert_eq!(t.cmd(1, &["GET", "key:1"]), "$4\r\nmine\r\n");
+        assert_eq!(t.cmd(1, &["DEBUG", "POPULATE", "2", "p", "3"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["GET", "p:1"]), "$3\r\nval\r\n");
+        assert_eq!(t.cmd(1, &["DEBUG", "POPULATE", "1", "z", "9"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["GET", "z:0"]), "$9\r\nvalue:0\0\0\r\n");
+        assert_eq!(
+            t.cmd(1, &["DEBUG", "POPULATE", "-1"]),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":6\r\n");
+    }
+
+    #[test]
+    fn debug_sleep_asks_the_runtime_to_stop_the_server() {
+        let mut t = node(ProtectedAccess::Yes);
+        assert_eq!(t.cmd(1, &["DEBUG", "SLEEP", "0.25"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["DEBUG", "SLEEP", "soon"]), "+OK\r\n");
+        let sleeps: Vec<&Output> = t
+            .effects
+            .iter()
+            .filter(|o| matches!(o, Output::Sleep { .. }))
+            .collect();
+        assert_eq!(
+            sleeps,
+            [&Output::Sleep { ms: 250 }, &Output::Sleep { ms: 0 }]
+        );
+    }
+
+    #[test]
+    fn debug_set_active_expire_0_leaves_expired_keys_for_lazy_expiry() {
+        let mut t = node(ProtectedAccess::Yes);
+        assert_eq!(t.cmd(1, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+        t.cmd(1, &["SET", "k", "v", "PX", "10"]);
+        for step in 1..=20 {
+            t.now = T0 + step * 100;
+            t.node.handle(t.now, crate::io::Input::Tick);
+        }
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":1\r\n");
+        assert_eq!(t.cmd(1, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), "+OK\r\n");
+        t.now += 1_000;
+        t.node.handle(t.now, crate::io::Input::Tick);
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":0\r\n");
+    }
+
+    #[test]
+    fn debug_object_describes_encoding_refcount_and_rdb_size() {
+        let mut t = node(ProtectedAccess::Yes);
+        t.cmd(1, &["SET", "small", "123"]);
+        t.cmd(1, &["SET", "big", "123456"]);
+        t.cmd(1, &["SET", "s", "hello"]);
+        let small = t.cmd(1, &["DEBUG", "OBJECT", "small"]);
+        assert!(
+            small.contains(" refcount:2147483647 encoding:int serializedlength:2 "),
+            "{small}"
+        );
+        let big = t.cmd(1, &["DEBUG", "OBJECT", "big"]);
+        assert!(
+            big.contains(" refcount:1 encoding:int serializedlength:5 "),
+            "{big}"
+        );
+        let s = t.cmd(1, &["DEBUG", "OBJECT", "s"]);
+        assert!(s.starts_with("+Value at:0x"), "{s}");
+        assert!(
+            s.contains(" encoding:embstr serializedlength:6 lru:"),
+            "{s}"
+        );
+        assert!(s.ends_with(" lru_seconds_idle:0\r\n"), "{s}");
+        assert_eq!(
+            t.cmd(1, &["DEBUG", "OBJECT", "none"]),
+            "-ERR no such key\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["DEBUG", "nope"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG HELP.\r\n"
+        );
+    }
+}

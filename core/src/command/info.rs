@@ -26,7 +26,10 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     ],
     group: Group::Server,
     summary: "Returns information and statistics about the server.",
-    history: &[("7.0.0", "Added support for taking multiple section arguments.")],
+    history: &[(
+        "7.0.0",
+        "Added support for taking multiple section arguments.",
+    )],
     handler: Some(info),
     ..CommandSpec::DEFAULT
 }];
@@ -93,7 +96,10 @@ impl Section {
 /// Which sections a request asks for, in print order.
 fn requested(args: &[Bytes]) -> Vec<Section> {
     if args.is_empty() {
-        return Section::ALL.into_iter().filter(|s| s.is_default()).collect();
+        return Section::ALL
+            .into_iter()
+            .filter(|s| s.is_default())
+            .collect();
     }
     let mut wanted = [false; Section::ALL.len()];
     for arg in args {
@@ -208,7 +214,11 @@ fn clients(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     f.add("maxclients", ctx.srv.config.maxclients);
     f.add("client_recent_max_input_buffer", max_input);
     f.add("client_recent_max_output_buffer", 0);
-    f.zeros(&["blocked_clients", "tracking_clients", "clients_in_timeout_table"]);
+    f.zeros(&[
+        "blocked_clients",
+        "tracking_clients",
+        "clients_in_timeout_table",
+    ]);
 }
 
 fn memory(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
@@ -225,7 +235,10 @@ fn memory(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     f.add("used_memory_overhead", 0);
     f.add("used_memory_startup", 0);
     f.add("used_memory_dataset", used);
-    f.add("used_memory_dataset_perc", percent(used as f64, used.max(1) as f64));
+    f.add(
+        "used_memory_dataset_perc",
+        percent(used as f64, used.max(1) as f64),
+    );
     f.add("allocator_allocated", used);
     f.add("allocator_active", used);
     f.add("allocator_resident", used);
@@ -425,7 +438,7 @@ fn errorstats(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
 
 fn keyspace(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     for (i, db) in ctx.srv.dbs.iter().enumerate() {
-        if db.len() > 0 || db.volatile_len() > 0 {
+        if !db.is_empty() || db.volatile_len() > 0 {
             f.add(
                 &format!("db{i}"),
                 format!(
@@ -480,5 +493,83 @@ pub fn policy_name(policy: MaxmemoryPolicy) -> &'static str {
         MaxmemoryPolicy::AllkeysRandom => "allkeys-random",
         MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
         MaxmemoryPolicy::Noeviction => "noeviction",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes_to_human;
+    use crate::command::testkit::{TestNode, T0};
+    use crate::config::Config;
+
+    fn node() -> TestNode {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        t
+    }
+
+    /// The bulk's text without its header and trailing CRLF.
+    fn body(reply: &str) -> String {
+        let (_, rest) = reply.split_once("\r\n").unwrap_or(("", ""));
+        rest.strip_suffix("\r\n").unwrap_or(rest).to_owned()
+    }
+
+    #[test]
+    fn info_everything_layout_matches_the_snapshot() {
+        let mut t = node();
+        t.cmd(1, &["SET", "a", "1"]);
+        t.cmd(1, &["SET", "b", "2"]);
+        t.cmd(1, &["SELECT", "3"]);
+        t.cmd(1, &["SET", "c", "3"]);
+        t.cmd(1, &["NOSUCHCOMMAND"]);
+        t.cmd(1, &["HELLO", "9"]);
+        t.now = T0 + 90_061_000;
+        insta::assert_snapshot!(body(&t.cmd(1, &["INFO", "everything"])));
+    }
+
+    #[test]
+    fn sections_print_in_redis_order_whatever_the_request_order() {
+        let mut t = node();
+        assert_eq!(
+            body(&t.cmd(1, &["INFO", "CLUSTER", "modules", "cluster"])),
+            "# Modules\r\n\r\n# Cluster\r\ncluster_enabled:0\r\n"
+        );
+        assert_eq!(t.cmd(1, &["INFO", "nosuchsection"]), "$0\r\n\r\n");
+        let titles = |reply: String| -> Vec<String> {
+            reply
+                .lines()
+                .filter(|l| l.starts_with("# "))
+                .map(str::to_owned)
+                .collect()
+        };
+        let default = titles(body(&t.cmd(1, &["INFO"])));
+        assert_eq!(
+            default.join(","),
+            "# Server,# Clients,# Memory,# Persistence,# Stats,# Replication,# CPU,\
+             # Modules,# Errorstats,# Cluster,# Keyspace"
+        );
+        let all = titles(body(&t.cmd(1, &["INFO", "all"])));
+        assert_eq!(all.len(), 13);
+    }
+
+    #[test]
+    fn errorstats_count_replies_by_their_first_word() {
+        let mut t = node();
+        t.cmd(1, &["HELLO", "9"]);
+        t.cmd(1, &["GET"]);
+        t.cmd(1, &["AUTH", "x"]);
+        assert_eq!(
+            body(&t.cmd(1, &["INFO", "errorstats"])),
+            "# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_NOPROTO:count=1\r\n"
+        );
+    }
+
+    #[test]
+    fn bytes_to_human_uses_binary_units_with_two_decimals() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1_634_856), "1.56M");
+        assert_eq!(bytes_to_human(25_276_502_016), "23.54G");
     }
 }

@@ -18,6 +18,8 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+#[cfg(test)]
+mod testkit;
 pub mod zset;
 
 use bytes::Bytes;

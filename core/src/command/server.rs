@@ -228,3 +228,82 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.srv.shutdown_requested = Some(0);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testkit::{TestNode, T0};
+    use crate::config::Config;
+    use crate::io::Output;
+
+    fn node() -> TestNode {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        t
+    }
+
+    #[test]
+    fn swapdb_swaps_contents_under_connected_clients() {
+        let mut t = node();
+        t.cmd(1, &["SET", "a", "1"]);
+        assert_eq!(t.cmd(1, &["SWAPDB", "0", "1"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":0\r\n");
+        t.cmd(1, &["SELECT", "1"]);
+        assert_eq!(t.cmd(1, &["GET", "a"]), "$1\r\n1\r\n");
+        assert_eq!(
+            t.cmd(1, &["SWAPDB", "x", "1"]),
+            "-ERR invalid first DB index\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["SWAPDB", "0", "x"]),
+            "-ERR invalid second DB index\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["SWAPDB", "0", "16"]),
+            "-ERR DB index is out of range\r\n"
+        );
+    }
+
+    #[test]
+    fn flushdb_empties_one_database_and_flushall_every_one() {
+        let mut t = node();
+        t.cmd(1, &["SET", "a", "1"]);
+        t.cmd(1, &["SELECT", "2"]);
+        t.cmd(1, &["SET", "b", "1"]);
+        assert_eq!(
+            t.cmd(1, &["FLUSHDB", "async", "x"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(t.cmd(1, &["FLUSHDB", "SYNC"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":0\r\n");
+        t.cmd(1, &["SELECT", "0"]);
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":1\r\n");
+        assert_eq!(t.cmd(1, &["FLUSHALL", "ASYNC"]), "+OK\r\n");
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":0\r\n");
+    }
+
+    #[test]
+    fn time_and_lastsave_come_from_the_node_clock() {
+        let mut t = node();
+        t.now = T0 + 1_234;
+        assert_eq!(
+            t.cmd(1, &["TIME"]),
+            "*2\r\n$10\r\n1700000001\r\n$6\r\n234000\r\n"
+        );
+        assert_eq!(t.cmd(1, &["LASTSAVE"]), ":1700000000\r\n");
+    }
+
+    #[test]
+    fn shutdown_stops_the_node_without_a_reply() {
+        let mut t = node();
+        assert_eq!(
+            t.cmd(1, &["SHUTDOWN", "NOSAVE", "SAVE"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            t.cmd(1, &["SHUTDOWN", "ABORT"]),
+            "-ERR No shutdown in progress.\r\n"
+        );
+        assert_eq!(t.cmd(1, &["SHUTDOWN", "NOW", "FORCE"]), "");
+        assert!(t.effects.contains(&Output::Stop { code: 0 }));
+    }
+}
