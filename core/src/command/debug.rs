@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::config::{MaxmemoryPolicy, ProtectedAccess};
 use crate::db::idle_ms;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY};
-use crate::io::Output;
+use crate::io::{LogLevel, Output};
 use crate::node::Ctx;
 use crate::util::num::parse_f64;
 use crate::value::Value;
@@ -160,6 +160,30 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         3 if is(sub, "OBJECT") => object(ctx, &args[2]),
         3..=5 if is(sub, "POPULATE") => populate(ctx, &args[2..]),
         3 if is(sub, "SLEEP") => sleep(ctx, &args[2]),
+        3 if is(sub, "PROTOCOL") => protocol(ctx, &args[2]),
+        3 if is(sub, "ERROR") => {
+            // Sent as is, not as an error reply: Redis does not count it either.
+            let mut line = b"-".to_vec();
+            line.extend(
+                args[2]
+                    .iter()
+                    .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
+            line.extend_from_slice(b"\r\n");
+            ctx.out().raw(&line);
+            Ok(())
+        }
+        3 if is(sub, "LOG") => {
+            let line = format!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
+            if LogLevel::Warning >= ctx.srv.config.loglevel {
+                ctx.outputs.push_back(Output::Log {
+                    level: LogLevel::Warning,
+                    line,
+                });
+            }
+            ctx.out().ok();
+            Ok(())
+        }
         3 if is(sub, "SET-ACTIVE-EXPIRE") => {
             ctx.srv.active_expire_enabled = c_atoi(&args[2]) != 0;
             ctx.out().ok();
@@ -171,6 +195,62 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             "'. Try DEBUG HELP.",
         )),
     }
+}
+
+const PROTOCOL_TYPES: &str = "ERR Wrong protocol type name. Please use one of the following: \
+    string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
+const PUSH_NEEDS_RESP3: &str = "ERR RESP2 is not supported by this command";
+
+/// DEBUG PROTOCOL type: a sample reply of each RESP type, for client tests.
+fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> CmdResult {
+    let out = ctx.out();
+    let resp3 = out.is_resp3();
+    let name = kind.to_ascii_lowercase();
+    match &name[..] {
+        b"string" => out.bulk(b"Hello World"),
+        b"integer" => out.int(12345),
+        b"double" => out.double_str("3.141"),
+        b"bignum" if resp3 => out.raw(b"(1234567999999999999999999999999999999\r\n"),
+        b"bignum" => out.bulk(b"1234567999999999999999999999999999999"),
+        b"null" => out.null(),
+        b"array" | b"set" => {
+            if &name[..] == b"set" {
+                out.set(3);
+            } else {
+                out.array(3);
+            }
+            (0..3).for_each(|j| out.int(j));
+        }
+        b"map" => {
+            out.map(3);
+            for j in 0..3 {
+                out.int(j);
+                out.boolean(j == 1);
+            }
+        }
+        b"attrib" => {
+            if resp3 {
+                out.raw(b"|1\r\n");
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        b"push" if !resp3 => return Err(PUSH_NEEDS_RESP3.into()),
+        b"push" => {
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        b"verbatim" => out.verbatim(b"This is a verbatim\nstring"),
+        b"true" => out.boolean(true),
+        b"false" => out.boolean(false),
+        _ => return Err(PROTOCOL_TYPES.into()),
+    }
+    Ok(())
 }
 
 /// `enable-debug-command`: yes, or local for loopback and unix-socket clients.
@@ -377,7 +457,7 @@ fn c_atoi(arg: &[u8]) -> i64 {
 mod tests {
     use crate::command::testkit::{TestNode, T0};
     use crate::config::{Config, ProtectedAccess};
-    use crate::io::Output;
+    use crate::io::{LogLevel, Output};
 
     fn node(access: ProtectedAccess) -> TestNode {
         let mut t = TestNode::new(Config {
