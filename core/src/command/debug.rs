@@ -457,7 +457,7 @@ fn c_atoi(arg: &[u8]) -> i64 {
 mod tests {
     use crate::command::testkit::{TestNode, T0};
     use crate::config::{Config, ProtectedAccess};
-    use crate::io::{LogLevel, Output};
+    use crate::io::Output;
 
     fn node(access: ProtectedAccess) -> TestNode {
         let mut t = TestNode::new(Config {
