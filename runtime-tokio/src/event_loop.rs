@@ -97,8 +97,14 @@ impl Shared {
         })
     }
 
+    /// Logs a line at `level` if `loglevel` lets it through (always, while the node
+    /// is busy handling an input).
     pub fn log(&self, level: LogLevel, msg: &str) {
-        if level >= self.node.borrow().config().loglevel {
+        let wanted = self
+            .node
+            .try_borrow()
+            .map_or(true, |node| level >= node.config().loglevel);
+        if wanted {
             self.logger.borrow_mut().log(level, msg);
         }
     }
@@ -109,18 +115,29 @@ impl Shared {
 
     /// Feeds one input and carries out everything the node asks for.
     fn feed(&self, input: Input) {
+        self.feed_from(input, None);
+    }
+
+    /// Feeds an input that came from connection `own`: output for that connection
+    /// goes straight to its queue without waking its task, which writes it next.
+    fn feed_from(&self, input: Input, own: Option<(ConnId, &ConnState)>) {
         let mut node = self.node.borrow_mut();
         node.handle(now_ms(), input);
-        self.drain(&mut node);
+        self.drain(&mut node, own);
     }
 
     /// Carries out every output. Disk requests run synchronously and their results
     /// are fed back, which may produce more outputs.
-    fn drain(&self, node: &mut Node) {
+    fn drain(&self, node: &mut Node, own: Option<(ConnId, &ConnState)>) {
         let mut done: Vec<Input> = Vec::new();
         loop {
             while let Some(output) = node.poll_output() {
-                self.carry_out(output, &mut done);
+                match (output, own) {
+                    (Output::Send { conn, bytes }, Some((id, state))) if conn == id => {
+                        state.out.borrow_mut().push_back(bytes);
+                    }
+                    (output, _) => self.carry_out(output, &mut done),
+                }
             }
             if done.is_empty() {
                 break;
@@ -202,9 +219,7 @@ fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
             .and_then(|f| f.sync_data())
             .map(|()| DiskData::Done)
             .map_err(err),
-        DiskOp::Rename { from, to } => fs::rename(&from, &to)
-            .map(|()| DiskData::Done)
-            .map_err(err),
+        DiskOp::Rename { from, to } => fs::rename(&from, &to).map(|()| DiskData::Done).map_err(err),
         DiskOp::Remove { path } => match fs::remove_file(&path) {
             Ok(()) => Ok(DiskData::Done),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(DiskData::Done),
@@ -241,10 +256,8 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Runs the loop until the node asks to stop; returns the exit code.
-pub async fn run(shared: Rc<Shared>, listeners: Vec<TcpListener>) -> i32 {
-    for listener in listeners {
-        tokio::task::spawn_local(accept_loop(shared.clone(), listener));
-    }
+pub async fn run(shared: Rc<Shared>, listeners: Vec<(SocketAddr, TcpListener)>) -> i32 {
+    install_listeners(&shared, listeners);
     tokio::task::spawn_local(timer_loop(shared.clone()));
     spawn_signal_handlers(&shared);
     loop {
@@ -313,11 +326,163 @@ async fn timer_loop(shared: Rc<Shared>) {
     }
 }
 
-async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
+/// One listening socket, owned here so it can be closed at once when CONFIG SET
+/// port/bind replaces it (the accept task only borrows it while polling).
+struct ListenerSlot {
+    listener: RefCell<Option<TcpListener>>,
+}
+
+/// The listening sockets and their accept tasks.
+struct Listening {
+    shared: Rc<Shared>,
+    slots: Vec<(SocketAddr, Rc<ListenerSlot>, tokio::task::JoinHandle<()>)>,
+}
+
+thread_local! {
+    static LISTENING: RefCell<Option<Listening>> = const { RefCell::new(None) };
+}
+
+fn install_listeners(shared: &Rc<Shared>, listeners: Vec<(SocketAddr, TcpListener)>) {
+    let slots = listeners
+        .into_iter()
+        .map(|(addr, l)| spawn_accept(shared, addr, l))
+        .collect();
+    LISTENING.with(|cell| {
+        *cell.borrow_mut() = Some(Listening {
+            shared: shared.clone(),
+            slots,
+        });
+    });
+}
+
+fn spawn_accept(
+    shared: &Rc<Shared>,
+    addr: SocketAddr,
+    listener: TcpListener,
+) -> (SocketAddr, Rc<ListenerSlot>, tokio::task::JoinHandle<()>) {
+    let slot = Rc::new(ListenerSlot {
+        listener: RefCell::new(Some(listener)),
+    });
+    let task = tokio::task::spawn_local(accept_loop(shared.clone(), slot.clone()));
+    (addr, slot, task)
+}
+
+/// The addresses `bind` names on `port`, with whether each may fail (`-` prefix).
+/// An empty list means Redis's default, `* -::*`.
+fn bind_addrs(bind: &[String], port: u16) -> Vec<(String, Option<SocketAddr>, bool)> {
+    let defaults = ["*".to_string(), "-::*".to_string()];
+    let specs = if bind.is_empty() { &defaults[..] } else { bind };
+    specs
+        .iter()
+        .map(|spec| {
+            let (optional, name) = match spec.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, spec.as_str()),
+            };
+            let resolved = match name {
+                "*" => Some(SocketAddr::from(([0, 0, 0, 0], port))),
+                "::*" => Some(SocketAddr::from(([0u16; 8], port))),
+                other => {
+                    use std::net::ToSocketAddrs;
+                    (other, port)
+                        .to_socket_addrs()
+                        .ok()
+                        .and_then(|mut a| a.next())
+                }
+            };
+            (name.to_string(), resolved, optional)
+        })
+        .collect()
+}
+
+/// Whether an optional (`-`) address may be skipped after this bind error, as
+/// Redis skips addresses the machine does not have or protocols it lacks.
+fn skippable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EADDRNOTAVAIL
+                | libc::EPROTONOSUPPORT
+                | libc::ESOCKTNOSUPPORT
+                | libc::EPFNOSUPPORT
+                | libc::EAFNOSUPPORT
+                | libc::ENOPROTOOPT
+        )
+    )
+}
+
+/// Binds every address of `bind` on `port`; the error is the line Redis logs.
+pub fn listen_all(bind: &[String], port: u16) -> Result<Vec<(SocketAddr, TcpListener)>, String> {
+    let mut listeners = Vec::new();
+    for (name, addr, optional) in bind_addrs(bind, port) {
+        let result = match addr {
+            Some(addr) => self::bind(addr).map(|l| (addr, l)),
+            None => Err(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL)),
+        };
+        match result {
+            Ok(pair) => listeners.push(pair),
+            Err(e) if optional && skippable(&e) => {}
             Err(e) => {
+                return Err(format!(
+                    "Warning: Could not create server TCP listening socket {name}:{port}: bind: {}",
+                    crate::host::strerror(&e)
+                ));
+            }
+        }
+    }
+    Ok(listeners)
+}
+
+/// The config hook for CONFIG SET port/bind: closes the current listening sockets,
+/// binds the new ones, and on failure restores the old addresses.
+pub fn rebind(bind: &[String], port: u16) -> Result<(), String> {
+    LISTENING.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let Some(listening) = guard.as_mut() else {
+            return Ok(());
+        };
+        let old: Vec<SocketAddr> = listening.slots.iter().map(|(a, _, _)| *a).collect();
+        for (_, slot, task) in listening.slots.drain(..) {
+            slot.listener.borrow_mut().take();
+            task.abort();
+        }
+        let shared = listening.shared.clone();
+        let fresh = if port == 0 {
+            Ok(Vec::new())
+        } else {
+            listen_all(bind, port)
+        };
+        match fresh {
+            Ok(listeners) => {
+                listening.slots = listeners
+                    .into_iter()
+                    .map(|(addr, l)| spawn_accept(&shared, addr, l))
+                    .collect();
+                Ok(())
+            }
+            Err(message) => {
+                for addr in old {
+                    if let Ok(l) = self::bind(addr) {
+                        listening.slots.push(spawn_accept(&shared, addr, l));
+                    }
+                }
+                Err(message)
+            }
+        }
+    })
+}
+
+async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
+    loop {
+        let accepted = poll_fn(|cx| match &*slot.listener.borrow() {
+            Some(listener) => listener.poll_accept(cx).map(Some),
+            None => Poll::Ready(None),
+        })
+        .await;
+        let (stream, peer) = match accepted {
+            None => return,
+            Some(Ok(accepted)) => accepted,
+            Some(Err(e)) => {
                 shared.log(
                     LogLevel::Warning,
                     &format!("Accepting client connection: {e}"),
@@ -399,8 +564,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
                     });
                 }
                 let bytes = buf.split().freeze();
-                shared.feed(Input::Received { conn, bytes });
-                state.kicked.set(false);
+                shared.feed_from(Input::Received { conn, bytes }, Some((conn, &state)));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => break,

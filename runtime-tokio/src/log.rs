@@ -20,7 +20,7 @@ pub enum Sink {
 pub struct Logger {
     sink: Sink,
     pid: u32,
-    /// `M` for a master, as Redis prints; replicas and children come later.
+    /// `M` for a master, as Redis prints; replicas come later.
     role: char,
 }
 
@@ -43,9 +43,10 @@ impl Logger {
         })
     }
 
-    /// The pid shown in each line changes after daemonizing.
-    pub fn set_pid(&mut self, pid: u32) {
-        self.pid = pid;
+    /// `C` before the server is set up (as Redis prints while loading its config),
+    /// `M` for a master.
+    pub fn set_role(&mut self, role: char) {
+        self.role = role;
     }
 
     pub fn log(&mut self, level: LogLevel, msg: &str) {

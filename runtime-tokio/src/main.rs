@@ -1,80 +1,165 @@
-//! ember-server: the tokio runtime around `ember_core::Node`.
+//! ember-server: the tokio runtime around `ember_core::Node`, with redis-server's
+//! command line: `ember-server [/path/to/redis.conf] [--directive value ...]`.
 
+mod alloc;
 mod event_loop;
-#[allow(dead_code)]
+mod host;
 mod log;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io::Read;
 use std::process::ExitCode;
 
-use ember_core::config::ProtectedAccess;
+use ember_core::config_table::{self, LoadError};
 use ember_core::server::HostInfo;
 use ember_core::{Config, LogLevel, Node};
 
 use crate::event_loop::Shared;
 use crate::log::Logger;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = parse_args(&args);
-    if let Err(e) = std::env::set_current_dir(&config.dir) {
-        eprintln!("Can't chdir to '{}': {e}", config.dir);
-        return ExitCode::from(1);
-    }
-    let code = serve(config);
-    ExitCode::from(code as u8)
-}
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
 
-/// Minimal `--directive value` parsing (the full config loader replaces this).
-fn parse_args(args: &[String]) -> Config {
-    let mut config = Config::default();
-    let mut i = 0;
-    while i < args.len() {
-        let name = args[i].trim_start_matches("--").to_ascii_lowercase();
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match name.as_str() {
-            "port" => config.port = value.parse().unwrap_or(config.port),
-            "bind" => config.bind = value.split_whitespace().map(String::from).collect(),
-            "dir" => config.dir = value,
-            "requirepass" => config.requirepass = (!value.is_empty()).then(|| value.into_bytes()),
-            "enable-debug-command" => {
-                config.enable_debug_command = match value.to_ascii_lowercase().as_str() {
-                    "yes" => ProtectedAccess::Yes,
-                    "local" => ProtectedAccess::Local,
-                    _ => ProtectedAccess::No,
-                }
+/// The Redis version Ember speaks; tools parse `v=` from `--version`.
+const REDIS_VERSION: &str = config_table::REDIS_VERSION;
+/// Set in the environment of the daemon started by `--daemonize yes`.
+const DAEMONIZED_ENV: &str = "EMBER_DAEMONIZED";
+/// Where Redis writes its pid when daemonized without a `pidfile`.
+const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.get(1) {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "Ember server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=ember-{}",
+                    env!("CARGO_PKG_VERSION")
+                );
+                return ExitCode::SUCCESS;
             }
-            "proto-max-bulk-len" => {
-                config.proto_max_bulk_len = parse_memory(&value).unwrap_or(config.proto_max_bulk_len)
+            "-h" | "--help" => {
+                eprint!("{}", usage());
+                return ExitCode::from(1);
             }
             _ => {}
         }
-        i += 2;
     }
-    config
+    match start(&args[1..]) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(code) => ExitCode::from(code),
+    }
 }
 
-/// A size with Redis's units: 1k = 1000, 1kb = 1024, and so on for m/mb, g/gb.
-fn parse_memory(value: &str) -> Option<i64> {
-    let value = value.to_ascii_lowercase();
-    let units: [(&str, i64); 6] = [
-        ("kb", 1024),
-        ("mb", 1024 * 1024),
-        ("gb", 1024 * 1024 * 1024),
-        ("k", 1000),
-        ("m", 1000 * 1000),
-        ("g", 1000 * 1000 * 1000),
-    ];
-    for (suffix, mul) in units {
-        if let Some(num) = value.strip_suffix(suffix) {
-            return num.parse::<i64>().ok()?.checked_mul(mul);
+fn usage() -> String {
+    [
+        "Usage: ./ember-server [/path/to/redis.conf] [options] [-]",
+        "       ./ember-server - (read config from stdin)",
+        "       ./ember-server -v or --version",
+        "       ./ember-server -h or --help",
+        "",
+        "Examples:",
+        "       ./ember-server (run the server with default config)",
+        "       ./ember-server /etc/redis/6379.conf",
+        "       ./ember-server --port 7777",
+        "       ./ember-server /etc/myredis.conf --loglevel verbose -",
+        "       ./ember-server /etc/myredis.conf --loglevel verbose",
+        "",
+    ]
+    .join("\n")
+}
+
+/// Loads the configuration, daemonizes if asked, and serves until stopped.
+/// `Err` carries the exit code of a failed start.
+fn start(args: &[String]) -> Result<i32, u8> {
+    let start_dir = std::env::current_dir().ok();
+    let mut early_log = Logger::stdout();
+    early_log.set_role('C');
+    let (config_path, options) = match args.first() {
+        Some(first) if !first.starts_with('-') => (Some(first.as_str()), &args[1..]),
+        _ => (None, args),
+    };
+    let (cli_lines, from_stdin) = config_table::cli_options(options, config_path.is_none());
+    let mut file_text: Option<String> = None;
+    let mut config_file = None;
+    if let Some(path) = config_path {
+        match std::fs::read_to_string(path) {
+            Ok(text) => file_text = Some(text),
+            Err(e) => {
+                early_log.log(
+                    LogLevel::Warning,
+                    &format!(
+                        "Fatal error, can't open config file '{path}': {}",
+                        host::strerror(&e)
+                    ),
+                );
+                return Err(1);
+            }
+        }
+        config_file = Some(host::absolute_path(path));
+    }
+    if from_stdin {
+        early_log.log(LogLevel::Warning, "Reading config from stdin");
+        let mut text = file_text.unwrap_or_default();
+        let _ = std::io::stdin().read_to_string(&mut text);
+        file_text = Some(text);
+    }
+    let mut config =
+        match config_table::load_with(file_text.as_deref(), &cli_lines, &mut host::FsHost) {
+            Ok(config) => config,
+            Err(e @ LoadError::Fatal { .. }) => {
+                eprint!("{e}");
+                return Err(1);
+            }
+            Err(e) => {
+                early_log.log(LogLevel::Warning, &e.to_string());
+                return Err(1);
+            }
+        };
+    config.config_file = config_file.clone();
+    if config.daemonize && std::env::var_os(DAEMONIZED_ENV).is_none() {
+        return daemonize(args, config_path, start_dir);
+    }
+    serve(config, config_path.is_some())
+}
+
+/// Starts a detached copy of this process and returns, as Redis's fork does. The
+/// copy gets the same arguments (the config file by absolute path), runs from the
+/// directory we started in, knows it is the daemon by [`DAEMONIZED_ENV`], and its
+/// output goes to /dev/null.
+fn daemonize(
+    args: &[String],
+    config_path: Option<&str>,
+    start_dir: Option<std::path::PathBuf>,
+) -> Result<i32, u8> {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().map_err(|_| 1u8)?;
+    let mut child_args: Vec<String> = args.to_vec();
+    if let Some(path) = config_path {
+        child_args[0] = host::absolute_path_from(path, start_dir.as_deref());
+    }
+    let mut command = Command::new(exe);
+    command
+        .args(&child_args)
+        .env(DAEMONIZED_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    if let Some(dir) = start_dir {
+        command.current_dir(dir);
+    }
+    match command.spawn() {
+        Ok(_) => Ok(0),
+        Err(e) => {
+            eprintln!("Can't daemonize: {e}");
+            Err(1)
         }
     }
-    value.parse().ok()
 }
 
-/// The process facts INFO reports.
-fn host_info() -> HostInfo {
+/// The process facts INFO's server and memory sections report.
+fn host_info(config_file: String) -> HostInfo {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
     let os = format!(
         "{} {} {}",
@@ -93,14 +178,13 @@ fn host_info() -> HostInfo {
         executable: std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
-        config_file: String::new(),
+        config_file,
         total_system_memory: total_kb * 1024,
         mem_allocator: "libc".into(),
     }
 }
 
 fn seed() -> [u8; 32] {
-    use std::io::Read;
     let mut seed = [0u8; 32];
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
         let _ = f.read_exact(&mut seed);
@@ -108,61 +192,98 @@ fn seed() -> [u8; 32] {
     seed
 }
 
-fn bind_addrs(config: &Config) -> Vec<(SocketAddr, bool)> {
-    config
-        .bind
-        .iter()
-        .filter_map(|spec| {
-            let (optional, addr) = match spec.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, spec.as_str()),
-            };
-            let ip: IpAddr = match addr {
-                "*" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                "::*" => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-                other => other.parse().ok()?,
-            };
-            Some((SocketAddr::new(ip, config.port), optional))
-        })
-        .collect()
-}
-
-fn serve(config: Config) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
+    if config.daemonize && config.pidfile.is_empty() {
+        config.pidfile = DEFAULT_PIDFILE.into();
+    }
+    config.dir = host::current_dir();
+    config.hooks.chdir = Some(host::chdir);
+    config.hooks.listen = Some(event_loop::rebind);
+    config.hooks.rewrite = Some(host::rewrite);
+    let mut logger = if config.logfile.is_empty() {
+        Logger::stdout()
+    } else {
+        Logger::file(&config.logfile).map_err(|_| 1u8)?
+    };
+    startup_banner(&mut logger, had_config_file);
+    let pidfile = config.pidfile.clone();
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            logger.log(
+                LogLevel::Warning,
+                &format!("Failed to write PID file: {}", host::strerror(&e)),
+            );
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
+        .map_err(|e| {
             eprintln!("Cannot start the runtime: {e}");
+            1u8
+        })?;
+    let local = tokio::task::LocalSet::new();
+    let config_file_path = config.config_file.clone().unwrap_or_default();
+    let code = local.block_on(&runtime, async move {
+        let bind = config.bind.clone();
+        let port = config.port;
+        let mut node = Node::new(config, seed(), event_loop::now_ms());
+        node.set_memory_probe(alloc::allocated_bytes);
+        node.set_host_info(host_info(config_file_path));
+        let shared = Shared::new(node, logger);
+        if port == 0 {
+            shared.log(
+                LogLevel::Warning,
+                "Configured to not listen anywhere, exiting.",
+            );
             return 1;
         }
-    };
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
-        let addrs = bind_addrs(&config);
-        let mut node = Node::new(config, seed(), event_loop::now_ms());
-        node.set_host_info(host_info());
-        let shared = Shared::new(node, Logger::stdout());
-        let mut listeners = Vec::new();
-        for (addr, optional) in addrs {
-            match event_loop::bind(addr) {
-                Ok(l) => listeners.push(l),
-                Err(e) if optional => shared.log(
+        let listeners = match event_loop::listen_all(&bind, port) {
+            Ok(listeners) => listeners,
+            Err(message) => {
+                shared.log(LogLevel::Warning, &message);
+                shared.log(
                     LogLevel::Warning,
-                    &format!("Could not create server TCP listening socket {addr}: {e}"),
-                ),
-                Err(e) => {
-                    shared.log(
-                        LogLevel::Warning,
-                        &format!("Could not create server TCP listening socket {addr}: {e}"),
-                    );
-                    return 1;
-                }
+                    &format!("Failed listening on port {port} (TCP), aborting."),
+                );
+                return 1;
             }
-        }
-        shared.log(LogLevel::Notice, "Server initialized");
-        shared.log(LogLevel::Notice, "Ready to accept connections tcp");
+        };
+        shared.log(
+            LogLevel::Notice,
+            &format!("Running mode=standalone, port={port}."),
+        );
+        shared.log(LogLevel::Warning, "Server initialized");
+        shared.log(LogLevel::Notice, "Ready to accept connections");
         event_loop::run(shared, listeners).await
-    })
+    });
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    Ok(code)
+}
+
+fn startup_banner(logger: &mut Logger, had_config_file: bool) {
+    logger.set_role('C');
+    logger.log(
+        LogLevel::Warning,
+        "oO0OoO0OoO0Oo Ember is starting oO0OoO0OoO0Oo",
+    );
+    logger.log(
+        LogLevel::Warning,
+        &format!(
+            "Ember version={REDIS_VERSION} (ember {}), bits=64, commit=00000000, modified=0, pid={}, just started",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id()
+        ),
+    );
+    if had_config_file {
+        logger.log(LogLevel::Warning, "Configuration loaded");
+    } else {
+        logger.log(
+            LogLevel::Warning,
+            "Warning: no config file specified, using the default config. In order to specify a config file use ember-server /path/to/redis.conf",
+        );
+    }
+    logger.set_role('M');
 }

@@ -6,15 +6,13 @@ use bytes::Bytes;
 use super::args::{int_or, is};
 use super::{Acl, CommandSpec, Flag, Group};
 use crate::client::ReplyMode;
+use crate::config_table::REDIS_VERSION;
 use crate::error::{
     self, CmdError, CmdResult, AUTH_NOT_CONFIGURED, DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX,
     WRONGPASS,
 };
 use crate::node::Ctx;
 use crate::resp::Protocol;
-
-/// The version Ember reports itself as (INFO redis_version, HELLO version).
-pub const REDIS_VERSION: &str = "7.0.15";
 
 const NOPROTO: &str = "NOPROTO unsupported protocol version";
 const PROTOVER_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";

@@ -6,8 +6,7 @@ use bytes::Bytes;
 use super::args::{int, is};
 use super::client::{quoting_error, write_help};
 use super::{CommandSpec, DocFlag, Flag, Group};
-use crate::client::Client;
-use crate::config::{MaxmemoryPolicy, ProtectedAccess};
+use crate::config::MaxmemoryPolicy;
 use crate::db::idle_ms;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY};
 use crate::io::{LogLevel, Output};
@@ -148,7 +147,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
 
 /// DEBUG subcommand [argument ...]
 fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    if !debug_allowed(ctx.srv.config.enable_debug_command, ctx.client) {
+    if !ctx.srv.config.enable_debug_command.allows(&ctx.client.peer) {
         return Err(DEBUG_NOT_ALLOWED.into());
     }
     let sub = &args[1];
@@ -251,18 +250,6 @@ fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> CmdResult {
         _ => return Err(PROTOCOL_TYPES.into()),
     }
     Ok(())
-}
-
-/// `enable-debug-command`: yes, or local for loopback and unix-socket clients.
-fn debug_allowed(access: ProtectedAccess, client: &Client) -> bool {
-    match access {
-        ProtectedAccess::Yes => true,
-        ProtectedAccess::No => false,
-        ProtectedAccess::Local => {
-            let peer = client.peer.as_str();
-            peer.starts_with("127.0.0.1:") || peer.starts_with("[::1]:") || !peer.contains(':')
-        }
-    }
 }
 
 /// DEBUG OBJECT key
@@ -456,10 +443,10 @@ fn c_atoi(arg: &[u8]) -> i64 {
 #[cfg(test)]
 mod tests {
     use crate::command::testkit::{TestNode, T0};
-    use crate::config::{Config, ProtectedAccess};
+    use crate::config::{Config, ProtectedAction};
     use crate::io::Output;
 
-    fn node(access: ProtectedAccess) -> TestNode {
+    fn node(access: ProtectedAction) -> TestNode {
         let mut t = TestNode::new(Config {
             enable_debug_command: access,
             ..Config::default()
@@ -470,11 +457,11 @@ mod tests {
 
     #[test]
     fn debug_runs_only_when_enable_debug_command_allows_it() {
-        let mut t = node(ProtectedAccess::No);
+        let mut t = node(ProtectedAction::No);
         assert!(t
             .cmd(1, &["DEBUG", "HELP"])
             .starts_with("-ERR DEBUG command not allowed."));
-        let mut t = node(ProtectedAccess::Local);
+        let mut t = node(ProtectedAction::Local);
         assert!(t
             .cmd(1, &["DEBUG", "HELP"])
             .starts_with("*106\r\n+DEBUG <subcommand>"));
@@ -482,7 +469,7 @@ mod tests {
 
     #[test]
     fn debug_populate_names_pads_and_skips_existing_keys() {
-        let mut t = node(ProtectedAccess::Yes);
+        let mut t = node(ProtectedAction::Yes);
         t.cmd(1, &["SET", "key:1", "mine"]);
         assert_eq!(t.cmd(1, &["DEBUG", "POPULATE", "3"]), "+OK\r\n");
         assert_eq!(t.cmd(1, &["GET", "key:0"]), "$7\r\nvalue:0\r\n");
@@ -500,7 +487,7 @@ mod tests {
 
     #[test]
     fn debug_sleep_asks_the_runtime_to_stop_the_server() {
-        let mut t = node(ProtectedAccess::Yes);
+        let mut t = node(ProtectedAction::Yes);
         assert_eq!(t.cmd(1, &["DEBUG", "SLEEP", "0.25"]), "+OK\r\n");
         assert_eq!(t.cmd(1, &["DEBUG", "SLEEP", "soon"]), "+OK\r\n");
         let sleeps: Vec<&Output> = t
@@ -516,7 +503,7 @@ mod tests {
 
     #[test]
     fn debug_set_active_expire_0_leaves_expired_keys_for_lazy_expiry() {
-        let mut t = node(ProtectedAccess::Yes);
+        let mut t = node(ProtectedAction::Yes);
         assert_eq!(t.cmd(1, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
         t.cmd(1, &["SET", "k", "v", "PX", "10"]);
         for step in 1..=20 {
@@ -532,7 +519,7 @@ mod tests {
 
     #[test]
     fn debug_object_describes_encoding_refcount_and_rdb_size() {
-        let mut t = node(ProtectedAccess::Yes);
+        let mut t = node(ProtectedAction::Yes);
         t.cmd(1, &["SET", "small", "123"]);
         t.cmd(1, &["SET", "big", "123456"]);
         t.cmd(1, &["SET", "s", "hello"]);

@@ -7,9 +7,8 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use super::connection::REDIS_VERSION;
 use super::{Acl, CommandSpec, Flag, Group};
-use crate::config::MaxmemoryPolicy;
+use crate::config_table::REDIS_VERSION;
 use crate::db::lru_clock;
 use crate::error::CmdResult;
 use crate::node::Ctx;
@@ -250,7 +249,7 @@ fn memory(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     scripting_memory(f);
     f.add("maxmemory", srv.config.maxmemory);
     f.add("maxmemory_human", bytes_to_human(srv.config.maxmemory));
-    f.add("maxmemory_policy", policy_name(srv.config.maxmemory_policy));
+    f.add("maxmemory_policy", srv.config.maxmemory_policy.name());
     for (ratio, bytes) in [
         ("allocator_frag_ratio", "allocator_frag_bytes"),
         ("allocator_rss_ratio", "allocator_rss_bytes"),
@@ -480,20 +479,6 @@ pub fn bytes_to_human(n: u64) -> String {
         }
     }
     format!("{n}B")
-}
-
-/// The `maxmemory-policy` value as CONFIG and INFO spell it.
-pub fn policy_name(policy: MaxmemoryPolicy) -> &'static str {
-    match policy {
-        MaxmemoryPolicy::VolatileLru => "volatile-lru",
-        MaxmemoryPolicy::AllkeysLru => "allkeys-lru",
-        MaxmemoryPolicy::VolatileLfu => "volatile-lfu",
-        MaxmemoryPolicy::AllkeysLfu => "allkeys-lfu",
-        MaxmemoryPolicy::VolatileRandom => "volatile-random",
-        MaxmemoryPolicy::AllkeysRandom => "allkeys-random",
-        MaxmemoryPolicy::VolatileTtl => "volatile-ttl",
-        MaxmemoryPolicy::Noeviction => "noeviction",
-    }
 }
 
 #[cfg(test)]
