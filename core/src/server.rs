@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::command::CommandSpec;
 use crate::config::Config;
 use crate::db::{AccessPolicy, Db, KeyspaceStats, Millis};
 use crate::hash::HashKey;
@@ -41,6 +42,71 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
+    /// INFO errorstats: error replies by code (the first word), in code order.
+    pub errors: BTreeMap<String, u64>,
+    /// INFO commandstats, by table row (its address: rows are statics).
+    pub commands: BTreeMap<usize, CommandStats>,
+}
+
+/// One command's INFO commandstats counters.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandStats {
+    pub spec: &'static CommandSpec,
+    /// Times it ran, failed or not.
+    pub calls: u64,
+    /// Runs that ended in an error reply.
+    pub failed_calls: u64,
+    /// Requests refused before running (arity, authentication...).
+    pub rejected_calls: u64,
+}
+
+/// How a request for a command ended, for INFO commandstats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Succeeded,
+    Failed,
+    Rejected,
+}
+
+impl Stats {
+    /// Counts an error reply in INFO errorstats under its code: the first word when a
+    /// space appears within 32 bytes, else `ERR` (as Redis's afterErrorReply).
+    pub fn count_error(&mut self, message: &[u8]) {
+        let head = &message[..message.len().min(32)];
+        let code = match head.iter().position(|&b| b == b' ') {
+            Some(end) => String::from_utf8_lossy(&message[..end]),
+            None => "ERR".into(),
+        };
+        if let Some(count) = self.errors.get_mut(code.as_ref()) {
+            *count += 1;
+        } else if self.errors.len() < ERROR_STATS_CODES_MAX {
+            self.errors.insert(code.into_owned(), 1);
+        }
+    }
+
+    /// Counts a call of `cmd` (None: an unknown command, which has no counters).
+    pub fn count_command(&mut self, cmd: Option<&'static CommandSpec>, outcome: CallOutcome) {
+        let Some(spec) = cmd else {
+            return;
+        };
+        let entry = self
+            .commands
+            .entry(spec as *const CommandSpec as usize)
+            .or_insert(CommandStats {
+                spec,
+                calls: 0,
+                failed_calls: 0,
+                rejected_calls: 0,
+            });
+        match outcome {
+            CallOutcome::Succeeded => entry.calls += 1,
+            CallOutcome::Failed => {
+                entry.calls += 1;
+                entry.failed_calls += 1;
+            }
+            CallOutcome::Rejected => entry.rejected_calls += 1,
+        }
+    }
 }
 
 /// Redis 7.0 hands ids 1 and 2 to its internal clients (the Lua and the functions
@@ -97,8 +163,6 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// CLIENT PAUSE, recorded (clients are not held back yet).
     pub client_pause: Option<ClientPause>,
-    /// INFO errorstats: error replies by code (the first word), in code order.
-    pub error_stats: BTreeMap<String, u64>,
     /// Highest `used_memory` seen (INFO used_memory_peak).
     pub used_memory_peak: usize,
     /// Set by the runtime through `Node::set_host_info`.
@@ -131,7 +195,6 @@ impl Server {
             shutdown_requested: None,
             active_expire_enabled: true,
             client_pause: None,
-            error_stats: BTreeMap::new(),
             used_memory_peak: 0,
             host: HostInfo::default(),
         }
@@ -174,21 +237,6 @@ impl Server {
 
     pub fn used_memory(&self) -> usize {
         self.memory_probe.map(|probe| probe()).unwrap_or(0)
-    }
-
-    /// Counts an error reply in INFO errorstats under its code: the first word when a
-    /// space appears within 32 bytes, else `ERR` (as Redis's afterErrorReply).
-    pub fn count_error(&mut self, message: &[u8]) {
-        let head = &message[..message.len().min(32)];
-        let code = match head.iter().position(|&b| b == b' ') {
-            Some(end) => String::from_utf8_lossy(&message[..end]),
-            None => "ERR".into(),
-        };
-        if let Some(count) = self.error_stats.get_mut(code.as_ref()) {
-            *count += 1;
-        } else if self.error_stats.len() < ERROR_STATS_CODES_MAX {
-            self.error_stats.insert(code.into_owned(), 1);
-        }
     }
 
     /// Replaces the databases with `n` empty ones (FLUSHALL, `databases` at start).

@@ -415,9 +415,14 @@ fn flags(c: &Client) -> String {
 
 /// `get`, or `client|list` for a subcommand; `NULL` before the first command.
 fn full_name(c: &Client) -> String {
-    let Some(spec) = c.last_spec else {
-        return c.last_cmd.to_owned();
-    };
+    match c.last_spec {
+        Some(spec) => spec_full_name(spec),
+        None => c.last_cmd.to_owned(),
+    }
+}
+
+/// A row's name as Redis reports it: `container|sub` for subcommands.
+pub(crate) fn spec_full_name(spec: &'static CommandSpec) -> String {
     for container in all_commands() {
         if container.subcommands.iter().any(|s| std::ptr::eq(s, spec)) {
             return format!("{}|{}", container.name, spec.name);

@@ -1,17 +1,19 @@
 //! INFO [section ...]: Redis 7.0's report, with its sections, field names and order.
 //! Fields about subsystems Ember does not have yet (persistence, replication, Lua,
-//! defrag...) carry the values an idle Redis shows. CPU times are zeros: the core has
-//! no clock to measure itself with.
+//! defrag...) carry the values an idle Redis shows. CPU times, command `usec` and the
+//! latency percentiles are absent or zero: the core has no clock to time itself with.
 
 use std::fmt::Write;
 
 use bytes::Bytes;
 
+use super::client::spec_full_name;
 use super::{Acl, CommandSpec, Flag, Group};
 use crate::config_table::REDIS_VERSION;
 use crate::db::lru_clock;
 use crate::error::CmdResult;
 use crate::node::Ctx;
+use crate::server::CommandStats;
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "info",
@@ -149,7 +151,8 @@ fn render(ctx: &Ctx<'_>, sections: &[Section]) -> String {
             Section::Errorstats => errorstats(ctx, &mut fields),
             Section::Cluster => fields.add("cluster_enabled", 0),
             Section::Keyspace => keyspace(ctx, &mut fields),
-            Section::Modules | Section::Commandstats | Section::Latencystats => {}
+            Section::Commandstats => commandstats(ctx, &mut fields),
+            Section::Modules | Section::Latencystats => {}
         }
     }
     text
@@ -429,8 +432,30 @@ fn cpu(f: &mut Fields<'_>) {
     }
 }
 
+/// Calls per command, by name. The core has no clock to time commands with, so
+/// `usec` stays 0.
+fn commandstats(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
+    let mut rows: Vec<(String, &CommandStats)> = ctx
+        .srv
+        .stats
+        .commands
+        .values()
+        .map(|stats| (spec_full_name(stats.spec), stats))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, s) in rows {
+        f.add(
+            &format!("cmdstat_{name}"),
+            format!(
+                "calls={},usec=0,usec_per_call=0.00,rejected_calls={},failed_calls={}",
+                s.calls, s.rejected_calls, s.failed_calls
+            ),
+        );
+    }
+}
+
 fn errorstats(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
-    for (code, count) in &ctx.srv.error_stats {
+    for (code, count) in &ctx.srv.stats.errors {
         f.add(&format!("errorstat_{code}"), format!("count={count}"));
     }
 }
@@ -546,6 +571,25 @@ mod tests {
         assert_eq!(
             body(&t.cmd(1, &["INFO", "errorstats"])),
             "# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_NOPROTO:count=1\r\n"
+        );
+    }
+
+    #[test]
+    fn commandstats_count_calls_failures_and_rejections() {
+        let mut t = node();
+        t.cmd(1, &["SELECT", "1"]);
+        t.cmd(1, &["SELECT", "x"]);
+        t.cmd(1, &["GET"]);
+        t.cmd(1, &["CLIENT", "ID", "x"]);
+        t.cmd(1, &["CLIENT", "nosuch"]);
+        t.cmd(1, &["DEBUG", "HELP"]);
+        assert_eq!(
+            body(&t.cmd(1, &["INFO", "commandstats"])),
+            "# Commandstats\r\n\
+             cmdstat_client|id:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n\
+             cmdstat_debug:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n\
+             cmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n\
+             cmdstat_select:calls=2,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1\r\n"
         );
     }
 
