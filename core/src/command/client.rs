@@ -818,6 +818,12 @@ mod tests {
         assert_eq!(t.cmd(1, &["CLIENT", "REPLY", "SKIP"]), "");
         assert_eq!(t.cmd(1, &["PING"]), "");
         assert_eq!(t.cmd(1, &["PING"]), "+PONG\r\n");
+        // RESET ends OFF and answers, but not when it is the command being skipped.
+        t.cmd(1, &["CLIENT", "REPLY", "OFF"]);
+        assert_eq!(t.cmd(1, &["RESET"]), "+RESET\r\n");
+        t.cmd(1, &["CLIENT", "REPLY", "SKIP"]);
+        assert_eq!(t.cmd(1, &["RESET"]), "");
+        assert_eq!(t.cmd(1, &["PING"]), "+PONG\r\n");
     }
 
     #[test]

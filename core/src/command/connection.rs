@@ -146,7 +146,11 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     client.db = 0;
     client.name = None;
     client.out.proto = Protocol::Resp2;
-    client.reply_mode = ReplyMode::On;
+    // Redis clears OFF and a pending SKIP, but not the skip already applying to this
+    // very command, so RESET right after CLIENT REPLY SKIP goes unanswered.
+    if client.reply_mode != ReplyMode::Skipping {
+        client.reply_mode = ReplyMode::On;
+    }
     client.no_evict = false;
     client.authenticated = ctx.srv.config.requirepass.is_none();
     client.out.status("RESET");
