@@ -33,12 +33,22 @@ const STOP_FLUSH_TURNS_MAX: u32 = 1000;
 /// Pause after a failed accept (out of file descriptors), so the loop does not spin.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(10);
 
-/// The node's wall clock: Unix milliseconds.
+/// The node's wall clock: Unix milliseconds (clock_gettime directly: this runs once
+/// per read, and SystemTime's checked arithmetic shows up in profiles).
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    if rc != 0 {
+        return SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+    }
+    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
 }
 
 /// What one connection's task shares with the rest of the loop.
@@ -593,6 +603,13 @@ async fn write_queued(stream: &mut TcpStream, state: &ConnState) -> io::Result<(
                 }
             }
         };
-        stream.write_all(&chunk).await?;
+        // The socket is almost always writable: try the write directly, and only
+        // wait for writability when the kernel's buffer is full.
+        match stream.try_write(&chunk) {
+            Ok(n) if n == chunk.len() => {}
+            Ok(n) => stream.write_all(&chunk[n..]).await?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.write_all(&chunk).await?,
+            Err(e) => return Err(e),
+        }
     }
 }
