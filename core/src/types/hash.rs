@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::dict::{Dict, DictEntry};
 use crate::hash::HashKey;
+use crate::listpack::{Listpack, LpValue};
 use crate::util::num::{i64_digits, parse_i64};
 use crate::util::smallbytes::SmallBytes;
 
@@ -64,9 +65,6 @@ pub struct HashLimits {
     /// Key of the table's hasher, for when the hash converts.
     pub hasher: HashKey,
 }
-
-/// Most bytes a listpack may grow to (Redis's LISTPACK_MAX_SAFETY_SIZE).
-const LISTPACK_BYTES_MAX: usize = 1 << 30;
 
 pub struct Hash {
     repr: Repr,
@@ -156,7 +154,7 @@ impl Hash {
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: &HashLimits) -> bool {
         if let Repr::Listpack(lp) = &self.repr {
             let too_long = |s: &[u8]| s.len() as u64 > limits.value_bytes_max;
-            let unsafe_size = lp.bytes_len() + field.len() + value.len() > LISTPACK_BYTES_MAX;
+            let unsafe_size = !lp.safe_to_add(field.len() + value.len());
             if too_long(field) || too_long(value) || unsafe_size {
                 self.convert(limits.hasher);
             }
@@ -216,21 +214,15 @@ impl Hash {
         match &self.repr {
             Repr::Listpack(lp) => {
                 let n = lp.pairs();
-                (n > 0).then(|| lp.pair_at(pick(n as u64) as usize))
+                if n == 0 {
+                    return None;
+                }
+                lp.pair_at(pick(n as u64) as usize)
             }
             Repr::Table(t) => t
                 .dict
                 .random_entry(pick)
                 .map(|n| (Item::Str(&n.field), Item::Str(&n.value))),
-        }
-    }
-
-    /// The pair at `index` in iteration order (listpack only; `None` for a table or
-    /// out of range).
-    pub fn listpack_pair(&self, index: usize) -> Option<(Item<'_>, Item<'_>)> {
-        match &self.repr {
-            Repr::Listpack(lp) if index < lp.pairs() => Some(lp.pair_at(index)),
-            _ => None,
         }
     }
 
@@ -339,79 +331,92 @@ impl<'a> Iterator for Iter<'a> {
 // The small encoding
 // ---------------------------------------------------------------------------
 
-/// Interim small encoding (pairs in insertion order) until the shared listpack lands.
+/// A listpack of alternating fields and values, in insertion order, byte for byte
+/// what Redis keeps (so RDB can store it verbatim).
 #[derive(Clone)]
 struct Small {
-    pairs: Vec<(SmallBytes, SmallBytes)>,
+    lp: Listpack,
+}
+
+fn item(v: LpValue<'_>) -> Item<'_> {
+    match v {
+        LpValue::Int(n) => Item::Int(n),
+        LpValue::Str(s) => Item::Str(s),
+    }
 }
 
 pub struct SmallIter<'a> {
-    inner: std::slice::Iter<'a, (SmallBytes, SmallBytes)>,
+    inner: crate::listpack::Iter<'a>,
 }
 
 impl<'a> Iterator for SmallIter<'a> {
     type Item = (Item<'a>, Item<'a>);
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner
-            .next()
-            .map(|(f, v)| (Item::Str(f.as_slice()), Item::Str(v.as_slice())))
+        let field = self.inner.next()?;
+        let value = self.inner.next()?;
+        Some((item(field), item(value)))
     }
 }
 
 impl Small {
     fn new() -> Self {
-        Small { pairs: Vec::new() }
+        Small {
+            lp: Listpack::new(),
+        }
     }
 
     fn pairs(&self) -> usize {
-        self.pairs.len()
+        self.lp.len() / 2
     }
 
-    fn bytes_len(&self) -> usize {
-        self.pairs.iter().map(|(f, v)| f.len() + v.len() + 4).sum()
+    fn safe_to_add(&self, bytes: usize) -> bool {
+        self.lp.safe_to_add(bytes)
     }
 
-    fn position(&self, field: &[u8]) -> Option<usize> {
-        self.pairs.iter().position(|(f, _)| f.as_slice() == field)
+    /// Offset of `field`'s entry: every other entry is a field.
+    fn find(&self, field: &[u8]) -> Option<usize> {
+        let first = self.lp.first()?;
+        self.lp.find(first, field, 1)
     }
 
     fn get(&self, field: &[u8]) -> Option<Item<'_>> {
-        self.position(field)
-            .map(|i| Item::Str(self.pairs[i].1.as_slice()))
+        let at = self.find(field)?;
+        self.lp.next(at).map(|v| item(self.lp.get(v)))
     }
 
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        match self.position(field) {
-            Some(i) => {
-                self.pairs[i].1 = SmallBytes::new(value);
+        match self.find(field).and_then(|at| self.lp.next(at)) {
+            Some(value_at) => {
+                self.lp.replace(value_at, value);
                 false
             }
             None => {
-                self.pairs
-                    .push((SmallBytes::new(field), SmallBytes::new(value)));
+                self.lp.push_back(field);
+                self.lp.push_back(value);
                 true
             }
         }
     }
 
     fn remove(&mut self, field: &[u8]) -> bool {
-        match self.position(field) {
-            Some(i) => {
-                self.pairs.remove(i);
-                true
-            }
-            None => false,
+        let Some(at) = self.find(field) else {
+            return false;
+        };
+        if let Some(value_at) = self.lp.delete(at) {
+            self.lp.delete(value_at);
         }
+        true
     }
 
-    fn pair_at(&self, index: usize) -> (Item<'_>, Item<'_>) {
-        let (f, v) = &self.pairs[index];
-        (Item::Str(f.as_slice()), Item::Str(v.as_slice()))
+    fn pair_at(&self, index: usize) -> Option<(Item<'_>, Item<'_>)> {
+        let at = self.lp.seek(i64::try_from(index).ok()?.checked_mul(2)?)?;
+        let value_at = self.lp.next(at)?;
+        Some((item(self.lp.get(at)), item(self.lp.get(value_at))))
     }
 
     fn iter(&self) -> SmallIter<'_> {
         SmallIter {
-            inner: self.pairs.iter(),
+            inner: self.lp.iter(),
         }
     }
 }
