@@ -348,6 +348,8 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<i64, CmdError> {
             .count())
     })?;
     ctx.modified(key);
+    // Redis counts one change per pair, and one per deleted field in HDEL.
+    ctx.srv.dirty += (args.len() as u64 - 2) / 2 - 1;
     Ok(added as i64)
 }
 
@@ -387,6 +389,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     if deleted > 0 {
         ctx.modified(key);
+        ctx.srv.dirty += deleted as u64 - 1;
     }
     ctx.out().int(deleted);
     Ok(())

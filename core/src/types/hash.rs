@@ -464,6 +464,35 @@ mod tests {
     }
 
     #[test]
+    fn a_hash_is_one_word_triple_so_its_box_is_a_small_chunk() {
+        assert_eq!(std::mem::size_of::<Hash>(), 24);
+        assert_eq!(std::mem::size_of::<FieldNode>(), 56);
+    }
+
+    #[test]
+    fn listpack_hashes_keep_insertion_order_and_store_integers_compactly() {
+        let lim = limits(128, 64);
+        let mut h = Hash::new();
+        h.set(b"b", b"12", &lim);
+        h.set(b"a", b"x", &lim);
+        h.set(b"b", b"007", &lim);
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> =
+            h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+        assert_eq!(
+            pairs,
+            [
+                (b"b".to_vec(), b"007".to_vec()),
+                (b"a".to_vec(), b"x".to_vec())
+            ]
+        );
+        h.set(b"a", b"-5", &lim);
+        assert_eq!(h.get(b"a"), Some(Item::Int(-5)));
+        assert!(h.remove(b"b"));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h.random_pair(|_| 0), Some((Item::Str(b"a"), Item::Int(-5))));
+    }
+
+    #[test]
     fn equality_ignores_encoding_and_order() {
         let mut a = Hash::new();
         let mut b = Hash::new();
