@@ -20,6 +20,7 @@ use crate::resp::ReplyBuf;
 use crate::types::hash::{Hash, HashLimits, Item};
 use crate::util::glob::glob_match;
 use crate::util::longdouble::LongDouble;
+use crate::util::num::i64_digits;
 use crate::value::Value;
 
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
@@ -405,16 +406,12 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             Some(item) => item.as_i64().ok_or(CmdError::Static(HASH_NOT_INTEGER))?,
         };
         let sum = current.checked_add(by).ok_or(CmdError::Static(OVERFLOW))?;
-        h.set(field, i64_text(sum, &mut [0u8; 20]), lim);
+        h.set(field, i64_digits(sum, &mut [0u8; 20]), lim);
         Ok(sum)
     })?;
     ctx.modified(key);
     ctx.out().int(sum);
     Ok(())
-}
-
-fn i64_text(n: i64, scratch: &mut [u8; 20]) -> &[u8] {
-    crate::util::num::i64_digits(n, scratch)
 }
 
 /// HINCRBYFLOAT key field increment, in x87 long double arithmetic as Redis.
