@@ -99,7 +99,7 @@ pub fn adjust_open_files(maxclients: u32) -> Result<(), u32> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return Ok(());
     }
-    let current = limit.rlim_cur as u64;
+    let current: u64 = limit.rlim_cur;
     if current >= wanted {
         return Ok(());
     }
