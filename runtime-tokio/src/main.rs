@@ -200,12 +200,32 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
     config.hooks.chdir = Some(host::chdir);
     config.hooks.listen = Some(event_loop::rebind);
     config.hooks.rewrite = Some(host::rewrite);
+    config.hooks.maxclients = Some(host::maxclients);
+    event_loop::set_tcp_backlog(config.tcp_backlog);
     let mut logger = if config.logfile.is_empty() {
         Logger::stdout()
     } else {
         Logger::file(&config.logfile).map_err(|_| 1u8)?
     };
     startup_banner(&mut logger, had_config_file);
+    if let Err(fits) = host::adjust_open_files(config.maxclients) {
+        logger.log(
+            LogLevel::Warning,
+            &format!(
+                "You requested maxclients of {} requiring at least {} max file descriptors.",
+                config.maxclients,
+                u64::from(config.maxclients) + 32
+            ),
+        );
+        logger.log(
+            LogLevel::Warning,
+            &format!(
+                "Current maximum open files is {}. maxclients has been reduced to {fits} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                u64::from(fits) + 32
+            ),
+        );
+        config.maxclients = fits;
+    }
     let pidfile = config.pidfile.clone();
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
