@@ -310,10 +310,23 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
     };
     mix_digest(digest, &type_code.to_be_bytes());
     let mut scratch = [0u8; 20];
-    match value.as_string_bytes(&mut scratch) {
-        Some(bytes) => mix_digest(digest, bytes),
+    match value {
+        Value::Hash(hash) => {
+            // Pairs combine by XOR: field order does not matter.
+            for (field, val) in hash.iter() {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, field.bytes(&mut scratch));
+                mix_digest(&mut pair, val.bytes(&mut scratch));
+                xor_digest(digest, &pair);
+            }
+        }
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
+            if let Some(bytes) = value.as_string_bytes(&mut scratch) {
+                mix_digest(digest, bytes);
+            }
+        }
         // Each collection family adds its element walk when it lands.
-        None => {
+        _ => {
             return Err(quoting_error(
                 "ERR DEBUG DIGEST does not support ",
                 value.value_type().name().as_bytes(),
