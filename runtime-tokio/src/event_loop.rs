@@ -26,19 +26,36 @@ use crate::log::Logger;
 const READ_BYTES: usize = 16 * 1024;
 /// Below this much free room the read buffer is topped up (or reclaimed).
 const READ_ROOM_BYTES_MIN: usize = 4 * 1024;
-/// Redis's default `tcp-backlog`.
-const TCP_BACKLOG: u32 = 511;
+thread_local! {
+    /// `tcp-backlog` (immutable, read once at start).
+    static TCP_BACKLOG: Cell<u32> = const { Cell::new(511) };
+}
+
+/// Sets the listen backlog used by [`bind`] (`tcp-backlog`).
+pub fn set_tcp_backlog(backlog: u32) {
+    TCP_BACKLOG.with(|b| b.set(backlog));
+}
 /// Scheduler turns given to connections to write their last replies before exiting.
 const STOP_FLUSH_TURNS_MAX: u32 = 1000;
 /// Pause after a failed accept (out of file descriptors), so the loop does not spin.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(10);
 
-/// The node's wall clock: Unix milliseconds.
+/// The node's wall clock: Unix milliseconds (clock_gettime directly: this runs once
+/// per read, and SystemTime's checked arithmetic shows up in profiles).
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    if rc != 0 {
+        return SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+    }
+    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
 }
 
 /// What one connection's task shares with the rest of the loop.
@@ -107,6 +124,16 @@ impl Shared {
         if wanted {
             self.logger.borrow_mut().log(level, msg);
         }
+    }
+
+    /// A fresh connection id with its (empty) queue registered.
+    fn register_conn(&self) -> ConnId {
+        let conn = self.next_conn.get();
+        self.next_conn.set(conn + 1);
+        self.conns
+            .borrow_mut()
+            .insert(conn, Rc::new(ConnState::default()));
+        conn
     }
 
     fn stopping(&self) -> bool {
@@ -252,7 +279,7 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    socket.listen(TCP_BACKLOG)
+    socket.listen(TCP_BACKLOG.with(Cell::get))
 }
 
 /// Runs the loop until the node asks to stop; returns the exit code.
@@ -433,6 +460,53 @@ pub fn listen_all(bind: &[String], port: u16) -> Result<Vec<(SocketAddr, TcpList
     Ok(listeners)
 }
 
+/// Listens on the unix socket `path` (replacing a stale socket file), with the
+/// permissions of `unixsocketperm` when set; its clients show as `path:0`.
+pub fn listen_unix(shared: &Rc<Shared>, path: &str, perm: u32) -> Result<(), String> {
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)
+        .map_err(|e| format!("Failed opening Unix socket: {}", crate::host::strerror(&e)))?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm));
+    }
+    tokio::task::spawn_local(accept_unix(shared.clone(), listener, path.to_string()));
+    Ok(())
+}
+
+async fn accept_unix(shared: Rc<Shared>, listener: tokio::net::UnixListener, path: String) {
+    let addr = format!("{path}:0");
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                shared.log(
+                    LogLevel::Warning,
+                    &format!("Accepting client connection: {e}"),
+                );
+                tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                continue;
+            }
+        };
+        if shared.stopping() {
+            return;
+        }
+        let conn = shared.register_conn();
+        let state = shared
+            .conns
+            .borrow()
+            .get(&conn)
+            .cloned()
+            .unwrap_or_default();
+        shared.feed(Input::Accepted {
+            conn,
+            peer: addr.clone(),
+            local: addr.clone(),
+        });
+        tokio::task::spawn_local(connection(shared.clone(), conn, state, stream));
+    }
+}
+
 /// The config hook for CONFIG SET port/bind: closes the current listening sockets,
 /// binds the new ones, and on failure restores the old addresses.
 pub fn rebind(bind: &[String], port: u16) -> Result<(), String> {
@@ -495,14 +569,21 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
             return;
         }
         let _ = stream.set_nodelay(true);
+        let keepalive = shared.node.borrow().config().tcp_keepalive;
+        if keepalive > 0 {
+            set_keepalive(&stream, keepalive);
+        }
         let local = stream
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let conn = shared.next_conn.get();
-        shared.next_conn.set(conn + 1);
-        let state = Rc::new(ConnState::default());
-        shared.conns.borrow_mut().insert(conn, state.clone());
+        let conn = shared.register_conn();
+        let state = shared
+            .conns
+            .borrow()
+            .get(&conn)
+            .cloned()
+            .unwrap_or_default();
         shared.feed(Input::Accepted {
             conn,
             peer: peer.to_string(),
@@ -512,13 +593,75 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
     }
 }
 
+/// Redis's anetKeepAlive: probes after `interval` seconds idle, then every third of
+/// it, giving up after three.
+fn set_keepalive(stream: &TcpStream, interval: i64) {
+    let fd = stream.as_raw_fd();
+    let interval = interval.clamp(1, i64::from(i32::MAX)) as libc::c_int;
+    let options = [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, interval),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            (interval / 3).max(1),
+        ),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ];
+    for (level, name, value) in options {
+        // SAFETY: setsockopt reads one c_int from `value`; the fd is open and ours.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+}
+
 /// What woke a connection task.
 enum Wake {
     Readable,
     Kicked,
 }
 
-async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stream: TcpStream) {
+/// What a connection task needs from its socket: TCP and unix sockets alike.
+trait Stream: tokio::io::AsyncWrite + Unpin + 'static {
+    fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>>;
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+    /// Forgets the socket's read readiness without a system call.
+    fn clear_read_ready(&self);
+}
+
+macro_rules! impl_stream {
+    ($t:ty) => {
+        impl Stream for $t {
+            fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>> {
+                <$t>::poll_read_ready(self, cx)
+            }
+            fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+                <$t>::try_read_buf(self, buf)
+            }
+            fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                <$t>::try_write(self, buf)
+            }
+            fn clear_read_ready(&self) {
+                let _ = self.try_io(Interest::READABLE, || {
+                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                });
+            }
+        }
+    };
+}
+
+impl_stream!(TcpStream);
+impl_stream!(tokio::net::UnixStream);
+
+async fn connection<S: Stream>(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stream: S) {
     let mut stream = stream;
     let mut buf = BytesMut::with_capacity(READ_BYTES);
     loop {
@@ -559,9 +702,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
                 if n < room {
                     // A short read drained the socket: forget its readiness so the
                     // next wait goes to epoll instead of a read that finds nothing.
-                    let _ = stream.try_io(Interest::READABLE, || {
-                        Err::<(), _>(io::ErrorKind::WouldBlock.into())
-                    });
+                    stream.clear_read_ready();
                 }
                 let bytes = buf.split().freeze();
                 shared.feed_from(Input::Received { conn, bytes }, Some((conn, &state)));
@@ -576,7 +717,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
 }
 
 /// Writes everything queued for the connection, one write call per batch.
-async fn write_queued(stream: &mut TcpStream, state: &ConnState) -> io::Result<()> {
+async fn write_queued<S: Stream>(stream: &mut S, state: &ConnState) -> io::Result<()> {
     loop {
         let chunk = {
             let mut out = state.out.borrow_mut();
@@ -593,6 +734,13 @@ async fn write_queued(stream: &mut TcpStream, state: &ConnState) -> io::Result<(
                 }
             }
         };
-        stream.write_all(&chunk).await?;
+        // The socket is almost always writable: try the write directly, and only
+        // wait for writability when the kernel's buffer is full.
+        match stream.try_write(&chunk) {
+            Ok(n) if n == chunk.len() => {}
+            Ok(n) => stream.write_all(&chunk[n..]).await?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.write_all(&chunk).await?,
+            Err(e) => return Err(e),
+        }
     }
 }
