@@ -17,6 +17,7 @@ use super::keys::range_key_spec;
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::node::Ctx;
+use crate::types::hash::Item as HashItem;
 use crate::util::num::{i64_digits, parse_f64};
 use crate::value::Value;
 
@@ -403,8 +404,13 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], subst: &[u8]) -> Option<
 
 /// A hash field's value, when `value` is a hash that has it.
 fn hash_field(value: &Value, field: &[u8]) -> Option<Found> {
-    let _ = (value, field);
-    None
+    let Value::Hash(hash) = value else {
+        return None;
+    };
+    Some(match hash.get(field)? {
+        HashItem::Int(n) => Found::Int(n),
+        HashItem::Str(b) => Found::Bytes(b.to_vec()),
+    })
 }
 
 /// Replies with the sorted range, or with the GET patterns' values for each element.
