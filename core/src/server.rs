@@ -4,6 +4,7 @@
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::db::{AccessPolicy, Db, KeyspaceStats, Millis};
 use crate::hash::HashKey;
@@ -61,6 +62,8 @@ pub struct Server {
     pub memory_probe: Option<fn() -> usize>,
     /// Set by SHUTDOWN and signals; the node stops once replies are out.
     pub shutdown_requested: Option<i32>,
+    /// Clients parked by blocking commands, their keys and deadlines.
+    pub blocking: Blocking,
 }
 
 impl Server {
@@ -87,6 +90,7 @@ impl Server {
             expiry_rng: rand_stream(seed, RandStream::Expiry),
             memory_probe: None,
             shutdown_requested: None,
+            blocking: Blocking::default(),
         }
     }
 
