@@ -213,8 +213,10 @@ pub fn parse_timeout_ms(arg: &[u8], now: Millis) -> Result<Option<Millis>, CmdEr
 /// `(long long)(secs * 1000)`: out-of-range and infinite values become i64::MIN as
 /// the x86 conversion makes them.
 fn secs_to_ms(secs: f64) -> i64 {
+    /// 2^63 as a double: the first value an i64 cannot hold.
+    const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
     let ms = (secs * 1000.0).trunc();
-    if ms.is_finite() && ms >= -9.223_372_036_854_775_808e18 && ms < 9.223_372_036_854_775_808e18 {
+    if (-I64_LIMIT..I64_LIMIT).contains(&ms) {
         ms as i64
     } else {
         i64::MIN
