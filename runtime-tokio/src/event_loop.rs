@@ -115,18 +115,29 @@ impl Shared {
 
     /// Feeds one input and carries out everything the node asks for.
     fn feed(&self, input: Input) {
+        self.feed_from(input, None);
+    }
+
+    /// Feeds an input that came from connection `own`: output for that connection
+    /// goes straight to its queue without waking its task, which writes it next.
+    fn feed_from(&self, input: Input, own: Option<(ConnId, &ConnState)>) {
         let mut node = self.node.borrow_mut();
         node.handle(now_ms(), input);
-        self.drain(&mut node);
+        self.drain(&mut node, own);
     }
 
     /// Carries out every output. Disk requests run synchronously and their results
     /// are fed back, which may produce more outputs.
-    fn drain(&self, node: &mut Node) {
+    fn drain(&self, node: &mut Node, own: Option<(ConnId, &ConnState)>) {
         let mut done: Vec<Input> = Vec::new();
         loop {
             while let Some(output) = node.poll_output() {
-                self.carry_out(output, &mut done);
+                match (output, own) {
+                    (Output::Send { conn, bytes }, Some((id, state))) if conn == id => {
+                        state.out.borrow_mut().push_back(bytes);
+                    }
+                    (output, _) => self.carry_out(output, &mut done),
+                }
             }
             if done.is_empty() {
                 break;
@@ -553,8 +564,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
                     });
                 }
                 let bytes = buf.split().freeze();
-                shared.feed(Input::Received { conn, bytes });
-                state.kicked.set(false);
+                shared.feed_from(Input::Received { conn, bytes }, Some((conn, &state)));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => break,
