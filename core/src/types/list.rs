@@ -16,9 +16,8 @@
 
 use std::collections::VecDeque;
 
-// Until the shared listpack lands (crate::listpack), a stand-in with its API.
-use self::listpack_stub::Listpack;
-pub use self::listpack_stub::LpValue;
+use crate::listpack::Listpack;
+pub use crate::listpack::LpValue;
 
 /// Byte limits for `list-max-listpack-size` -1..-5 (Redis's optimization_level).
 const NODE_BYTES_LIMITS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
@@ -367,8 +366,7 @@ impl List {
 
 /// The owned bytes of a listpack value.
 pub fn value_to_vec(value: &LpValue<'_>) -> Vec<u8> {
-    let mut scratch = [0u8; 20];
-    value.to_bytes(&mut scratch).to_vec()
+    value.to_vec()
 }
 
 fn single(value: &[u8]) -> Listpack {
@@ -498,118 +496,6 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
-
-/// A stand-in for `crate::listpack` with the same API (offsets are entry indexes).
-/// Removed once the shared listpack lands.
-mod listpack_stub {
-    use crate::util::num::{i64_digits, parse_i64};
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum LpValue<'a> {
-        Int(i64),
-        Str(&'a [u8]),
-    }
-
-    impl<'a> LpValue<'a> {
-        pub fn to_bytes<'b>(&'b self, scratch: &'b mut [u8; 20]) -> &'b [u8] {
-            match self {
-                LpValue::Int(n) => i64_digits(*n, scratch),
-                LpValue::Str(s) => s,
-            }
-        }
-
-        pub fn eq_bytes(&self, other: &[u8]) -> bool {
-            let mut scratch = [0u8; 20];
-            self.to_bytes(&mut scratch) == other
-        }
-    }
-
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct Listpack {
-        items: Vec<Box<[u8]>>,
-        bytes: usize,
-    }
-
-    fn entry_bytes(v: &[u8]) -> usize {
-        if v.len() <= 20 && parse_i64(v).is_some() {
-            return 4;
-        }
-        v.len() + if v.len() < 64 { 2 } else { 4 }
-    }
-
-    impl Listpack {
-        pub fn new() -> Self {
-            Listpack {
-                items: Vec::new(),
-                bytes: 7,
-            }
-        }
-        pub fn len(&self) -> usize {
-            self.items.len()
-        }
-        pub fn is_empty(&self) -> bool {
-            self.items.is_empty()
-        }
-        pub fn bytes_len(&self) -> usize {
-            self.bytes
-        }
-        pub fn first(&self) -> Option<usize> {
-            (!self.items.is_empty()).then_some(0)
-        }
-        pub fn last(&self) -> Option<usize> {
-            self.items.len().checked_sub(1)
-        }
-        pub fn next(&self, off: usize) -> Option<usize> {
-            (off + 1 < self.items.len()).then_some(off + 1)
-        }
-        pub fn prev(&self, off: usize) -> Option<usize> {
-            off.checked_sub(1)
-        }
-        pub fn get(&self, off: usize) -> LpValue<'_> {
-            let v = &self.items[off];
-            match parse_i64(v) {
-                Some(n) if v.len() <= 20 => LpValue::Int(n),
-                _ => LpValue::Str(v),
-            }
-        }
-        pub fn seek(&self, index: i64) -> Option<usize> {
-            let len = self.items.len() as i64;
-            let i = if index < 0 { index + len } else { index };
-            (0..len).contains(&i).then_some(i as usize)
-        }
-        pub fn push_back(&mut self, v: &[u8]) {
-            self.bytes += entry_bytes(v);
-            self.items.push(v.into());
-        }
-        pub fn push_front(&mut self, v: &[u8]) {
-            self.bytes += entry_bytes(v);
-            self.items.insert(0, v.into());
-        }
-        pub fn insert_before(&mut self, off: usize, v: &[u8]) {
-            self.bytes += entry_bytes(v);
-            self.items.insert(off, v.into());
-        }
-        pub fn insert_after(&mut self, off: usize, v: &[u8]) {
-            self.bytes += entry_bytes(v);
-            self.items.insert(off + 1, v.into());
-        }
-        pub fn replace(&mut self, off: usize, v: &[u8]) {
-            self.bytes -= entry_bytes(&self.items[off]);
-            self.bytes += entry_bytes(v);
-            self.items[off] = v.into();
-        }
-        pub fn delete(&mut self, off: usize) -> Option<usize> {
-            let v = self.items.remove(off);
-            self.bytes -= entry_bytes(&v);
-            (off < self.items.len()).then_some(off)
-        }
-        pub fn delete_range(&mut self, index: usize, count: usize) {
-            for v in self.items.drain(index..index + count) {
-                self.bytes -= entry_bytes(&v);
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
