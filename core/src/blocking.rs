@@ -69,6 +69,9 @@ pub struct Blocking {
     /// The client whose command is being re-run, and whether it asked to block again.
     serving: Option<ConnId>,
     reblocked: bool,
+    /// Clients unblocked by another client's command (CLIENT UNBLOCK) whose reply
+    /// the node sends once that command is done.
+    woken: Vec<ConnId>,
 }
 
 impl Blocking {
@@ -157,6 +160,15 @@ impl Blocking {
             .and_then(|per_db| per_db.get(key))
             .map(|queue| queue.iter().copied().collect())
             .unwrap_or_default()
+    }
+
+    /// Notes a client unblocked by someone else's command, for the node to flush.
+    pub fn push_woken(&mut self, conn: ConnId) {
+        self.woken.push(conn);
+    }
+
+    pub fn take_woken(&mut self) -> Vec<ConnId> {
+        std::mem::take(&mut self.woken)
     }
 
     /// Marks `conn`'s command as being re-run: see [`Blocking::block`].

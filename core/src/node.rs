@@ -289,8 +289,19 @@ impl Node {
             client.out.error(e.message());
         }
         apply_reply_mode(client, reply_start);
+        self.flush_woken();
         if self.srv.blocking.has_ready() {
             self.serve_blocked(now);
+        }
+    }
+
+    /// Sends the replies of clients another command unblocked (CLIENT UNBLOCK).
+    fn flush_woken(&mut self) {
+        for conn in self.srv.blocking.take_woken() {
+            if let Some(woken) = self.clients.remove(&conn) {
+                self.flush(woken);
+                self.unblocked.push_back(conn);
+            }
         }
     }
 
@@ -575,5 +586,171 @@ impl Ctx<'_> {
         if self.srv.blocking.block(self.client.conn, blocked) {
             self.client.blocked = true;
         }
+    }
+
+    /// Ends another client's wait (CLIENT UNBLOCK): with `error` it gets that error
+    /// reply, otherwise the reply its command gives on a timeout. Its reply goes out
+    /// and its pending input resumes after the current command. False if `conn` is
+    /// not a blocked client.
+    pub fn unblock_client(&mut self, conn: ConnId, error: Option<&str>) -> bool {
+        let Some(client) = self.others.get_mut(&conn) else {
+            return false;
+        };
+        let Some(blocked) = self.srv.blocking.remove(conn) else {
+            return false;
+        };
+        client.blocked = false;
+        if client.reply_mode != ReplyMode::Off {
+            match error {
+                Some(message) => {
+                    self.srv.stats.total_error_replies += 1;
+                    client.out.error(message);
+                }
+                None => (blocked.on_timeout)(&mut client.out),
+            }
+        }
+        self.srv.blocking.push_woken(conn);
+        true
+    }
+}
+
+#[cfg(test)]
+mod blocking_tests {
+    use super::*;
+
+    const NOW: Millis = 1_700_000_000_000;
+
+    fn node_with_clients(conns: &[ConnId]) -> Node {
+        let mut node = Node::new(Config::default(), [1; 32], NOW);
+        for &conn in conns {
+            let peer = format!("127.0.0.1:{conn}");
+            node.handle(
+                NOW,
+                Input::Accepted {
+                    conn,
+                    peer,
+                    local: "127.0.0.1:6379".into(),
+                },
+            );
+        }
+        node
+    }
+
+    fn send(node: &mut Node, conn: ConnId, request: &'static [u8]) {
+        node.handle(
+            NOW,
+            Input::Received {
+                conn,
+                bytes: Bytes::from_static(request),
+            },
+        );
+    }
+
+    fn sent(node: &mut Node) -> Vec<(ConnId, Bytes)> {
+        std::iter::from_fn(|| node.poll_output())
+            .filter_map(|o| match o {
+                Output::Send { conn, bytes } => Some((conn, bytes)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Runs `f` as if it were a command of client `conn`.
+    fn as_client(node: &mut Node, conn: ConnId, f: impl FnOnce(&mut Ctx<'_>)) {
+        let mut client = node.clients.remove(&conn).expect("client");
+        let mut ctx = Ctx {
+            srv: &mut node.srv,
+            client: &mut client,
+            others: &mut node.clients,
+            outputs: &mut node.outputs,
+            now: NOW,
+            cmd: &CommandSpec::DEFAULT,
+        };
+        f(&mut ctx);
+        node.clients.insert(conn, client);
+        node.flush_woken();
+        node.resume_unblocked(NOW);
+    }
+
+    #[test]
+    fn a_blocked_client_keeps_its_pipelined_input_for_later() {
+        let mut node = node_with_clients(&[1, 2]);
+        send(
+            &mut node,
+            1,
+            b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n",
+        );
+        assert!(sent(&mut node).is_empty());
+        send(&mut node, 1, b"*1\r\n$4\r\nPING\r\n");
+        assert!(sent(&mut node).is_empty());
+        send(&mut node, 2, b"*3\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n$1\r\nv\r\n");
+        let out = sent(&mut node);
+        assert_eq!(
+            out[0],
+            (1, Bytes::from_static(b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n"))
+        );
+        assert_eq!(out[1], (2, Bytes::from_static(b":1\r\n")));
+        assert_eq!(out[2], (1, Bytes::from_static(b"+PONG\r\n+PONG\r\n")));
+    }
+
+    #[test]
+    fn poll_timeout_includes_the_earliest_blocked_deadline() {
+        let mut node = node_with_clients(&[1]);
+        node.handle(NOW, Input::Tick);
+        let cron = node.poll_timeout().expect("cron");
+        send(
+            &mut node,
+            1,
+            b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$5\r\n0.002\r\n",
+        );
+        assert_eq!(node.poll_timeout(), Some(cron.min(NOW + 2)));
+        node.handle(NOW + 2, Input::Tick);
+        assert_eq!(sent(&mut node), [(1, Bytes::from_static(b"*-1\r\n"))]);
+        assert_eq!(node.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn unblock_client_sends_the_timeout_reply_or_the_error_and_resumes_input() {
+        let mut node = node_with_clients(&[1, 2, 3]);
+        send(
+            &mut node,
+            1,
+            b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n",
+        );
+        send(
+            &mut node,
+            2,
+            b"*6\r\n$6\r\nBLMOVE\r\n$1\r\nk\r\n$1\r\nd\r\n$4\r\nLEFT\r\n$4\r\nLEFT\r\n$1\r\n0\r\n",
+        );
+        assert!(sent(&mut node).is_empty());
+        as_client(&mut node, 3, |ctx| {
+            assert!(ctx.unblock_client(1, None));
+            assert!(!ctx.unblock_client(1, None));
+            assert!(ctx.unblock_client(2, Some("UNBLOCKED client unblocked via CLIENT UNBLOCK")));
+            assert!(!ctx.unblock_client(99, None));
+        });
+        let out = sent(&mut node);
+        assert!(
+            out.contains(&(1, Bytes::from_static(b"*-1\r\n"))),
+            "{out:?}"
+        );
+        assert!(
+            out.contains(&(1, Bytes::from_static(b"+PONG\r\n"))),
+            "{out:?}"
+        );
+        let error = Bytes::from_static(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+        assert!(out.contains(&(2, error)), "{out:?}");
+        assert_eq!(node.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn closing_a_blocked_connection_forgets_its_wait() {
+        let mut node = node_with_clients(&[1, 2]);
+        send(&mut node, 1, b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n5\r\n");
+        node.handle(NOW, Input::Closed { conn: 1 });
+        assert_eq!(node.srv.blocking.blocked_count(), 0);
+        assert!(node.srv.blocking.next_deadline().is_none());
+        send(&mut node, 2, b"*3\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n$1\r\nv\r\n");
+        assert_eq!(sent(&mut node), [(2, Bytes::from_static(b":1\r\n"))]);
     }
 }
