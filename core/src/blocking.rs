@@ -145,6 +145,14 @@ impl Blocking {
         }
     }
 
+    /// The keys clients wait on in `db` (SWAPDB rescans them).
+    pub fn waited_keys(&self, db: usize) -> Vec<Bytes> {
+        self.waiting
+            .get(&db)
+            .map(|per_db| per_db.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     pub fn has_ready(&self) -> bool {
         !self.ready.is_empty()
     }

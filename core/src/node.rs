@@ -588,6 +588,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Signals every key some client waits on in database `db` that now exists, as
+    /// Redis's scanDatabaseForReadyKeys does after SWAPDB moved data under them.
+    pub fn signal_waited_keys_in_db(&mut self, db: usize) {
+        for key in self.srv.blocking.waited_keys(db) {
+            if self
+                .srv
+                .dbs
+                .get(db)
+                .is_some_and(|d| d.is_live(&key, self.now))
+            {
+                self.srv.blocking.signal(db, &key);
+            }
+        }
+    }
+
     /// Ends another client's wait (CLIENT UNBLOCK): with `error` it gets that error
     /// reply, otherwise the reply its command gives on a timeout. Its reply goes out
     /// and its pending input resumes after the current command. False if `conn` is
@@ -669,7 +684,24 @@ mod blocking_tests {
         f(&mut ctx);
         node.clients.insert(conn, client);
         node.flush_woken();
+        if node.srv.blocking.has_ready() {
+            node.serve_blocked(NOW);
+        }
         node.resume_unblocked(NOW);
+    }
+
+    #[test]
+    fn keys_that_appear_under_waiters_are_signalled_after_a_database_swap() {
+        let mut node = node_with_clients(&[1, 2]);
+        send(&mut node, 1, b"*3\r\n$5\r\nBRPOP\r\n$1\r\nk\r\n$1\r\n0\r\n");
+        let mut list = crate::types::List::new(-2);
+        list.push_back(b"moved");
+        let policy = node.srv.access_policy();
+        let value = crate::value::Value::List(Box::new(list));
+        node.srv.dbs[0].insert_new(b"k", value, None, NOW, policy);
+        as_client(&mut node, 2, |ctx| ctx.signal_waited_keys_in_db(0));
+        let served = Bytes::from_static(b"*2\r\n$1\r\nk\r\n$5\r\nmoved\r\n");
+        assert_eq!(sent(&mut node), [(1, served)]);
     }
 
     #[test]
