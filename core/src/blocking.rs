@@ -80,6 +80,11 @@ impl Blocking {
         self.clients.len()
     }
 
+    /// Blocked clients with a deadline (INFO `clients_in_timeout_table`).
+    pub fn deadline_count(&self) -> usize {
+        self.deadlines.len()
+    }
+
     pub fn is_blocked(&self, conn: ConnId) -> bool {
         self.clients.contains_key(&conn)
     }

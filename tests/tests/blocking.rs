@@ -186,3 +186,66 @@ fn many_clients_on_many_keys_are_each_served_once() {
         assert_eq!(pusher.read_reply(), b"*1\r\n$2\r\nv2\r\n");
     }
 }
+
+/// CLIENT UNBLOCK needs the blocked client's id, which a differential script cannot
+/// name, so this runs the same scenario on redis-server and ember-server and
+/// compares every reply (plus the blocked counts INFO and CLIENT LIST show).
+#[test]
+fn client_unblock_and_blocked_counts_match_redis() {
+    let scenario = |server: &Server| -> Vec<Vec<u8>> {
+        let mut replies = Vec::new();
+        let (mut a, mut b, mut admin) = (server.connect(), server.connect(), server.connect());
+        let id_of = |conn: &mut RawConn| {
+            conn.send_command(&["CLIENT", "ID"]);
+            let reply = conn.read_reply();
+            String::from_utf8_lossy(&reply[1..reply.len() - 2]).into_owned()
+        };
+        let (id_a, id_b) = (id_of(&mut a), id_of(&mut b));
+        a.send_command(&["BLPOP", "k", "0"]);
+        a.send_command(&["PING"]);
+        send(&mut b, &["BLMOVE", "k", "d", "LEFT", "LEFT", "5"]);
+        let blocked_facts = |admin: &mut RawConn| {
+            admin.send_command(&["INFO", "clients"]);
+            let info = String::from_utf8_lossy(&admin.read_reply()).into_owned();
+            let counts: Vec<&str> = info
+                .lines()
+                .filter(|l| l.starts_with("blocked_clients") || l.starts_with("clients_in_timeout"))
+                .collect();
+            admin.send_command(&["CLIENT", "LIST"]);
+            let list = String::from_utf8_lossy(&admin.read_reply()).into_owned();
+            let flags: Vec<&str> = list
+                .split(' ')
+                .filter(|w| w.starts_with("flags="))
+                .collect();
+            format!("{counts:?} {flags:?}").into_bytes()
+        };
+        replies.push(blocked_facts(&mut admin));
+        for args in [
+            vec!["CLIENT", "UNBLOCK", &id_a],
+            vec!["CLIENT", "UNBLOCK", &id_a],
+            vec!["CLIENT", "UNBLOCK", &id_b, "error"],
+            vec!["CLIENT", "UNBLOCK", "x"],
+            vec!["CLIENT", "UNBLOCK", &id_b, "later"],
+        ] {
+            admin.send_command(&args);
+            replies.push(admin.read_reply());
+        }
+        replies.push(a.read_reply());
+        replies.push(a.read_reply());
+        replies.push(b.read_reply());
+        replies.push(blocked_facts(&mut admin));
+        replies
+    };
+    let redis = scenario(&Server::start_redis(&[]));
+    let ember = scenario(&Server::start_ember(&[]));
+    assert_eq!(
+        ember
+            .iter()
+            .map(|r| String::from_utf8_lossy(r))
+            .collect::<Vec<_>>(),
+        redis
+            .iter()
+            .map(|r| String::from_utf8_lossy(r))
+            .collect::<Vec<_>>()
+    );
+}

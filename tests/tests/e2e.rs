@@ -86,7 +86,10 @@ fn redis_benchmark_runs_against_ember_at_both_pipeline_depths() {
         assert!(out.status.success(), "redis-benchmark failed: {text}");
         for test in ["SET", "GET", "INCR", "MSET"] {
             assert!(
-                text.lines().any(|l| l.starts_with(test) && l.contains("requests per second")),
+                // Progress updates are overwritten in place with '\r'; the result
+                // is the last segment of its line.
+                text.split(['\n', '\r'])
+                    .any(|l| l.trim_start().starts_with(test) && l.contains("requests per second")),
                 "no {test} result at -P {pipeline}: {text}"
             );
         }
