@@ -379,6 +379,7 @@ impl Node {
         client.blocked = false;
         if let Err(e) = result {
             self.srv.stats.total_error_replies += 1;
+            self.srv.stats.count_error(e.message());
             client.out.error(e.message());
         }
         if client.reply_mode == ReplyMode::Off {
@@ -651,6 +652,7 @@ impl Ctx<'_> {
             match error {
                 Some(message) => {
                     self.srv.stats.total_error_replies += 1;
+                    self.srv.stats.count_error(message.as_bytes());
                     client.out.error(message);
                 }
                 None => (blocked.on_timeout)(&mut client.out),

@@ -234,6 +234,8 @@ fn client_unblock_and_blocked_counts_match_redis() {
         replies.push(a.read_reply());
         replies.push(b.read_reply());
         replies.push(blocked_facts(&mut admin));
+        admin.send_command(&["INFO", "errorstats"]);
+        replies.push(admin.read_reply());
         replies
     };
     let redis = scenario(&Server::start_redis(&[]));

@@ -893,6 +893,8 @@ fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 /// Moves at once if the source has an element, otherwise blocks on the source.
+/// (Inside MULTI or a script Redis does not block: BLMOVE/BRPOPLPUSH then reply a
+/// null bulk string, the pops a null array; see `Ctx::block`.)
 fn blmove_generic(
     ctx: &mut Ctx<'_>,
     args: &[Bytes],
