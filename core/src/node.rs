@@ -286,7 +286,9 @@ impl Node {
                 Err(e)
             }
             Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => {
-                self.srv.stats.count_command(Some(cmd), CallOutcome::Rejected);
+                self.srv
+                    .stats
+                    .count_command(Some(cmd), CallOutcome::Rejected);
                 Err(CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
             }
             Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
