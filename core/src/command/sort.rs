@@ -16,8 +16,10 @@ use super::introspect::KeyRef;
 use super::keys::range_key_spec;
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
+use crate::listpack::LpValue;
 use crate::node::Ctx;
 use crate::types::hash::Item as HashItem;
+use crate::types::List;
 use crate::util::num::{i64_digits, parse_f64};
 use crate::value::Value;
 
@@ -239,7 +241,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult 
         o.alpha = true;
         o.by = None;
     }
-    let (mut items, start, end) = load(ctx, key, kind.unwrap_or(Kind::List), &o);
+    let (mut items, start, end) = load(ctx, key, &o);
     let mut bad_score = false;
     if !o.dont_sort {
         bad_score = score_items(ctx, &mut items, &o);
@@ -262,10 +264,16 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult 
 }
 
 /// Loads the elements to sort, and the output range [start, end] over them (Redis's
-/// LIMIT clamping). When nothing is to be sorted, lists and sorted sets load only
-/// the range, in the requested direction.
-fn load(ctx: &mut Ctx<'_>, key: &[u8], kind: Kind, o: &SortOptions<'_>) -> (Vec<Item>, i64, i64) {
-    let len = kind_len(ctx, key);
+/// LIMIT clamping). When nothing is to be sorted, a list (or sorted set) loads
+/// only that range, walking from the end DESC names, and the range is then all of
+/// what was loaded.
+fn load(ctx: &mut Ctx<'_>, key: &[u8], o: &SortOptions<'_>) -> (Vec<Item>, i64, i64) {
+    let value = ctx.db().peek(key).map(|e| &e.value);
+    let len = match value {
+        Some(Value::Set(set)) => set.len(),
+        Some(Value::List(list)) => list.len(),
+        _ => 0,
+    } as i64;
     let mut start = o.limit_start.max(0).min(len);
     let count = o.limit_count.max(-1).min(len);
     let mut end = if count < 0 {
@@ -280,21 +288,32 @@ fn load(ctx: &mut Ctx<'_>, key: &[u8], kind: Kind, o: &SortOptions<'_>) -> (Vec<
     if end >= len {
         end = len - 1;
     }
-    let items = match ctx.db().peek(key).map(|e| &e.value) {
+    let items = match value {
         Some(Value::Set(set)) => set.iter().map(|e| Item::new(e.to_vec())).collect(),
+        Some(Value::List(list)) if o.dont_sort => {
+            if end < start {
+                Vec::new()
+            } else {
+                let (from, take) = (start as usize, (end - start + 1) as usize);
+                let range: Vec<Item> = if o.desc {
+                    let upto = list.len() - from;
+                    list.range(0, upto).rev().take(take).map(lp_item).collect()
+                } else {
+                    list.range(from, take).map(lp_item).collect()
+                };
+                end -= start;
+                start = 0;
+                range
+            }
+        }
+        Some(Value::List(list)) => list.iter().map(lp_item).collect(),
         _ => Vec::new(),
     };
-    let _ = kind;
     (items, start, end)
 }
 
-/// How many elements the sorted key holds (0 when missing).
-fn kind_len(ctx: &mut Ctx<'_>, key: &[u8]) -> i64 {
-    let len = match ctx.db().peek(key).map(|e| &e.value) {
-        Some(Value::Set(set)) => set.len(),
-        _ => 0,
-    };
-    len as i64
+fn lp_item(value: LpValue<'_>) -> Item {
+    Item::new(value.to_bytes(&mut [0u8; 20]).to_vec())
 }
 
 /// Computes each item's sort key (its own value or its BY value); true if some
@@ -446,8 +465,19 @@ fn store_items(ctx: &mut Ctx<'_>, dst: &[u8], items: &[Item], gets: &[&[u8]]) {
     }
     let len = values.len();
     if len > 0 {
-        let _ = values;
+        let mut list = List::new(ctx.srv.config.list_max_listpack_size);
+        for value in &values {
+            list.push_back(value);
+        }
+        let existed = ctx.lookup_write(dst).is_some();
+        let (now, policy) = (ctx.now, ctx.srv.access_policy());
+        ctx.db()
+            .set(dst, Value::List(Box::new(list)), false, now, policy);
         ctx.modified(dst);
+        // Redis's dbAdd wakes clients blocked on a new key; an overwrite does not.
+        if !existed {
+            ctx.signal_key_ready(dst);
+        }
     } else if ctx.lookup_write(dst).is_some() {
         ctx.db().remove(dst);
         ctx.modified(dst);
