@@ -79,6 +79,11 @@ impl List {
         self.nodes.len()
     }
 
+    /// The listpack nodes, head to tail (an RDB file stores them as they are).
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Listpack> + '_ {
+        self.nodes.iter()
+    }
+
     /// Bytes owned outside the `List` itself (node table plus listpacks).
     pub fn heap_bytes(&self) -> usize {
         let table = self.nodes.capacity() * std::mem::size_of::<Listpack>();
