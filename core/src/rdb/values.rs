@@ -80,53 +80,64 @@ fn listpack_of(at: usize, bytes: Vec<u8>) -> Result<Listpack> {
 }
 
 fn read_list(r: &mut Reader<'_>, t: u8, limits: &LoadLimits) -> Result<List> {
-    let mut list = List::new(limits.list_max_listpack_size);
+    let fill = limits.list_max_listpack_size;
     let mut scratch = [0u8; 20];
     match t {
         ty::LIST => {
+            let mut list = List::new(fill);
             for _ in 0..r.count(STRING_BYTES_MIN)? {
                 list.push_back(&r.string()?);
             }
+            Ok(list)
         }
         ty::LIST_ZIPLIST => {
+            let mut list = List::new(fill);
             let (at, bytes) = blob(r)?;
             for v in ziplist_of(at, &bytes)? {
                 list.push_back(v.to_bytes(&mut scratch));
             }
+            Ok(list)
         }
+        // Quicklists keep the file's nodes, as Redis does when it loads them.
         ty::LIST_QUICKLIST => {
-            for _ in 0..r.count(STRING_BYTES_MIN)? {
+            let n = r.count(STRING_BYTES_MIN)?;
+            let mut nodes = Vec::with_capacity(n);
+            for _ in 0..n {
                 let (at, bytes) = blob(r)?;
+                let mut node = Listpack::new();
                 for v in ziplist_of(at, &bytes)? {
-                    list.push_back(v.to_bytes(&mut scratch));
+                    node.push_back(v.to_bytes(&mut scratch));
                 }
+                nodes.push(node);
             }
+            Ok(List::from_nodes(fill, nodes))
         }
-        _ => read_quicklist2(r, &mut list)?,
+        _ => Ok(List::from_nodes(fill, read_quicklist2(r)?)),
     }
-    Ok(list)
 }
 
-fn read_quicklist2(r: &mut Reader<'_>, list: &mut List) -> Result<()> {
-    let mut scratch = [0u8; 20];
-    for _ in 0..r.count(STRING_BYTES_MIN + 1)? {
+fn read_quicklist2(r: &mut Reader<'_>) -> Result<Vec<Listpack>> {
+    let n = r.count(STRING_BYTES_MIN + 1)?;
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
         let container_at = r.pos();
         let container = r.length()?;
         let (at, bytes) = blob(r)?;
-        match container {
-            QUICKLIST_NODE_PLAIN => list.push_back(&bytes),
-            QUICKLIST_NODE_PACKED => {
-                for v in listpack_of(at, bytes.into_owned())?.iter() {
-                    list.push_back(v.to_bytes(&mut scratch));
-                }
+        let node = match container {
+            QUICKLIST_NODE_PLAIN => {
+                let mut node = Listpack::new();
+                node.push_back(&bytes);
+                node
             }
+            QUICKLIST_NODE_PACKED => listpack_of(at, bytes.into_owned())?,
             c => {
                 let kind = RdbErrorKind::BadQuicklistContainer(c);
                 return Err(Reader::error_at(container_at, kind));
             }
-        }
+        };
+        nodes.push(node);
     }
-    Ok(())
+    Ok(nodes)
 }
 
 /// Fails if `items` holds the same bytes twice.

@@ -61,6 +61,15 @@ impl List {
         }
     }
 
+    /// A list made of ready listpack nodes, as an RDB file stores them (empty nodes
+    /// are dropped); `fill` applies to the nodes that later inserts create or grow.
+    pub fn from_nodes(fill: i64, nodes: Vec<Listpack>) -> Self {
+        let mut list = List::new(fill);
+        list.nodes = nodes.into_iter().filter(|n| !n.is_empty()).collect();
+        list.len = list.nodes.iter().map(Listpack::len).sum();
+        list
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
