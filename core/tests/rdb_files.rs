@@ -106,7 +106,14 @@ fn the_old_encodings_file_loads_every_key() {
     let RdbValue::ZSet(z) = value(&c, "zset_zipped") else {
         panic!("zset_zipped is not a zset");
     };
-    assert_eq!(z, &vec![(b"a".to_vec(), 1.0), (b"b".to_vec(), 2.0), (b"c".to_vec(), 3.0)]);
+    assert_eq!(
+        z,
+        &vec![
+            (b"a".to_vec(), 1.0),
+            (b"b".to_vec(), 2.0),
+            (b"c".to_vec(), 3.0)
+        ]
+    );
 }
 
 #[test]
@@ -182,7 +189,10 @@ fn bit_flips_never_panic_and_checksummed_files_notice_them() {
                 bad[i] ^= bit;
                 let result = rdb::load(&bad);
                 if checksummed && name != "rdb-preamble.aof" {
-                    assert!(result.is_err(), "{name}: flip {bit:#x} at {i} went unnoticed");
+                    assert!(
+                        result.is_err(),
+                        "{name}: flip {bit:#x} at {i} went unnoticed"
+                    );
                 }
             }
         }

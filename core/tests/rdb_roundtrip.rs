@@ -41,9 +41,10 @@ fn reload(bytes: &[u8]) -> Vec<(Vec<u8>, RdbValue)> {
 /// Lists compare by elements (the loaded list has the loader's node size).
 fn same(written: &Value, loaded: &RdbValue) -> bool {
     match (written, loaded) {
-        (Value::List(a), RdbValue::Value(Value::List(b))) => {
-            a.iter().map(|v| v.to_vec()).eq(b.iter().map(|v| v.to_vec()))
-        }
+        (Value::List(a), RdbValue::Value(Value::List(b))) => a
+            .iter()
+            .map(|v| v.to_vec())
+            .eq(b.iter().map(|v| v.to_vec())),
         (a, RdbValue::Value(b)) => a == b,
         _ => false,
     }
@@ -79,7 +80,10 @@ fn long_strings_compress_only_when_asked_and_when_it_pays() {
 fn lengths_use_the_6_14_and_32_bit_forms() {
     assert_eq!(string_bytes(&[b'x'; 63], false)[0], 63);
     assert_eq!(string_bytes(&[b'x'; 64], false)[..2], [0x40, 64]);
-    assert_eq!(string_bytes(&[b'x'; 16384], false)[..5], [0x80, 0, 0, 0x40, 0]);
+    assert_eq!(
+        string_bytes(&[b'x'; 16384], false)[..5],
+        [0x80, 0, 0, 0x40, 0]
+    );
 }
 
 #[test]
@@ -163,7 +167,14 @@ fn sets_and_sorted_sets_round_trip_in_each_encoding() {
     w.key_zset(b"zs", &pairs, ZSetEncoding::Skiplist, &KeyMeta::default());
     let got = reload(&w.finish(true));
     let owned = |p: &[(&[u8], f64)]| p.iter().map(|(m, s)| (m.to_vec(), *s)).collect::<Vec<_>>();
-    assert_eq!(got[0].1, RdbValue::Set(vec![b"-70000".to_vec(), b"5".to_vec(), b"9000000000".to_vec()]));
+    assert_eq!(
+        got[0].1,
+        RdbValue::Set(vec![
+            b"-70000".to_vec(),
+            b"5".to_vec(),
+            b"9000000000".to_vec()
+        ])
+    );
     assert_eq!(got[1].1, RdbValue::Set(vec![b"x".to_vec(), b"7".to_vec()]));
     assert_eq!(got[2].1, RdbValue::ZSet(owned(&pairs)));
     let mut reversed = owned(&pairs);
@@ -184,20 +195,34 @@ fn file(body: &[u8]) -> Vec<u8> {
 fn streams_and_modules_are_refused_by_name_and_offset() {
     for t in [15u8, 19, 21, 8, 22, 200] {
         let err = rdb::load(&file(&[0xFE, 0, t, 1, b'k', 0])).unwrap_err();
-        assert_eq!((err.offset, err.kind), (11, RdbErrorKind::UnsupportedValueType(t)));
+        assert_eq!(
+            (err.offset, err.kind),
+            (11, RdbErrorKind::UnsupportedValueType(t))
+        );
     }
     // A module id packs a 9-character name into its top 54 bits.
-    let name_bits: u64 = b"ABCDEFGHI".iter().map(|c| u64::from(c - b'A')).fold(0, |a, c| a << 6 | c);
+    let name_bits: u64 = b"ABCDEFGHI"
+        .iter()
+        .map(|c| u64::from(c - b'A'))
+        .fold(0, |a, c| a << 6 | c);
     let mut body = vec![0xF7, 0x81];
     body.extend_from_slice(&(name_bits << 10).to_be_bytes());
     let err = rdb::load(&file(&body)).unwrap_err();
-    assert_eq!(err.kind, RdbErrorKind::ModuleData { name: "ABCDEFGHI".into() });
+    assert_eq!(
+        err.kind,
+        RdbErrorKind::ModuleData {
+            name: "ABCDEFGHI".into()
+        }
+    );
     assert_eq!(err.offset, 9);
 }
 
 #[test]
 fn bad_headers_are_refused() {
-    assert_eq!(rdb::load(b"REDIT0010\xff").unwrap_err().kind, RdbErrorKind::BadMagic);
+    assert_eq!(
+        rdb::load(b"REDIT0010\xff").unwrap_err().kind,
+        RdbErrorKind::BadMagic
+    );
     assert_eq!(rdb::load(b"RED").unwrap_err().kind, RdbErrorKind::BadMagic);
     let v11 = rdb::load(b"REDIS0011\xff\0\0\0\0\0\0\0\0").unwrap_err();
     assert_eq!(v11.kind, RdbErrorKind::UnsupportedVersion(11));
@@ -216,11 +241,17 @@ fn lengths_beyond_the_file_are_refused_before_allocating() {
 #[test]
 fn duplicates_and_nan_scores_are_refused() {
     let dup_set = file(&[2, 1, b'k', 2, 1, b'a', 1, b'a']);
-    assert_eq!(rdb::load(&dup_set).unwrap_err().kind, RdbErrorKind::Duplicate);
+    assert_eq!(
+        rdb::load(&dup_set).unwrap_err().kind,
+        RdbErrorKind::Duplicate
+    );
     let nan = file(&[3, 1, b'k', 1, 1, b'a', 253]);
     assert_eq!(rdb::load(&nan).unwrap_err().kind, RdbErrorKind::BadScore);
     let dup_hash = file(&[4, 1, b'k', 2, 1, b'f', 1, b'1', 1, b'f', 1, b'2']);
-    assert_eq!(rdb::load(&dup_hash).unwrap_err().kind, RdbErrorKind::Duplicate);
+    assert_eq!(
+        rdb::load(&dup_hash).unwrap_err().kind,
+        RdbErrorKind::Duplicate
+    );
 }
 
 proptest! {

@@ -74,7 +74,10 @@ fn redis_view(con: &mut redis::Connection, key: &[u8]) -> View {
         "list" => View::List(bytes_list(cmd(con, &[b"LRANGE", key, b"0", b"-1"]))),
         "hash" => {
             let flat = bytes_list(cmd(con, &[b"HGETALL", key]));
-            let mut pairs: Vec<_> = flat.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+            let mut pairs: Vec<_> = flat
+                .chunks(2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect();
             pairs.sort();
             View::Hash(pairs)
         }
@@ -145,10 +148,18 @@ fn assert_redis_matches(server: &Server, contents: &RdbContents) {
         for entry in entries {
             n += 1;
             let key = String::from_utf8_lossy(&entry.key);
-            assert_eq!(redis_view(&mut con, &entry.key), ember_view(&entry.value), "key {key}");
+            assert_eq!(
+                redis_view(&mut con, &entry.key),
+                ember_view(&entry.value),
+                "key {key}"
+            );
             let pexpiretime: i64 =
                 redis::from_redis_value(&cmd(&mut con, &[b"PEXPIRETIME", &entry.key])).unwrap();
-            assert_eq!(entry.expire_ms.unwrap_or(-1), pexpiretime, "expire of {key}");
+            assert_eq!(
+                entry.expire_ms.unwrap_or(-1),
+                pexpiretime,
+                "expire of {key}"
+            );
         }
         assert_eq!(size, n, "db {db}: redis has {size} keys, ember loaded {n}");
         total += n;
@@ -190,29 +201,65 @@ fn fill_redis(con: &mut redis::Connection) {
     for (k, v) in &strings {
         cmd(con, &[b"SET", k.as_bytes(), v]);
     }
-    cmd(con, &[b"RPUSH", b"l:small", b"a", b"1", b"-2", b"12345678901", b""]);
+    cmd(
+        con,
+        &[b"RPUSH", b"l:small", b"a", b"1", b"-2", b"12345678901", b""],
+    );
     for i in 0..3000 {
         let item = format!("element-{i}-{}", "x".repeat(i % 40));
         cmd(con, &[b"RPUSH", b"l:nodes", item.as_bytes()]);
     }
     cmd(con, &[b"RPUSH", b"l:huge", &b"z".repeat(100_000), b"tail"]);
-    cmd(con, &[b"HSET", b"h:small", b"f1", b"v1", b"n", b"42", b"neg", b"-7"]);
+    cmd(
+        con,
+        &[
+            b"HSET", b"h:small", b"f1", b"v1", b"n", b"42", b"neg", b"-7",
+        ],
+    );
     for i in 0..600 {
         let f = format!("field{i}");
-        cmd(con, &[b"HSET", b"h:table", f.as_bytes(), i.to_string().as_bytes()]);
+        cmd(
+            con,
+            &[b"HSET", b"h:table", f.as_bytes(), i.to_string().as_bytes()],
+        );
     }
     cmd(con, &[b"HSET", b"h:long", b"f", &b"v".repeat(100)]);
     cmd(con, &[b"SADD", b"set:int16", b"1", b"2", b"-3"]);
-    cmd(con, &[b"SADD", b"set:int64", b"1", b"5000000000", b"-9000000000000"]);
+    cmd(
+        con,
+        &[
+            b"SADD",
+            b"set:int64",
+            b"1",
+            b"5000000000",
+            b"-9000000000000",
+        ],
+    );
     cmd(con, &[b"SADD", b"set:strings", b"a", b"b", b"1"]);
     for i in 0..700 {
         cmd(con, &[b"SADD", b"set:bigint", i.to_string().as_bytes()]);
     }
-    cmd(con, &[b"ZADD", b"z:small", b"1", b"one", b"2.5", b"two", b"-inf", b"low"]);
-    cmd(con, &[b"ZADD", b"z:small", b"inf", b"high", b"0.1", b"tenth"]);
+    cmd(
+        con,
+        &[
+            b"ZADD", b"z:small", b"1", b"one", b"2.5", b"two", b"-inf", b"low",
+        ],
+    );
+    cmd(
+        con,
+        &[b"ZADD", b"z:small", b"inf", b"high", b"0.1", b"tenth"],
+    );
     for i in 0..200 {
         let score = format!("{}.25", i * 3);
-        cmd(con, &[b"ZADD", b"z:skip", score.as_bytes(), format!("m{i}").as_bytes()]);
+        cmd(
+            con,
+            &[
+                b"ZADD",
+                b"z:skip",
+                score.as_bytes(),
+                format!("m{i}").as_bytes(),
+            ],
+        );
     }
     cmd(con, &[b"ZADD", b"z:long", b"3", &b"m".repeat(80)]);
     cmd(con, &[b"PEXPIREAT", b"s:short", b"4102444800000"]);
@@ -284,10 +331,16 @@ fn ember_values() -> Vec<(Vec<u8>, Value)> {
         b"text",
         b"twenty-one characters",
     ] {
-        out.push((b"s:".iter().chain(s).copied().collect(), Value::from_bytes(s)));
+        out.push((
+            b"s:".iter().chain(s).copied().collect(),
+            Value::from_bytes(s),
+        ));
     }
     out.push((b"s:big".to_vec(), Value::from_bytes(&b"xyz".repeat(4000))));
-    out.push((b"s:noise".to_vec(), Value::from_bytes(&incompressible(500, 3))));
+    out.push((
+        b"s:noise".to_vec(),
+        Value::from_bytes(&incompressible(500, 3)),
+    ));
     let mut small = List::new(-2);
     for v in [&b"a"[..], b"1", b"-99999", b"", b"hello world"] {
         small.push_back(v);
@@ -304,7 +357,11 @@ fn ember_values() -> Vec<(Vec<u8>, Value)> {
     out.push((b"h:listpack".to_vec(), Value::Hash(Box::new(lp))));
     let mut table = Hash::new();
     for i in 0..300 {
-        table.set(format!("f{i}").as_bytes(), &b"w".repeat(i % 70), &hash_limits());
+        table.set(
+            format!("f{i}").as_bytes(),
+            &b"w".repeat(i % 70),
+            &hash_limits(),
+        );
     }
     assert!(!table.is_listpack());
     out.push((b"h:table".to_vec(), Value::Hash(Box::new(table))));
@@ -333,15 +390,39 @@ fn ember_dump(compress: bool, checksum: bool) -> (Vec<u8>, Vec<(Vec<u8>, RdbValu
         w.key_value(key, value, &meta).expect("writable");
     }
     let members: Vec<&[u8]> = vec![b"3", b"-1", b"70000"];
-    w.key_set(b"set:int", &members, SetEncoding::Intset, &KeyMeta::default());
+    w.key_set(
+        b"set:int",
+        &members,
+        SetEncoding::Intset,
+        &KeyMeta::default(),
+    );
     let words: Vec<&[u8]> = vec![b"x", b"y", b"12"];
-    w.key_set(b"set:table", &words, SetEncoding::Intset, &KeyMeta::default());
-    let pairs: Vec<(&[u8], f64)> = vec![(b"a", -1.5), (b"b", 0.0), (b"c", 3.0), (b"d", f64::INFINITY)];
+    w.key_set(
+        b"set:table",
+        &words,
+        SetEncoding::Intset,
+        &KeyMeta::default(),
+    );
+    let pairs: Vec<(&[u8], f64)> = vec![
+        (b"a", -1.5),
+        (b"b", 0.0),
+        (b"c", 3.0),
+        (b"d", f64::INFINITY),
+    ];
     w.key_zset(b"z:lp", &pairs, ZSetEncoding::Listpack, &KeyMeta::default());
-    w.key_zset(b"z:skip", &pairs, ZSetEncoding::Skiplist, &KeyMeta::default());
+    w.key_zset(
+        b"z:skip",
+        &pairs,
+        ZSetEncoding::Skiplist,
+        &KeyMeta::default(),
+    );
     out.extend(w.finish(checksum));
     let loaded = rdb::load(&out).unwrap_or_else(|e| panic!("ember reading its own dump: {e}"));
-    let entries = loaded.dbs.into_iter().flat_map(|d| d.entries).map(|e| (e.key, e.value));
+    let entries = loaded
+        .dbs
+        .into_iter()
+        .flat_map(|d| d.entries)
+        .map(|e| (e.key, e.value));
     (out, entries.collect())
 }
 
@@ -361,7 +442,10 @@ fn an_ember_dump_passes_redis_check_rdb_and_loads_into_redis() {
         let path = dir.0.join("dump.rdb");
         fs::write(&path, &bytes).unwrap();
         let report = check_rdb(&path);
-        assert!(report.contains("RDB looks OK"), "redis-check-rdb:\n{report}");
+        assert!(
+            report.contains("RDB looks OK"),
+            "redis-check-rdb:\n{report}"
+        );
         let d = dir.0.to_string_lossy().into_owned();
         let server = Server::start_redis(&["--dir", &d, "--dbfilename", "dump.rdb"]);
         let mut con = connect(&server);
@@ -430,28 +514,42 @@ fn ember_rewrites_a_redis_dump_byte_for_byte() {
     // exact output differs between compressors).
     let server = Server::start_redis(&["--rdbcompression", "no"]);
     let mut con = connect(&server);
-    for (k, v) in [("a", "1"), ("b", "-40000"), ("c", "hello"), ("d", "12345678901234")] {
+    for (k, v) in [
+        ("a", "1"),
+        ("b", "-40000"),
+        ("c", "hello"),
+        ("d", "12345678901234"),
+    ] {
         cmd(&mut con, &[b"SET", k.as_bytes(), v.as_bytes()]);
     }
     cmd(&mut con, &[b"SET", b"long", &b"q".repeat(20_000)]);
-    cmd(&mut con, &[b"RPUSH", b"l", b"x", b"1", b"-2", b"3000000000"]);
+    cmd(
+        &mut con,
+        &[b"RPUSH", b"l", b"x", b"1", b"-2", b"3000000000"],
+    );
     for i in 0..3000 {
         cmd(&mut con, &[b"RPUSH", b"nodes", format!("v{i}").as_bytes()]);
     }
     cmd(&mut con, &[b"HSET", b"h", b"f", b"v", b"n", b"5"]);
     cmd(&mut con, &[b"SADD", b"si", b"3", b"1", b"70000"]);
-    cmd(&mut con, &[b"ZADD", b"z", b"1.5", b"a", b"2", b"b", b"-inf", b"c", b"1e20", b"d"]);
+    cmd(
+        &mut con,
+        &[
+            b"ZADD", b"z", b"1.5", b"a", b"2", b"b", b"-inf", b"c", b"1e20", b"d",
+        ],
+    );
     for i in 0..200 {
         let s = format!("{}.5", i);
-        cmd(&mut con, &[b"ZADD", b"zs", s.as_bytes(), format!("m{i}").as_bytes()]);
+        cmd(
+            &mut con,
+            &[b"ZADD", b"zs", s.as_bytes(), format!("m{i}").as_bytes()],
+        );
     }
     cmd(&mut con, &[b"PEXPIREAT", b"c", b"4102444800000"]);
     let bytes = save_and_read(&server);
     let contents = rdb::load(&bytes).unwrap();
     let ours = rewrite(&contents, false);
     if ours != bytes {
-        let _ = fs::write("/tmp/rdb-ours.rdb", &ours);
-        let _ = fs::write("/tmp/rdb-redis.rdb", &bytes);
         let at = ours.iter().zip(&bytes).position(|(a, b)| a != b);
         panic!(
             "first difference at {at:?} (ours {} bytes, redis {})",

@@ -13,40 +13,44 @@ const CHECKSUM_SINCE_VERSION: u32 = 5;
 const MODULE_NAME_CHARSET: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// The configuration that decides how loaded values are encoded in memory.
+/// The configuration that decides how loaded values are encoded in memory, and
+/// whether the checksum is verified.
 #[derive(Debug, Clone, Copy)]
-pub struct LoadLimits {
+pub struct LoadOptions {
     /// `list-max-listpack-size` for loaded lists.
     pub list_max_listpack_size: i64,
     /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: u64,
     /// `hash-max-listpack-value`.
     pub hash_max_listpack_value: u64,
-    /// Key for hash tables of hashes that load past the listpack limits.
+    /// Key for hash tables of hashes that load past the listpack opts.
     pub hasher: HashKey,
+    /// Check the CRC64 after EOF (`rdbchecksum yes`); a stored 0 is never checked.
+    pub verify_checksum: bool,
 }
 
-impl Default for LoadLimits {
+impl Default for LoadOptions {
     fn default() -> Self {
-        LoadLimits {
+        LoadOptions {
             list_max_listpack_size: -2,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             hasher: HashKey::new(0, 0),
+            verify_checksum: true,
         }
     }
 }
 
 /// Loads a dump with Redis's default encoding thresholds (see [`load_with`]).
 pub fn load(bytes: &[u8]) -> std::result::Result<RdbContents, RdbLoadError> {
-    load_with(bytes, &LoadLimits::default())
+    load_with(bytes, &LoadOptions::default())
 }
 
 /// Loads a whole dump. Bytes after the checksum are ignored (an AOF preamble goes
 /// on there); [`RdbContents::end_offset`] says where they start.
 pub fn load_with(
     bytes: &[u8],
-    limits: &LoadLimits,
+    opts: &LoadOptions,
 ) -> std::result::Result<RdbContents, RdbLoadError> {
     let mut r = Reader::new(bytes);
     let version = header(&mut r)?;
@@ -57,7 +61,7 @@ pub fn load_with(
         },
         db: None,
         pending: Pending::default(),
-        limits,
+        opts,
     };
     while loader.step(&mut r)? {}
     loader.checksum(&mut r)?;
@@ -75,7 +79,10 @@ fn header(r: &mut Reader<'_>) -> Result<u32> {
         .iter()
         .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
     if !(1..=RDB_VERSION_MAX).contains(&version) {
-        return Err(Reader::error_at(5, RdbErrorKind::UnsupportedVersion(version)));
+        return Err(Reader::error_at(
+            5,
+            RdbErrorKind::UnsupportedVersion(version),
+        ));
     }
     Ok(version)
 }
@@ -93,7 +100,7 @@ struct Loader<'l> {
     /// Index into `out.dbs` of the selected database.
     db: Option<usize>,
     pending: Pending,
-    limits: &'l LoadLimits,
+    opts: &'l LoadOptions,
 }
 
 impl Loader<'_> {
@@ -163,7 +170,7 @@ impl Loader<'_> {
         }
         let key = r.string_vec()?;
         let pending = std::mem::take(&mut self.pending);
-        let value = match read_value(r, start, t, self.limits)? {
+        let value = match read_value(r, start, t, self.opts)? {
             Decoded::Value(v) => v,
             Decoded::Empty => {
                 self.out.empty_keys_skipped += 1;
@@ -187,7 +194,7 @@ impl Loader<'_> {
         }
         let computed = crc64::crc64(r.consumed());
         let stored = u64::from_le_bytes(r.array()?);
-        if stored != 0 && stored != computed {
+        if self.opts.verify_checksum && stored != 0 && stored != computed {
             let at = r.pos() - 8;
             return Err(Reader::error_at(
                 at,

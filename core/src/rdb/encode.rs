@@ -140,7 +140,10 @@ impl RdbWriter {
         self.aux(b"redis-ver", info.redis_ver.as_bytes());
         self.aux_int(b"redis-bits", 64);
         self.aux_int(b"ctime", info.ctime_secs);
-        self.aux_int(b"used-mem", i64::try_from(info.used_mem).unwrap_or(i64::MAX));
+        self.aux_int(
+            b"used-mem",
+            i64::try_from(info.used_mem).unwrap_or(i64::MAX),
+        );
         if let Some((db, id, offset)) = info.repl {
             self.aux_int(b"repl-stream-db", db);
             self.aux(b"repl-id", id.as_bytes());
@@ -308,7 +311,8 @@ impl RdbWriter {
         if n < 1 << 6 {
             self.buf.push(n as u8);
         } else if n < 1 << 14 {
-            self.buf.extend_from_slice(&[LEN_14BIT | (n >> 8) as u8, n as u8]);
+            self.buf
+                .extend_from_slice(&[LEN_14BIT | (n >> 8) as u8, n as u8]);
         } else if let Ok(n32) = u32::try_from(n) {
             self.buf.push(LEN_32BIT);
             self.buf.extend_from_slice(&n32.to_be_bytes());

@@ -257,7 +257,10 @@ mod tests {
     #[test]
     fn a_known_liblzf_stream_decodes() {
         // "aaaaaaaaaa": literal "a", then a match of 9 at distance 1.
-        assert_eq!(decompress(&[0, b'a', 0xe0, 0, 0], 10).unwrap(), b"a".repeat(10));
+        assert_eq!(
+            decompress(&[0, b'a', 0xe0, 0, 0], 10).unwrap(),
+            b"a".repeat(10)
+        );
     }
 
     #[test]

@@ -132,12 +132,8 @@ impl<'a> Reader<'a> {
                 Ok(Cow::Borrowed(self.bytes(n)?))
             }
             Len::Encoded(ENC_INT8) => Ok(int_text(i64::from(i8::from_le_bytes(self.array()?)))),
-            Len::Encoded(ENC_INT16) => {
-                Ok(int_text(i64::from(i16::from_le_bytes(self.array()?))))
-            }
-            Len::Encoded(ENC_INT32) => {
-                Ok(int_text(i64::from(i32::from_le_bytes(self.array()?))))
-            }
+            Len::Encoded(ENC_INT16) => Ok(int_text(i64::from(i16::from_le_bytes(self.array()?)))),
+            Len::Encoded(ENC_INT32) => Ok(int_text(i64::from(i32::from_le_bytes(self.array()?)))),
             Len::Encoded(ENC_LZF) => self.lzf_string(start).map(Cow::Owned),
             Len::Encoded(e) => Err(Self::error_at(start, RdbErrorKind::BadStringEncoding(e))),
         }

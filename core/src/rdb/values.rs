@@ -3,11 +3,11 @@
 
 use std::borrow::Cow;
 
-use super::decode::LoadLimits;
+use super::decode::LoadOptions;
 use super::error::RdbErrorKind;
 use super::reader::{parse_score_text, Reader, Result};
 use super::value_type as ty;
-use super::ziplist::{intset_values, zipmap_pairs, ziplist_entries};
+use super::ziplist::{intset_values, ziplist_entries, zipmap_pairs};
 use super::RdbValue;
 use crate::listpack::{Listpack, LpValue};
 use crate::types::hash::HashLimits;
@@ -27,17 +27,12 @@ pub enum Decoded {
 }
 
 /// Reads the value of type `t`; `start` (the type byte) locates semantic errors.
-pub fn read_value(
-    r: &mut Reader<'_>,
-    start: usize,
-    t: u8,
-    limits: &LoadLimits,
-) -> Result<Decoded> {
+pub fn read_value(r: &mut Reader<'_>, start: usize, t: u8, opts: &LoadOptions) -> Result<Decoded> {
     let at = |kind| Reader::error_at(start, kind);
     let value = match t {
         ty::STRING => RdbValue::Value(Value::from_bytes(&r.string()?)),
         ty::LIST | ty::LIST_ZIPLIST | ty::LIST_QUICKLIST | ty::LIST_QUICKLIST_2 => {
-            let list = read_list(r, t, limits)?;
+            let list = read_list(r, t, opts)?;
             RdbValue::Value(Value::List(Box::new(list)))
         }
         ty::SET | ty::SET_INTSET | ty::SET_LISTPACK => RdbValue::Set(read_set(r, start, t)?),
@@ -45,7 +40,7 @@ pub fn read_value(
             RdbValue::ZSet(read_zset(r, start, t)?)
         }
         ty::HASH | ty::HASH_ZIPMAP | ty::HASH_ZIPLIST | ty::HASH_LISTPACK => {
-            let hash = read_hash(r, start, t, limits)?;
+            let hash = read_hash(r, start, t, opts)?;
             RdbValue::Value(Value::Hash(Box::new(hash)))
         }
         _ => return Err(at(RdbErrorKind::UnsupportedValueType(t))),
@@ -75,12 +70,11 @@ fn ziplist_of(at: usize, bytes: &[u8]) -> Result<Vec<LpValue<'_>>> {
 }
 
 fn listpack_of(at: usize, bytes: Vec<u8>) -> Result<Listpack> {
-    Listpack::from_bytes(bytes)
-        .map_err(|e| Reader::error_at(at, RdbErrorKind::BadListpack(e.kind)))
+    Listpack::from_bytes(bytes).map_err(|e| Reader::error_at(at, RdbErrorKind::BadListpack(e.kind)))
 }
 
-fn read_list(r: &mut Reader<'_>, t: u8, limits: &LoadLimits) -> Result<List> {
-    let fill = limits.list_max_listpack_size;
+fn read_list(r: &mut Reader<'_>, t: u8, opts: &LoadOptions) -> Result<List> {
+    let fill = opts.list_max_listpack_size;
     let mut scratch = [0u8; 20];
     match t {
         ty::LIST => {
@@ -212,7 +206,7 @@ fn read_zset(r: &mut Reader<'_>, start: usize, t: u8) -> Result<Vec<(Vec<u8>, f6
 
 /// Member/score pairs from a flat ziplist or listpack.
 fn zset_pairs(start: usize, items: &[LpValue<'_>]) -> Result<Vec<(Vec<u8>, f64)>> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err(Reader::error_at(start, RdbErrorKind::OddPairs));
     }
     items
@@ -228,11 +222,11 @@ fn zset_pairs(start: usize, items: &[LpValue<'_>]) -> Result<Vec<(Vec<u8>, f64)>
         .collect()
 }
 
-fn read_hash(r: &mut Reader<'_>, start: usize, t: u8, limits: &LoadLimits) -> Result<Hash> {
+fn read_hash(r: &mut Reader<'_>, start: usize, t: u8, opts: &LoadOptions) -> Result<Hash> {
     let hash_limits = HashLimits {
-        entries_max: limits.hash_max_listpack_entries,
-        value_bytes_max: limits.hash_max_listpack_value,
-        hasher: limits.hasher,
+        entries_max: opts.hash_max_listpack_entries,
+        value_bytes_max: opts.hash_max_listpack_value,
+        hasher: opts.hasher,
     };
     let mut hash = Hash::new();
     let mut insert = |f: &[u8], v: &[u8]| -> Result<()> {
@@ -275,7 +269,7 @@ fn insert_pairs(
     items: &[LpValue<'_>],
     insert: &mut impl FnMut(&[u8], &[u8]) -> Result<()>,
 ) -> Result<()> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err(Reader::error_at(start, RdbErrorKind::OddPairs));
     }
     let (mut a, mut b) = ([0u8; 20], [0u8; 20]);

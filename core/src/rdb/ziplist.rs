@@ -76,7 +76,10 @@ fn ziplist_entry(buf: &[u8], pos: usize, prev_len: usize) -> Checked<(LpValue<'_
     if prevlen != prev_len {
         return Err("prevlen differs from the previous entry");
     }
-    let enc = *buf.get(p).filter(|_| p < body_end).ok_or("truncated entry")?;
+    let enc = *buf
+        .get(p)
+        .filter(|_| p < body_end)
+        .ok_or("truncated entry")?;
     p += 1;
     let take = |p: usize, n: usize| -> Checked<&[u8]> {
         buf.get(p..p + n)
@@ -126,10 +129,7 @@ pub fn zipmap_pairs(buf: &[u8]) -> Checked<Vec<(&[u8], &[u8])>> {
     }
     let mut pos = 1;
     let mut pairs = Vec::new();
-    loop {
-        let Some(klen) = zipmap_len(buf, &mut pos)? else {
-            break;
-        };
+    while let Some(klen) = zipmap_len(buf, &mut pos)? {
         let key = zipmap_take(buf, &mut pos, klen)?;
         let vlen = zipmap_len(buf, &mut pos)?.ok_or("key without a value")?;
         let free = usize::from(*buf.get(pos).ok_or("truncated")?);
