@@ -282,3 +282,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn dump_payloads_round_trip_and_bad_footers_are_refused() {
+    let opts = rdb::LoadOptions::default();
+    let mut h = Hash::new();
+    h.set(b"f", b"v", &limits());
+    for v in [
+        Value::from_bytes(b"hello"),
+        Value::Int(7),
+        Value::Hash(Box::new(h)),
+    ] {
+        let payload = RdbWriter::dump_payload(&v, true).unwrap();
+        assert!(same(&v, &rdb::restore_payload(&payload, &opts).unwrap()));
+        let mut bad = payload.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        let err = rdb::restore_payload(&bad, &opts).unwrap_err();
+        assert_eq!(err.kind, RdbErrorKind::BadDumpFooter);
+        bad[n - 1] ^= 1;
+        bad[n - 10] = 11;
+        assert_eq!(
+            rdb::restore_payload(&bad, &opts).unwrap_err().kind,
+            RdbErrorKind::BadDumpFooter
+        );
+    }
+    for short in [&b""[..], b"\0\x0a\0\0\0\0\0\0\0\0"] {
+        assert!(rdb::restore_payload(short, &opts).is_err());
+    }
+}

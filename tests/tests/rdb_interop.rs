@@ -558,3 +558,26 @@ fn ember_rewrites_a_redis_dump_byte_for_byte() {
         );
     }
 }
+
+#[test]
+fn dump_payloads_cross_between_redis_and_ember() {
+    let server = Server::start_redis(&[]);
+    let mut con = connect(&server);
+    fill_redis(&mut con);
+    let opts = rdb::LoadOptions::default();
+    let keys = bytes_list(cmd(&mut con, &[b"KEYS", b"*"]));
+    for key in &keys {
+        let payload: Vec<u8> = redis::from_redis_value(&cmd(&mut con, &[b"DUMP", key])).unwrap();
+        let value = rdb::restore_payload(&payload, &opts)
+            .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(key)));
+        assert_eq!(redis_view(&mut con, key), ember_view(&value));
+    }
+    for (key, value) in ember_values() {
+        let payload = RdbWriter::dump_payload(&value, true).unwrap();
+        let mut target = b"restored:".to_vec();
+        target.extend_from_slice(&key);
+        cmd(&mut con, &[b"RESTORE", &target, b"0", &payload]);
+        let loaded = rdb::restore_payload(&payload, &opts).unwrap();
+        assert_eq!(redis_view(&mut con, &target), ember_view(&loaded));
+    }
+}

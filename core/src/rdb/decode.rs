@@ -3,10 +3,12 @@
 use super::error::{RdbErrorKind, RdbLoadError};
 use super::reader::{Reader, Result};
 use super::values::{read_value, Decoded};
-use super::{crc64, opcode, value_type, RdbContents, RdbDb, RdbEntry, RDB_VERSION_MAX};
+use super::{crc64, opcode, value_type, RdbContents, RdbDb, RdbEntry, RdbValue, RDB_VERSION_MAX};
 use crate::hash::HashKey;
 
 const MAGIC: &[u8] = b"REDIS";
+/// A DUMP payload ends with the RDB version (u16 LE) and the CRC64 (u64 LE).
+const DUMP_FOOTER_BYTES: usize = 10;
 /// Files before this version carry no checksum after EOF.
 const CHECKSUM_SINCE_VERSION: u32 = 5;
 /// Characters of a module name packed into a module id, 6 bits each.
@@ -67,6 +69,34 @@ pub fn load_with(
     loader.checksum(&mut r)?;
     loader.out.end_offset = r.pos();
     Ok(loader.out)
+}
+
+/// Reads a DUMP payload (as RESTORE does): checks the 2-byte RDB version and the
+/// CRC64 footer, then decodes the value. An empty collection is an error here.
+pub fn restore_payload(
+    payload: &[u8],
+    opts: &LoadOptions,
+) -> std::result::Result<RdbValue, RdbLoadError> {
+    let footer_at = payload
+        .len()
+        .checked_sub(DUMP_FOOTER_BYTES)
+        .filter(|&n| n > 0)
+        .ok_or(Reader::error_at(0, RdbErrorKind::BadDumpFooter))?;
+    let version = u16::from_le_bytes([payload[footer_at], payload[footer_at + 1]]);
+    let crc_at = footer_at + 2;
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&payload[crc_at..]);
+    let crc_ok =
+        !opts.verify_checksum || u64::from_le_bytes(stored) == crc64::crc64(&payload[..crc_at]);
+    if u32::from(version) > RDB_VERSION_MAX || !crc_ok {
+        return Err(Reader::error_at(footer_at, RdbErrorKind::BadDumpFooter));
+    }
+    let mut r = Reader::new(&payload[..footer_at]);
+    let t = r.u8()?;
+    match read_value(&mut r, 0, t, opts)? {
+        Decoded::Value(v) => Ok(v),
+        Decoded::Empty => Err(Reader::error_at(0, RdbErrorKind::EmptyValue)),
+    }
 }
 
 fn header(r: &mut Reader<'_>) -> Result<u32> {

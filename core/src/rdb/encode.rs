@@ -177,22 +177,36 @@ impl RdbWriter {
         value: &Value,
         meta: &KeyMeta,
     ) -> Result<(), UnsupportedValue> {
-        let mut scratch = [0u8; 20];
+        let t = value_type_byte(value)?;
+        self.key_prefix(key, t, meta);
+        self.value_body(value);
+        Ok(())
+    }
+
+    /// A DUMP payload: type, value, RDB version (2 bytes LE) and CRC64 (8 bytes LE).
+    pub fn dump_payload(value: &Value, compress: bool) -> Result<Vec<u8>, UnsupportedValue> {
+        let mut w = RdbWriter::new(compress);
+        w.buf.push(value_type_byte(value)?);
+        w.value_body(value);
+        w.buf.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+        let crc = crc64::crc64(&w.buf);
+        w.buf.extend_from_slice(&crc.to_le_bytes());
+        Ok(w.buf)
+    }
+
+    /// The value after its type byte (and key).
+    fn value_body(&mut self, value: &Value) {
         match value {
-            Value::Set(_) => return Err(UnsupportedValue("set")),
-            Value::ZSet(_) => return Err(UnsupportedValue("zset")),
-            Value::List(list) => {
-                self.key_prefix(key, ty::LIST_QUICKLIST_2, meta);
-                self.list(list);
-            }
-            Value::Hash(hash) => self.hash(key, hash, meta),
+            Value::List(list) => self.list(list),
+            Value::Hash(hash) => self.hash(hash),
+            // Excluded by `value_type_byte`.
+            Value::Set(_) | Value::ZSet(_) => {}
             other => {
+                let mut scratch = [0u8; 20];
                 let bytes = other.as_string_bytes(&mut scratch).unwrap_or_default();
-                self.key_prefix(key, ty::STRING, meta);
                 self.string(bytes);
             }
         }
-        Ok(())
     }
 
     /// A set from its members (distinct).
@@ -286,10 +300,9 @@ impl RdbWriter {
         }
     }
 
-    fn hash(&mut self, key: &[u8], hash: &Hash, meta: &KeyMeta) {
+    fn hash(&mut self, hash: &Hash) {
         let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
         if hash.is_listpack() {
-            self.key_prefix(key, ty::HASH_LISTPACK, meta);
             let mut lp = Listpack::new();
             for (f, v) in hash.iter() {
                 push_item(&mut lp, f);
@@ -297,7 +310,6 @@ impl RdbWriter {
             }
             self.string(lp.as_bytes());
         } else {
-            self.key_prefix(key, ty::HASH, meta);
             self.len(hash.len() as u64);
             for (f, v) in hash.iter() {
                 self.string(f.bytes(&mut a));
@@ -360,6 +372,18 @@ impl RdbWriter {
             return false;
         }
         true
+    }
+}
+
+/// The type byte a value is written with.
+fn value_type_byte(value: &Value) -> Result<u8, UnsupportedValue> {
+    match value {
+        Value::Set(_) => Err(UnsupportedValue("set")),
+        Value::ZSet(_) => Err(UnsupportedValue("zset")),
+        Value::List(_) => Ok(ty::LIST_QUICKLIST_2),
+        Value::Hash(h) if h.is_listpack() => Ok(ty::HASH_LISTPACK),
+        Value::Hash(_) => Ok(ty::HASH),
+        _ => Ok(ty::STRING),
     }
 }
 

@@ -51,6 +51,11 @@ pub enum RdbErrorKind {
     BadScore,
     /// An expire time that overflows milliseconds.
     BadExpire,
+    /// A DUMP payload whose version or checksum is wrong (RESTORE's "DUMP payload
+    /// version or checksum are wrong").
+    BadDumpFooter,
+    /// A DUMP payload holding an empty collection.
+    EmptyValue,
     /// The checksum after EOF differs from the file's CRC64.
     ChecksumMismatch { stored: u64, computed: u64 },
 }
@@ -76,6 +81,8 @@ impl fmt::Display for RdbErrorKind {
             Self::Duplicate => f.write_str("duplicate member or field"),
             Self::BadScore => f.write_str("invalid sorted set score"),
             Self::BadExpire => f.write_str("expire time out of range"),
+            Self::BadDumpFooter => f.write_str("DUMP payload version or checksum are wrong"),
+            Self::EmptyValue => f.write_str("empty collection"),
             Self::ChecksumMismatch { stored, computed } => write!(
                 f,
                 "wrong RDB checksum: stored {stored:016x}, computed {computed:016x}"
