@@ -324,7 +324,7 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use super::super::keys::harness::{Harness, START};
+    use crate::command::testkit::{Harness, T0};
 
     #[test]
     fn option_errors_come_before_the_integer_check() {
@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(h.run("EXPIRE k 0"), ":1\r\n");
         assert!(h.srv.dbs[0].peek(b"k").is_none());
         h.set("k", "v", None);
-        assert_eq!(h.run(&format!("PEXPIREAT k {START}")), ":1\r\n");
+        assert_eq!(h.run(&format!("PEXPIREAT k {T0}")), ":1\r\n");
         assert!(h.srv.dbs[0].peek(b"k").is_none());
         assert_eq!(h.run("EXPIRE k 100"), ":0\r\n");
     }
@@ -405,7 +405,7 @@ mod tests {
         h.set("p", "v", None);
         assert_eq!(h.run("PTTL p"), ":-1\r\n");
         assert_eq!(h.run("EXPIRETIME p"), ":-1\r\n");
-        h.set("v", "v", Some(START + 1_499));
+        h.set("v", "v", Some(T0 + 1_499));
         assert_eq!(h.run("TTL v"), ":1\r\n");
         assert_eq!(h.run("PTTL v"), ":1499\r\n");
         h.now += 999;

@@ -810,95 +810,20 @@ fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// A driver for command-level tests: runs handlers against a real server state with
-/// one client, at a time the test controls.
+/// The handler-level test harness at the path the family tests first used, kept
+/// for branches still importing it from here; new tests use `command::testkit`.
 #[cfg(test)]
+#[allow(unused_imports)]
 pub(crate) mod harness {
-    use std::collections::VecDeque;
-
-    use bytes::Bytes;
-
-    use crate::client::Client;
-    use crate::command::{lookup, lookup_sub};
-    use crate::config::Config;
-    use crate::db::Millis;
-    use crate::io::Output;
-    use crate::node::{Clients, Ctx};
-    use crate::server::Server;
-    use crate::value::Value;
-
-    pub const START: Millis = 1_700_000_000_000;
-
-    pub struct Harness {
-        pub srv: Server,
-        pub client: Client,
-        others: Clients,
-        outputs: VecDeque<Output>,
-        pub now: Millis,
-    }
-
-    impl Harness {
-        pub fn new() -> Self {
-            Self::with_config(Config::default())
-        }
-
-        pub fn with_config(config: Config) -> Self {
-            Harness {
-                srv: Server::new(config, [9; 32], START),
-                client: Client::new(1, 1, "127.0.0.1:1".into(), "127.0.0.1:2".into(), START),
-                others: Clients::new(),
-                outputs: VecDeque::new(),
-                now: START,
-            }
-        }
-
-        /// Runs one command (space-separated words) and returns its RESP reply.
-        pub fn run(&mut self, line: &str) -> String {
-            let args: Vec<Bytes> = line
-                .split(' ')
-                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-                .collect();
-            self.run_args(&args)
-        }
-
-        pub fn run_args(&mut self, args: &[Bytes]) -> String {
-            let mut cmd = lookup(&args[0]).expect("known command");
-            if !cmd.subcommands.is_empty() {
-                cmd = lookup_sub(cmd, &args[1]).expect("known subcommand");
-            }
-            assert!(cmd.arity_ok(args.len()), "arity of {:?}", args);
-            let handler = cmd.handler.expect("handler");
-            let mut ctx = Ctx {
-                srv: &mut self.srv,
-                client: &mut self.client,
-                others: &mut self.others,
-                outputs: &mut self.outputs,
-                now: self.now,
-                cmd,
-            };
-            if let Err(e) = handler(&mut ctx, args) {
-                ctx.out().error(e.message());
-            }
-            String::from_utf8_lossy(&self.client.out.take()).into_owned()
-        }
-
-        /// Stores a string key in the selected database, with an optional deadline.
-        pub fn set(&mut self, key: &str, value: &str, expire_at: Option<Millis>) {
-            let policy = self.srv.access_policy();
-            let db = &mut self.srv.dbs[self.client.db];
-            db.remove(key.as_bytes());
-            let value = Value::from_bytes(value.as_bytes());
-            db.insert_new(key.as_bytes(), value, expire_at, self.now, policy);
-        }
-    }
+    pub(crate) use crate::command::testkit::{Harness, T0 as START};
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::harness::{Harness, START};
     use super::*;
+    use crate::command::testkit::{Harness, T0};
     use crate::config::MaxmemoryPolicy;
 
     fn lfu_harness() -> Harness {
@@ -924,7 +849,7 @@ mod tests {
     fn del_counts_each_live_key_once_and_skips_expired_ones() {
         let mut h = Harness::new();
         h.set("a", "1", None);
-        h.set("b", "1", Some(START - 1));
+        h.set("b", "1", Some(T0 - 1));
         assert_eq!(h.run("DEL a a b missing"), ":1\r\n");
         assert_eq!(h.srv.dbs[0].len(), 0);
         assert_eq!(h.srv.keyspace_stats.expired_keys, 1);
@@ -944,7 +869,7 @@ mod tests {
     fn type_of_a_missing_or_expired_key_is_none() {
         let mut h = Harness::new();
         h.set("s", "v", None);
-        h.set("gone", "v", Some(START));
+        h.set("gone", "v", Some(T0));
         assert_eq!(h.run("TYPE s"), "+string\r\n");
         assert_eq!(h.run("TYPE gone"), "+none\r\n");
         assert_eq!(h.run("TYPE nope"), "+none\r\n");
@@ -953,14 +878,14 @@ mod tests {
     #[test]
     fn rename_moves_value_deadline_and_access_data() {
         let mut h = lfu_harness();
-        h.set("src", "v", Some(START + 5_000));
+        h.set("src", "v", Some(T0 + 5_000));
         h.set("dst", "old", None);
         // The lookup of the source counts as an access (5 -> 6), and the renamed key
         // keeps that counter rather than starting afresh at 5.
         assert_eq!(h.run("RENAME src dst"), "+OK\r\n");
         assert_eq!(h.run("OBJECT FREQ dst"), ":6\r\n");
         let moved = h.srv.dbs[0].peek(b"dst").unwrap();
-        assert_eq!(moved.expire_at(), Some(START + 5_000));
+        assert_eq!(moved.expire_at(), Some(T0 + 5_000));
         assert_eq!(moved.value, Value::from_bytes(b"v"));
         assert!(h.srv.dbs[0].peek(b"src").is_none());
         assert_eq!(h.srv.dbs[0].volatile_len(), 1);
@@ -976,7 +901,7 @@ mod tests {
         assert_eq!(h.run("RENAMENX k k"), ":0\r\n");
         h.set("taken", "v", None);
         assert_eq!(h.run("RENAMENX k taken"), ":0\r\n");
-        h.set("expired", "v", Some(START));
+        h.set("expired", "v", Some(T0));
         assert_eq!(h.run("RENAMENX k expired"), ":1\r\n");
     }
 
@@ -985,7 +910,7 @@ mod tests {
         let mut h = Harness::new();
         h.set("", "empty", None);
         h.set("a", "1", None);
-        h.set("dead", "1", Some(START));
+        h.set("dead", "1", Some(T0));
         let reply = h.run("KEYS *");
         assert!(reply.starts_with("*2\r\n"), "{reply}");
         assert!(reply.contains("$0\r\n\r\n"));
@@ -1075,7 +1000,7 @@ mod tests {
     fn scan_filters_by_pattern_type_and_expiry() {
         let mut h = Harness::new();
         h.set("user:1", "v", None);
-        h.set("user:2", "v", Some(START));
+        h.set("user:2", "v", Some(T0));
         h.set("other", "v", None);
         let (cursor, keys) = scan_reply(&h.run("SCAN 0 MATCH user:* COUNT 100"));
         assert_eq!((cursor, keys), (0, vec!["user:1".to_owned()]));
@@ -1089,7 +1014,7 @@ mod tests {
     #[test]
     fn scan_type_none_lists_keys_it_just_expired_as_redis_does() {
         let mut h = Harness::new();
-        h.set("dead", "v", Some(START));
+        h.set("dead", "v", Some(T0));
         h.set("live", "v", None);
         let (_, keys) = scan_reply(&h.run("SCAN 0 TYPE none"));
         assert_eq!(keys, vec!["dead".to_owned()]);
@@ -1124,12 +1049,12 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.run("RANDOMKEY"), "$-1\r\n");
         for i in 0..20 {
-            h.set(&format!("dead{i}"), "v", Some(START));
+            h.set(&format!("dead{i}"), "v", Some(T0));
         }
         assert_eq!(h.run("RANDOMKEY"), "$-1\r\n");
         assert_eq!(h.srv.dbs[0].len(), 0);
         for i in 0..20 {
-            h.set(&format!("dead{i}"), "v", Some(START));
+            h.set(&format!("dead{i}"), "v", Some(T0));
         }
         h.set("live", "v", None);
         assert_eq!(h.run("RANDOMKEY"), "$4\r\nlive\r\n");
@@ -1192,7 +1117,7 @@ mod tests {
     #[test]
     fn move_checks_the_index_then_the_keys() {
         let mut h = Harness::new();
-        h.set("k", "v", Some(START + 9_000));
+        h.set("k", "v", Some(T0 + 9_000));
         assert_eq!(
             h.run("MOVE k x"),
             "-ERR value is not an integer or out of range\r\n"
@@ -1211,7 +1136,7 @@ mod tests {
         assert_eq!(h.run("MOVE k 1"), ":1\r\n");
         assert_eq!(
             h.srv.dbs[1].peek(b"k").and_then(Entry::expire_at),
-            Some(START + 9_000)
+            Some(T0 + 9_000)
         );
         h.set("k", "again", None);
         assert_eq!(h.run("MOVE k 1"), ":0\r\n");
@@ -1221,7 +1146,7 @@ mod tests {
     #[test]
     fn copy_duplicates_into_any_database_with_replace() {
         let mut h = Harness::new();
-        h.set("src", "v", Some(START + 1_000));
+        h.set("src", "v", Some(T0 + 1_000));
         assert_eq!(
             h.run("COPY src src"),
             "-ERR source and destination objects are the same\r\n"
@@ -1236,13 +1161,13 @@ mod tests {
         assert_eq!(h.run("COPY src src DB 2"), ":1\r\n");
         assert_eq!(
             h.srv.dbs[2].peek(b"src").and_then(Entry::expire_at),
-            Some(START + 1_000)
+            Some(T0 + 1_000)
         );
         h.set("dst", "old", None);
         assert_eq!(h.run("COPY src dst"), ":0\r\n");
         assert_eq!(h.run("COPY src dst replace"), ":1\r\n");
         let copied = h.srv.dbs[0].peek(b"dst").unwrap();
         assert_eq!(copied.value, Value::from_bytes(b"v"));
-        assert_eq!(copied.expire_at(), Some(START + 1_000));
+        assert_eq!(copied.expire_at(), Some(T0 + 1_000));
     }
 }

@@ -1046,6 +1046,7 @@ fn block_on_lists(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::testkit::argv;
 
     #[test]
     fn ranges_follow_redis_normalisation() {
@@ -1059,16 +1060,9 @@ mod tests {
         assert_eq!(normalize_range(0, -1, 0), None);
     }
 
-    fn mpop_args(words: &str) -> Vec<Bytes> {
-        words
-            .split(' ')
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
-
     #[test]
     fn mpop_parsing_reports_redis_errors() {
-        let err = |s: &str| parse_mpop(&mpop_args(s), 1).map(|_| ()).unwrap_err();
+        let err = |s: &str| parse_mpop(&argv(s), 1).map(|_| ()).unwrap_err();
         assert_eq!(
             err("lmpop 0 k left"),
             CmdError::Static(NUMKEYS_NOT_POSITIVE)
@@ -1087,7 +1081,7 @@ mod tests {
             err("lmpop 1 k left count 1 count 1"),
             CmdError::Static(SYNTAX)
         );
-        let args = mpop_args("lmpop 2 a b RIGHT COUNT 3");
+        let args = argv("lmpop 2 a b RIGHT COUNT 3");
         let (keys, end, count) = parse_mpop(&args, 1).unwrap();
         assert_eq!((keys.len(), end, count), (2, End::Tail, 3));
     }

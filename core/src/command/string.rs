@@ -1183,86 +1183,10 @@ impl LcsTable {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
-    use crate::client::Client;
-    use crate::command::lookup;
+    use crate::command::testkit::{argv, Harness, TestNode, T0};
     use crate::config::Config;
-    use crate::node::Clients;
-    use crate::server::Server;
-
-    const T0: Millis = 1_700_000_000_000;
-
-    /// Runs handlers directly against a server, so tests can look at the keyspace,
-    /// the counters and the reply bytes.
-    struct Harness {
-        srv: Server,
-        client: Client,
-        others: Clients,
-        outputs: VecDeque<crate::io::Output>,
-        now: Millis,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            Harness::with_config(Config::default())
-        }
-
-        fn with_config(config: Config) -> Harness {
-            Harness {
-                srv: Server::new(config, [3; 32], T0),
-                client: Client::new(1, 1, "127.0.0.1:1".into(), "127.0.0.1:2".into(), T0),
-                others: Clients::new(),
-                outputs: VecDeque::new(),
-                now: T0,
-            }
-        }
-
-        /// Runs one whitespace-separated command; returns its reply bytes as text.
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<Bytes> = line
-                .split_whitespace()
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect();
-            self.run_args(&args)
-        }
-
-        fn run_args(&mut self, args: &[Bytes]) -> String {
-            let cmd = lookup(&args[0]).expect("a string command");
-            assert!(cmd.arity_ok(args.len()), "arity of {}", cmd.name);
-            let mut ctx = Ctx {
-                srv: &mut self.srv,
-                client: &mut self.client,
-                others: &mut self.others,
-                outputs: &mut self.outputs,
-                now: self.now,
-                cmd,
-            };
-            let handler = cmd.handler.expect("a handler");
-            if let Err(e) = handler(&mut ctx, args) {
-                self.client.out.error(e.message());
-            }
-            String::from_utf8_lossy(&self.client.out.take()).into_owned()
-        }
-
-        fn encoding(&self, key: &str) -> Option<&'static str> {
-            self.srv.dbs[0]
-                .peek(key.as_bytes())
-                .map(|e| e.value.encoding_name())
-        }
-
-        fn expire_at(&self, key: &str) -> Option<Millis> {
-            self.srv.dbs[0]
-                .peek(key.as_bytes())
-                .and_then(Entry::expire_at)
-        }
-
-        fn hits_misses(&self) -> (u64, u64) {
-            let s = &self.srv.keyspace_stats;
-            (s.keyspace_hits, s.keyspace_misses)
-        }
-    }
+    use crate::io::{Input, Output};
 
     #[test]
     fn set_stores_values_with_redis_encodings() {
@@ -1513,11 +1437,7 @@ mod tests {
     #[test]
     fn set_options_follow_redis_precedence() {
         let parse = |line: &str, of| {
-            let opts: Vec<Bytes> = line
-                .split_whitespace()
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect();
-            SetOptions::parse(&opts, of).map(|o| {
+            SetOptions::parse(&argv(line), of).map(|o| {
                 (
                     o.nx,
                     o.xx,
@@ -1600,21 +1520,13 @@ mod tests {
 
     #[test]
     fn a_node_serves_pipelined_string_commands() {
-        use crate::io::{Input, Output};
-        let mut node = crate::Node::new(Config::default(), [9; 32], T0);
-        node.handle(
-            T0,
-            Input::Accepted {
-                conn: 1,
-                peer: "127.0.0.1:5000".into(),
-                local: "127.0.0.1:6379".into(),
-            },
-        );
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
         let request = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n10\r\n\
             *2\r\n$4\r\nINCR\r\n$1\r\nk\r\n\
             *3\r\n$6\r\nAPPEND\r\n$1\r\nk\r\n$2\r\n\x00!\r\n\
             *4\r\n$8\r\nGETRANGE\r\n$1\r\nk\r\n$2\r\n-3\r\n$2\r\n-1\r\n";
-        node.handle(
+        t.node.handle(
             T0,
             Input::Received {
                 conn: 1,
@@ -1622,7 +1534,7 @@ mod tests {
             },
         );
         assert_eq!(
-            node.poll_output(),
+            t.node.poll_output(),
             Some(Output::Send {
                 conn: 1,
                 bytes: Bytes::from_static(b"+OK\r\n:11\r\n:4\r\n$3\r\n1\x00!\r\n"),
