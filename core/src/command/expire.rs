@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::keys::{lookup_read_notouch, range_key_spec};
+use super::keys::lookup_read_notouch;
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::error::{invalid_expire, CmdError, CmdResult};
 use crate::node::Ctx;
@@ -14,8 +14,8 @@ const GT_WITH_LT: &str = "ERR GT and LT options at the same time are not compati
 /// Milliseconds in a second.
 const MS_PER_SEC: i64 = 1000;
 
-const WRITE_KEY: &[KeySpec] = &[range_key_spec(&["RW", "update"], 1, 0)];
-const READ_KEY: &[KeySpec] = &[range_key_spec(&["RO", "access"], 1, 0)];
+const WRITE_KEY: &[KeySpec] = &[KeySpec::first(&["RW", "update"])];
+const READ_KEY: &[KeySpec] = &[KeySpec::first(&["RO", "access"])];
 
 /// A row for one of the four EXPIRE forms.
 const fn expire_row(

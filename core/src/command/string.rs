@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::args;
-use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
+use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::db::{Entry, Millis};
 use crate::error::{
     invalid_expire, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OFFSET_OUT_OF_RANGE, OVERFLOW,
@@ -34,19 +34,6 @@ const LCS_TABLE_TOO_BIG: &str =
 /// LCS indexes its table with u32, so neither string may reach this length.
 const LCS_STRING_BYTES_MAX: usize = u32::MAX as usize - 1;
 
-/// The key spec of a command whose only key is its first argument.
-const fn first_key(flags: &'static [&'static str]) -> KeySpec {
-    KeySpec {
-        flags,
-        begin_search: BeginSearch::Index(1),
-        find_keys: FindKeys::Range {
-            last_key: 0,
-            step: 1,
-            limit: 0,
-        },
-    }
-}
-
 /// A row for a command with one key, at argument 1.
 const ONE_KEY: CommandSpec = CommandSpec {
     first_key: 1,
@@ -60,15 +47,20 @@ const ONE_KEY: CommandSpec = CommandSpec {
 const WRITE: &[Flag] = &[Flag::Write, Flag::Denyoom];
 const WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 const READ_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
-const RW_ACCESS_UPDATE: &[KeySpec] = &[first_key(&["RW", "ACCESS", "UPDATE"])];
-const RO_ACCESS: &[KeySpec] = &[first_key(&["RO", "ACCESS"])];
+const RW_ACCESS_UPDATE: &[KeySpec] = &[KeySpec::first(&["RW", "ACCESS", "UPDATE"])];
+const RO_ACCESS: &[KeySpec] = &[KeySpec::first(&["RO", "ACCESS"])];
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "set",
         arity: -3,
         flags: WRITE,
-        key_specs: &[first_key(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"])],
+        key_specs: &[KeySpec::first(&[
+            "RW",
+            "ACCESS",
+            "UPDATE",
+            "VARIABLE_FLAGS",
+        ])],
         summary:
             "Sets a key to a string value, with optional conditions, expiry and old-value reply.",
         handler: Some(set),
@@ -99,7 +91,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "getdel",
         arity: 2,
         flags: &[Flag::Write, Flag::Fast],
-        key_specs: &[first_key(&["RW", "ACCESS", "DELETE"])],
+        key_specs: &[KeySpec::first(&["RW", "ACCESS", "DELETE"])],
         since: "6.2.0",
         summary: "Returns a key's string value and deletes the key.",
         handler: Some(getdel),
@@ -119,7 +111,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "setnx",
         arity: 3,
         flags: WRITE_FAST,
-        key_specs: &[first_key(&["OW", "INSERT"])],
+        key_specs: &[KeySpec::first(&["OW", "INSERT"])],
         summary: "Sets a key's string value only if the key is absent.",
         handler: Some(setnx),
         ..ONE_KEY
@@ -128,7 +120,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "setex",
         arity: 4,
         flags: WRITE,
-        key_specs: &[first_key(&["OW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["OW", "UPDATE"])],
         since: "2.0.0",
         summary: "Sets a key's string value with an expiry in seconds.",
         handler: Some(setex),
@@ -138,7 +130,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "psetex",
         arity: 4,
         flags: WRITE,
-        key_specs: &[first_key(&["OW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["OW", "UPDATE"])],
         since: "2.6.0",
         summary: "Sets a key's string value with an expiry in milliseconds.",
         handler: Some(psetex),
@@ -150,15 +142,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         last_key: -1,
         step: 2,
-        key_specs: &[KeySpec {
-            flags: &["OW", "UPDATE"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 2,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range_step(&["OW", "UPDATE"], 1, -1, 2)],
         since: "1.0.1",
         summary: "Sets several keys to string values.",
         complexity: "O(N), N being the number of keys set.",
@@ -175,15 +159,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         last_key: -1,
         step: 2,
-        key_specs: &[KeySpec {
-            flags: &["OW", "INSERT"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 2,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range_step(&["OW", "INSERT"], 1, -1, 2)],
         since: "1.0.1",
         summary: "Sets several keys to string values only if none of them exists.",
         complexity: "O(N), N being the number of keys set.",
@@ -196,15 +172,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -2,
         flags: READ_FAST,
         last_key: -1,
-        key_specs: &[KeySpec {
-            flags: &["RO", "ACCESS"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 1,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range(&["RO", "ACCESS"], 1, -1)],
         summary: "Returns the string values of several keys.",
         complexity: "O(N), N being the number of keys read.",
         tips: &["request_policy:multi_shard"],
@@ -215,7 +183,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "append",
         arity: 3,
         flags: WRITE_FAST,
-        key_specs: &[first_key(&["RW", "INSERT"])],
+        key_specs: &[KeySpec::first(&["RW", "INSERT"])],
         since: "2.0.0",
         summary: "Appends to a key's string value, creating the key if needed.",
         complexity: "O(1) amortized, as the buffer grows geometrically.",
@@ -226,7 +194,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "strlen",
         arity: 2,
         flags: READ_FAST,
-        key_specs: &[first_key(&["RO"])],
+        key_specs: &[KeySpec::first(&["RO"])],
         since: "2.2.0",
         summary: "Returns the length of a key's string value.",
         handler: Some(strlen),
@@ -236,7 +204,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "setrange",
         arity: 4,
         flags: WRITE,
-        key_specs: &[first_key(&["RW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["RW", "UPDATE"])],
         since: "2.2.0",
         summary: "Overwrites part of a key's string value from an offset, zero-padding.",
         complexity: "O(M), M being the length of the written value (plus any padding).",
@@ -318,15 +286,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -3,
         flags: &[Flag::Readonly],
         last_key: 2,
-        key_specs: &[KeySpec {
-            flags: &["RO", "ACCESS"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: 1,
-                step: 1,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range(&["RO", "ACCESS"], 1, 1)],
         since: "7.0.0",
         summary: "Finds the longest common subsequence of two keys' string values.",
         complexity: "O(N*M), N and M being the lengths of the two strings.",
