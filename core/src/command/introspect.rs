@@ -6,6 +6,7 @@
 
 use bytes::Bytes;
 
+use super::client::write_help;
 use super::{
     all_commands, args, lookup, lookup_sub, Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag,
     Group, KeySpec,
@@ -791,11 +792,7 @@ fn getkeys(ctx: &mut Ctx<'_>, args: &[Bytes], with_flags: bool) -> CmdResult {
 
 /// COMMAND HELP
 fn command_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    let out = ctx.out();
-    out.array(HELP.len());
-    for line in HELP {
-        out.status(line);
-    }
+    write_help(ctx, HELP);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::client::write_help;
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::config::{Config, MaxmemoryPolicy};
 use crate::db::{self, Entry, Millis, Touch};
@@ -794,11 +795,7 @@ const OBJECT_HELP: &[&str] = &[
 
 /// OBJECT HELP
 fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    let out = ctx.out();
-    out.array(OBJECT_HELP.len());
-    for line in OBJECT_HELP {
-        out.status(line);
-    }
+    write_help(ctx, OBJECT_HELP);
     Ok(())
 }
 
