@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use super::args;
-use super::keys::{parse_scan_cursor, parse_scan_options};
+use super::keys::{parse_scan_cursor, parse_scan_options, scan_with_budget};
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::error::{
     wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OVERFLOW, WRONGTYPE,
@@ -36,9 +36,6 @@ const WITHVALUES_COUNT_MAX: i64 = i64::MAX / 2;
 /// HRANDFIELD without duplicates copies the hash and removes random fields when the
 /// count is more than a third of it, otherwise it draws until it has enough.
 const RANDOM_SUB_STRATEGY_MUL: u64 = 3;
-
-/// SCAN visits at most this many buckets per requested COUNT.
-const SCAN_BUCKETS_PER_COUNT: u64 = 10;
 
 /// A row for a hash command with one key, at argument 1.
 const ONE_KEY: CommandSpec = CommandSpec {
@@ -717,15 +714,9 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         };
         let opts = parse_scan_options(&args[3..], false)?;
         let mut found = Vec::new();
-        let mut cursor = cursor;
-        let mut budget = opts.count.saturating_mul(SCAN_BUCKETS_PER_COUNT);
-        loop {
-            cursor = h.scan(cursor, |f, v| found.push((f.to_vec(), v.to_vec())));
-            if cursor == 0 || budget == 0 || found.len() as u64 >= opts.count {
-                break;
-            }
-            budget -= 1;
-        }
+        let cursor = scan_with_budget(cursor, opts.count, &mut found, |cursor, found| {
+            h.scan(cursor, |f, v| found.push((f.to_vec(), v.to_vec())))
+        });
         if let Some(pattern) = opts.pattern {
             found.retain(|(f, _)| glob_match(pattern, f, false));
         }

@@ -650,17 +650,33 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// Visits buckets from `cursor` until COUNT keys are collected, the iteration ends,
 /// or COUNT*10 more buckets were visited. Returns the next cursor and the keys.
-fn scan_buckets(db: &db::Db, mut cursor: u64, count: u64) -> (u64, Vec<Vec<u8>>) {
+fn scan_buckets(db: &db::Db, cursor: u64, count: u64) -> (u64, Vec<Vec<u8>>) {
     let mut found = Vec::new();
     // An empty table ends the iteration whatever the cursor, as Redis's dictScan.
     if db.is_empty() {
         return (0, found);
     }
+    let next = scan_with_budget(cursor, count, &mut found, |cursor, found| {
+        db.scan(cursor, |e| found.push(e.key().to_vec()))
+    });
+    (next, found)
+}
+
+/// The bucket walk of every SCAN form (Redis's scanGenericCommand): `step` visits
+/// the bucket at a cursor, pushing what it finds, and returns the next cursor. The
+/// walk stops when the iteration ends, `count` items are found, or `count` times
+/// [`SCAN_BUCKETS_PER_COUNT`] more buckets were visited; returns the next cursor.
+pub(crate) fn scan_with_budget<T>(
+    mut cursor: u64,
+    count: u64,
+    found: &mut Vec<T>,
+    mut step: impl FnMut(u64, &mut Vec<T>) -> u64,
+) -> u64 {
     let mut budget = count.saturating_mul(SCAN_BUCKETS_PER_COUNT);
     loop {
-        cursor = db.scan(cursor, |e| found.push(e.key().to_vec()));
+        cursor = step(cursor, found);
         if cursor == 0 || budget == 0 || found.len() as u64 >= count {
-            return (cursor, found);
+            return cursor;
         }
         budget -= 1;
     }
