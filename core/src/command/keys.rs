@@ -736,10 +736,7 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// count, unless an LRU/LFU policy with a memory limit forbids sharing.
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let shared_ok = shares_integers(&ctx.srv.config);
-    let refcount = lookup_read_notouch(ctx, &args[2]).map(|e| match e.value {
-        Value::Int(n) if shared_ok && (0..SHARED_INTEGERS_END).contains(&n) => SHARED_REFCOUNT,
-        _ => 1,
-    });
+    let refcount = lookup_read_notouch(ctx, &args[2]).map(|e| refcount(&e.value, shared_ok));
     match refcount {
         Some(n) => ctx.out().int(n),
         None => ctx.out().null(),
@@ -747,8 +744,19 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// Whether Redis would store a small integer as a shared object under this config.
-fn shares_integers(config: &Config) -> bool {
+/// The refcount Redis reports for a value (OBJECT REFCOUNT, DEBUG OBJECT): the
+/// shared count for a small integer when `shared_ok`, else 1.
+pub(crate) fn refcount(value: &Value, shared_ok: bool) -> i64 {
+    match *value {
+        Value::Int(n) if shared_ok && (0..SHARED_INTEGERS_END).contains(&n) => SHARED_REFCOUNT,
+        _ => 1,
+    }
+}
+
+/// Whether Redis would store a small integer as a shared object under this config:
+/// not once maxmemory evicts by LRU or LFU, since shared objects cannot carry
+/// per-key access data.
+pub(crate) fn shares_integers(config: &Config) -> bool {
     let policy_tracks_objects = config.maxmemory_policy.is_lfu()
         || matches!(
             config.maxmemory_policy,
