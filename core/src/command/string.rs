@@ -322,22 +322,23 @@ fn reply_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, CmdError> {
             return Ok(false);
         };
         let mut scratch = [0u8; 20];
-        let bytes = entry
-            .value
-            .as_string_bytes(&mut scratch)
-            .ok_or(CmdError::Static(WRONGTYPE))?;
+        let bytes = string_bytes(&entry.value, &mut scratch)?;
         out.bulk(bytes);
         Ok(true)
     })
 }
 
+/// The bytes of a string value (an integer is formatted into `scratch`), or
+/// WRONGTYPE for any other type.
+fn string_bytes<'a>(value: &'a Value, scratch: &'a mut [u8; 20]) -> Result<&'a [u8], CmdError> {
+    value
+        .as_string_bytes(scratch)
+        .ok_or(CmdError::Static(WRONGTYPE))
+}
+
 /// The length of a string value, or WRONGTYPE.
 fn string_len(value: &Value) -> Result<usize, CmdError> {
-    let mut scratch = [0u8; 20];
-    value
-        .as_string_bytes(&mut scratch)
-        .map(<[u8]>::len)
-        .ok_or(CmdError::Static(WRONGTYPE))
+    string_bytes(value, &mut [0u8; 20]).map(<[u8]>::len)
 }
 
 /// `proto-max-bulk-len`: the longest string a command may build.
@@ -671,10 +672,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             return Ok(None);
         };
         let mut scratch = [0u8; 20];
-        let bytes = entry
-            .value
-            .as_string_bytes(&mut scratch)
-            .ok_or(CmdError::Static(WRONGTYPE))?;
+        let bytes = string_bytes(&entry.value, &mut scratch)?;
         let deadline = opts.expire.map(|e| e.deadline(now, cmd)).transpose()?;
         out.bulk(bytes);
         Ok::<_, CmdError>(Some(deadline))
@@ -734,10 +732,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             return Ok(());
         };
         let mut scratch = [0u8; 20];
-        let bytes = entry
-            .value
-            .as_string_bytes(&mut scratch)
-            .ok_or(CmdError::Static(WRONGTYPE))?;
+        let bytes = string_bytes(&entry.value, &mut scratch)?;
         match byte_range(bytes.len(), start, end) {
             Some((from, to)) => out.bulk(&bytes[from..=to]),
             None => out.bulk(b""),
@@ -878,9 +873,7 @@ fn integer_value(value: &Value) -> Result<i64, CmdError> {
         return Ok(*n);
     }
     let mut scratch = [0u8; 20];
-    let bytes = value
-        .as_string_bytes(&mut scratch)
-        .ok_or(CmdError::Static(WRONGTYPE))?;
+    let bytes = string_bytes(value, &mut scratch)?;
     args::int(bytes)
 }
 
@@ -911,9 +904,7 @@ fn long_double_value(value: &Value) -> Result<LongDouble, CmdError> {
         return Ok(LongDouble::from_i64(*n));
     }
     let mut scratch = [0u8; 20];
-    let bytes = value
-        .as_string_bytes(&mut scratch)
-        .ok_or(CmdError::Static(WRONGTYPE))?;
+    let bytes = string_bytes(value, &mut scratch)?;
     LongDouble::parse(bytes).ok_or(CmdError::Static(NOT_FLOAT))
 }
 
