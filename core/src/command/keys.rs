@@ -15,7 +15,9 @@ use crate::server::Server;
 use crate::util::glob::glob_match;
 use crate::value::Value;
 
-const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+/// A database index (SELECT, MOVE) that does not fit Redis's C int.
+pub(crate) const NOT_INT32: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 const IDLETIME_UNDER_LFU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 const FREQ_WITHOUT_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
