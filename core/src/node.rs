@@ -19,7 +19,7 @@ use crate::resp::{frame, Limits, ReplyBuf};
 use crate::server::{CallOutcome, Server};
 
 /// Connected clients by connection.
-pub type Clients = BTreeMap<ConnId, Client>;
+pub type Clients = BTreeMap<ConnId, Box<Client>>;
 
 /// Error a client gets when `maxclients` is reached, before the connection closes.
 const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
@@ -143,7 +143,7 @@ impl Node {
         let id = self.srv.next_client_id();
         let mut client = Client::new(id, conn, peer, local, now);
         client.authenticated = self.srv.config.requirepass.is_none();
-        self.clients.insert(conn, client);
+        self.clients.insert(conn, Box::new(client));
     }
 
     fn on_received(&mut self, now: Millis, conn: ConnId, bytes: Bytes) {
@@ -253,7 +253,7 @@ impl Node {
 
     /// Hands the client's pending reply to the runtime as one write, then either
     /// closes the connection or puts the client back.
-    fn flush(&mut self, mut client: Client) {
+    fn flush(&mut self, mut client: Box<Client>) {
         if !client.out.is_empty() {
             let bytes = client.out.take();
             client.tot_net_out += bytes.len() as u64;

@@ -350,7 +350,7 @@ fn running<'a>(ctx: &Ctx<'_>, client: &Client, args: &'a [Bytes]) -> Option<&'a 
 
 /// Every client, the current one included, in connection order (Redis's list).
 fn clients_in_order<'c>(ctx: &'c Ctx<'_>) -> impl Iterator<Item = &'c Client> {
-    let mut all: Vec<&Client> = ctx.others.values().collect();
+    let mut all: Vec<&Client> = ctx.others.values().map(|c| &**c).collect();
     all.push(&*ctx.client);
     all.sort_by_key(|c| c.id);
     all.into_iter()
