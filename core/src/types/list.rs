@@ -390,22 +390,20 @@ fn single(value: &[u8]) -> Listpack {
 }
 
 /// Whether a node may take one more element of `len` bytes (Redis's
-/// _quicklistNodeAllowInsert, with its overestimate of the entry's header).
+/// _quicklistNodeAllowInsert): it overestimates the entry's header and backlen as a
+/// flat 8 bytes (SIZE_ESTIMATE_OVERHEAD), so nodes split exactly where Redis's do and
+/// RDB files carry the same node boundaries.
 fn node_allows_insert(node: &Listpack, fill: i16, len: usize) -> bool {
-    let back_len = if len < 254 { 1 } else { 5 };
-    let header = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else {
-        5
-    };
-    let new_bytes = node.bytes_len() + len + back_len + header;
+    let new_bytes = node.bytes_len() + len + SIZE_ESTIMATE_OVERHEAD;
     if fill < 0 {
         return new_bytes <= bytes_limit(fill);
     }
     new_bytes <= NODE_BYTES_SAFETY_MAX && node.len() < fill as usize
 }
+
+/// Redis's flat estimate of one entry's encoding overhead when deciding whether it
+/// fits a node.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 
 fn bytes_limit(fill: i16) -> usize {
     let level = (-i32::from(fill) - 1).clamp(0, 4) as usize;
