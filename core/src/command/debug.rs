@@ -20,7 +20,6 @@ pub(crate) const DEBUG_NOT_ALLOWED: &str =
     "ERR DEBUG command not allowed. If the enable-debug-command \
     option is set to \"local\", you can run it from a local connection, otherwise you need to \
     set this option in the configuration file, and then restart the server.";
-const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -475,7 +474,7 @@ fn c_string(arg: &[u8]) -> &[u8] {
 fn positive(arg: &[u8]) -> Result<u64, CmdError> {
     match int(arg) {
         Ok(n) if n >= 0 => Ok(n as u64),
-        _ => Err(NOT_POSITIVE.into()),
+        _ => Err(crate::error::MUST_BE_POSITIVE.into()),
     }
 }
 

@@ -21,7 +21,6 @@ use crate::types::list::{End, List, LpValue};
 use crate::value::{Value, ValueType};
 
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from \
      the second ... or use negative to start from the end of the list";
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
@@ -495,7 +494,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CmdResult {
         return Err(wrong_arity(ctx.cmd.name));
     }
     let count = match args.get(2) {
-        Some(arg) => Some(int_at_least(arg, 0, MUST_BE_POSITIVE)?),
+        Some(arg) => Some(int_at_least(arg, 0, crate::error::MUST_BE_POSITIVE)?),
         None => None,
     };
     let key = &args[1];
