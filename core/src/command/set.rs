@@ -12,17 +12,16 @@ use bytes::Bytes;
 use super::keys::{parse_scan_cursor, parse_scan_options, range_key_spec};
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
 use crate::db::Db;
-use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
+use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
 use crate::types::set::{Elem, Set, SetLimits};
 use crate::util::glob::glob_match;
 use crate::value::Value;
 
-const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+const NUMKEYS_MUST_BE_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 const COUNT_OUT_OF_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
@@ -550,8 +549,8 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     match args.len() {
         2 => spop_one(ctx, &args[1]),
         3 => {
-            let count = args::int_or(&args[2], NOT_POSITIVE)?;
-            let count = u64::try_from(count).map_err(|_| CmdError::Static(NOT_POSITIVE))?;
+            let count = args::int_or(&args[2], MUST_BE_POSITIVE)?;
+            let count = u64::try_from(count).map_err(|_| CmdError::Static(MUST_BE_POSITIVE))?;
             spop_count(ctx, &args[1], count)
         }
         _ => Err(CmdError::Static(SYNTAX)),
@@ -776,9 +775,9 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let numkeys = args::int_or(&args[1], NUMKEYS_NOT_POSITIVE)?;
+    let numkeys = args::int_or(&args[1], NUMKEYS_MUST_BE_POSITIVE)?;
     if numkeys < 1 {
-        return Err(CmdError::Static(NUMKEYS_NOT_POSITIVE));
+        return Err(CmdError::Static(NUMKEYS_MUST_BE_POSITIVE));
     }
     let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
     if numkeys > args.len() - 2 {
