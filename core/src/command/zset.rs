@@ -1369,7 +1369,8 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
         return Ok(());
     }
     let ranks: Vec<usize> = if count as u64 >= len as u64 {
-        (0..len).collect()
+        // The whole set, walked from the top as Redis's zuiNext walks a zset.
+        (0..len).rev().collect()
     } else {
         distinct_ranks(ctx, len, count as usize)
     };
@@ -1849,6 +1850,6 @@ mod tests {
             assert_eq!(members.len(), count, "{reply}");
         }
         assert!(h.run("ZRANDMEMBER z -30").starts_with("*30\r\n"));
-        assert!(h.run("ZRANDMEMBER z 30").starts_with("*10\r\n$1\r\na\r\n"));
+        assert!(h.run("ZRANDMEMBER z 30").starts_with("*10\r\n$1\r\nj\r\n"));
     }
 }
