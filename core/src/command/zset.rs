@@ -20,9 +20,7 @@ use crate::db::{Entry, Touch};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
-use crate::types::zset::{
-    AddFlags, AddOutcome, LexBound, LexRange, Limits, Pos, ScoreRange, ZSet,
-};
+use crate::types::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, Pos, ScoreRange, ZSet};
 use crate::util::glob::glob_match;
 use crate::util::num::{format_f64_g17, parse_f64, parse_i64};
 use crate::util::smallbytes::SmallBytes;
@@ -523,7 +521,8 @@ fn write_zset<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSe
 /// After a write: deletes the key if its set is now empty, and records `changes`
 /// modifications (Redis adds each changed element to `dirty`).
 fn finish_write(ctx: &mut Ctx<'_>, key: &[u8], changes: usize) {
-    let empty = matches!(ctx.db().peek(key).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty());
+    let empty =
+        matches!(ctx.db().peek(key).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty());
     if empty {
         ctx.db().remove(key);
     }
@@ -630,7 +629,9 @@ fn positive_count(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
 
 /// getRangeLongFromObjectOrReply(1, LONG_MAX) with a custom message.
 fn at_least_one(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
-    parse_i64(arg).filter(|&n| n >= 1).ok_or(CmdError::Static(err))
+    parse_i64(arg)
+        .filter(|&n| n >= 1)
+        .ok_or(CmdError::Static(err))
 }
 
 // ---------------------------------------------------------------------------------
@@ -667,13 +668,13 @@ fn parse_zadd(args: &[Bytes], incr: bool) -> Result<(AddFlags, bool, Vec<f64>), 
         at += 1;
     }
     let elements = args.len() - at;
-    if elements == 0 || elements % 2 != 0 {
+    if elements == 0 || !elements.is_multiple_of(2) {
         return Err(CmdError::Static(SYNTAX));
     }
     if flags.nx && flags.xx {
         return Err(CmdError::Static(XX_AND_NX));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Err(CmdError::Static(GT_LT_NX));
     }
     if flags.incr && elements > 2 {
@@ -720,7 +721,12 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr: bool) -> CmdResult {
             .insert_new(key, Value::ZSet(Box::new(z)), None, now, policy);
     }
     finish_write(ctx, key, added + updated);
-    reply_zadd(ctx.out(), flags.incr, last, if ch { added + updated } else { added });
+    reply_zadd(
+        ctx.out(),
+        flags.incr,
+        last,
+        if ch { added + updated } else { added },
+    );
     Ok(())
 }
 
@@ -974,7 +980,11 @@ fn range_positions(zset: &ZSet, req: &RangeRequest) -> Vec<Pos> {
         (RangeBy::Rank, _, _) => match clamp_ranks(req.ranks.0, req.ranks.1, zset.len()) {
             None => return Vec::new(),
             Some((start, end)) => {
-                let rank = if reverse { zset.len() - 1 - start } else { start };
+                let rank = if reverse {
+                    zset.len() - 1 - start
+                } else {
+                    start
+                };
                 (zset.at_rank(rank), Some(end - start + 1))
             }
         },
@@ -1385,7 +1395,11 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
 fn reply_ranks(out: &mut ReplyBuf, zset: &ZSet, ranks: &[usize], withscores: bool, header: bool) {
     let nested = withscores && out.is_resp3();
     if header {
-        out.array(if withscores && !nested { ranks.len() * 2 } else { ranks.len() });
+        out.array(if withscores && !nested {
+            ranks.len() * 2
+        } else {
+            ranks.len()
+        });
     }
     for &rank in ranks {
         let (member, score) = zset.at_rank(rank).map_or((&[][..], 0.0), |p| zset.get(p));
@@ -1665,7 +1679,11 @@ fn union(sources: &[Source<'_>], opts: &SetOpOptions) -> Vec<(SmallBytes, f64)> 
             }
         });
     }
-    sorted_result(acc.into_iter().map(|(m, s)| (SmallBytes::from_vec(m), s)).collect())
+    sorted_result(
+        acc.into_iter()
+            .map(|(m, s)| (SmallBytes::from_vec(m), s))
+            .collect(),
+    )
 }
 
 fn inter(sources: &[Source<'_>], opts: &SetOpOptions) -> Vec<(SmallBytes, f64)> {

@@ -208,7 +208,8 @@ impl SkipList {
     }
 
     fn push_head(&mut self) {
-        self.levels.resize(LEVELS_MAX - 1, Level { next: NIL, span: 0 });
+        self.levels
+            .resize(LEVELS_MAX - 1, Level { next: NIL, span: 0 });
         self.nodes.push(Node {
             member: SmallBytes::new(b""),
             score: 0.0,
@@ -627,7 +628,10 @@ impl SkipList {
         while x != NIL {
             heights.push(self.height(x));
             let node = &mut self.nodes[x as usize];
-            nodes.push((std::mem::replace(&mut node.member, SmallBytes::new(b"")), node.score));
+            nodes.push((
+                std::mem::replace(&mut node.member, SmallBytes::new(b"")),
+                node.score,
+            ));
             x = node.next;
         }
         let upper_levels: usize = heights.iter().map(|h| h - 1).sum();
@@ -954,7 +958,9 @@ impl SkipList {
             assert_eq!(self.nodes[x as usize].prev, prev);
             if prev != NIL {
                 let p = &self.nodes[prev as usize];
-                assert!(self.node_precedes(prev, self.score(x), self.member(x)) || p.score.is_nan());
+                assert!(
+                    self.node_precedes(prev, self.score(x), self.member(x)) || p.score.is_nan()
+                );
             }
             assert_eq!(self.find(self.member(x)), Some(x));
             order.push(x);
@@ -972,7 +978,10 @@ impl SkipList {
             if x == HEAD {
                 0
             } else {
-                order.iter().position(|&y| y == x).map_or(0, |r| r as u32 + 1)
+                order
+                    .iter()
+                    .position(|&y| y == x)
+                    .map_or(0, |r| r as u32 + 1)
             }
         };
         for i in 1..self.level {
@@ -1085,7 +1094,10 @@ mod tests {
         l.check();
         assert!(l.nodes.len() < 400, "arena holds {} nodes", l.nodes.len());
         assert!(l.buckets.len() <= 256);
-        assert_eq!(l.first().map(|x| l.member(x).to_vec()), Some(b"m1900".to_vec()));
+        assert_eq!(
+            l.first().map(|x| l.member(x).to_vec()),
+            Some(b"m1900".to_vec())
+        );
     }
 
     #[test]

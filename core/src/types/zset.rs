@@ -355,7 +355,12 @@ impl ZSet {
 
     /// Calls `visit` from `from` onwards (descending if `reverse`) until it
     /// returns false or the set ends.
-    pub fn walk(&self, from: Option<Pos>, reverse: bool, mut visit: impl FnMut(&[u8], f64) -> bool) {
+    pub fn walk(
+        &self,
+        from: Option<Pos>,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], f64) -> bool,
+    ) {
         let mut pos = from;
         while let Some(p) = pos {
             let (member, score) = self.get(p);
@@ -612,7 +617,13 @@ mod tests {
     }
 
     fn add(z: &mut ZSet, member: &str, score: f64) -> AddOutcome {
-        z.add(member.as_bytes(), score, AddFlags::default(), LIMITS, hasher())
+        z.add(
+            member.as_bytes(),
+            score,
+            AddFlags::default(),
+            LIMITS,
+            hasher(),
+        )
     }
 
     #[test]
@@ -647,7 +658,10 @@ mod tests {
         };
         add(&mut z, "a", 5.0);
         assert_eq!(z.add(b"a", 4.0, gt, LIMITS, hasher()), AddOutcome::Nop);
-        assert_eq!(z.add(b"a", 6.0, gt, LIMITS, hasher()), AddOutcome::Updated(6.0));
+        assert_eq!(
+            z.add(b"a", 6.0, gt, LIMITS, hasher()),
+            AddOutcome::Updated(6.0)
+        );
         let incr = AddFlags {
             incr: true,
             ..AddFlags::default()
