@@ -24,6 +24,8 @@ pub struct Client {
     pub last_interaction: Millis,
     /// Full name of the last command run (CLIENT LIST `cmd=`).
     pub last_cmd: &'static str,
+    /// The table row of the last command run (CLIENT LIST shows `client|list`).
+    pub last_spec: Option<&'static crate::command::CommandSpec>,
     /// Query bytes received but not yet framed into a whole request.
     pub pending: BytesMut,
     pub out: ReplyBuf,
@@ -64,6 +66,7 @@ impl Client {
             created_at: now,
             last_interaction: now,
             last_cmd: "NULL",
+            last_spec: None,
             pending: BytesMut::new(),
             out: ReplyBuf::new(),
             close_after_reply: false,

@@ -154,6 +154,9 @@ pub type ChdirHook = fn(&str) -> Result<String, String>;
 pub type ListenHook = fn(&[String], u16) -> Result<(), String>;
 /// CONFIG REWRITE: rewrites the config file from this configuration.
 pub type RewriteHook = fn(&Config) -> Result<(), String>;
+/// CONFIG SET maxclients: makes room for that many clients (open-files limit);
+/// `Err` carries how many the system can take.
+pub type MaxclientsHook = fn(u32) -> Result<(), u32>;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hooks {
@@ -165,6 +168,7 @@ pub struct Hooks {
     pub listen: Option<ListenHook>,
     /// Rewrites the config file with the current configuration (CONFIG REWRITE).
     pub rewrite: Option<RewriteHook>,
+    pub maxclients: Option<MaxclientsHook>,
 }
 
 #[derive(Debug, Clone)]

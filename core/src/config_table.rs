@@ -2006,7 +2006,16 @@ fn load_line(
         if !DIRECTIVES[index].has(MULTI_ARG) && argc != 2 {
             return Err("wrong number of arguments".to_string().into());
         }
-        let args: Vec<&[u8]> = argv[1..].iter().map(Vec::as_slice).collect();
+        // A multi-argument directive given one argument (`save "900 1"`, or
+        // `--save "900 1"` on the command line) has that argument split again.
+        let resplit = match DIRECTIVES[index].has(MULTI_ARG) && argc == 2 {
+            true => split_inline_args(&argv[1]),
+            false => None,
+        };
+        let args: Vec<&[u8]> = match &resplit {
+            Some(parts) => parts.iter().map(Vec::as_slice).collect(),
+            None => argv[1..].iter().map(Vec::as_slice).collect(),
+        };
         let mode = SetMode::File {
             save_loaded: &mut state.save_loaded,
             host,

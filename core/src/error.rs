@@ -103,6 +103,11 @@ pub fn unknown_command(args: &[bytes::Bytes]) -> CmdError {
     CmdError::Bytes(msg)
 }
 
+/// At most `max` bytes of `s`, stopping at a NUL byte as C's `%.*s` does.
 fn truncated(s: &[u8], max: usize) -> &[u8] {
+    let s = match s.iter().position(|&b| b == 0) {
+        Some(nul) => &s[..nul],
+        None => s,
+    };
     &s[..s.len().min(max)]
 }

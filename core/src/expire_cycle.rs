@@ -19,6 +19,9 @@ const DB_STEPS_MAX: usize = 64;
 
 /// Runs one slow cycle over every database.
 pub fn run(srv: &mut Server, now: Millis) {
+    if !srv.active_expire_enabled {
+        return;
+    }
     let effort = srv.config.active_expire_effort.clamp(1, 10) as usize - 1;
     let keys_per_loop = KEYS_PER_LOOP_BASE + KEYS_PER_LOOP_BASE / 4 * effort;
     let acceptable_stale = STALE_PERCENT_BASE - effort;

@@ -26,6 +26,7 @@ pub mod error;
 mod expire_cycle;
 pub mod hash;
 pub mod io;
+pub mod listpack;
 pub mod node;
 pub mod resp;
 pub mod server;

@@ -15,7 +15,7 @@ use crate::error::{self, CmdError};
 use crate::expire_cycle;
 use crate::io::{ConnId, Input, LogLevel, Output, Signal};
 use crate::resp::{frame, Limits, ReplyBuf};
-use crate::server::Server;
+use crate::server::{CallOutcome, Server};
 
 /// Connected clients by connection.
 pub type Clients = BTreeMap<ConnId, Client>;
@@ -58,6 +58,11 @@ impl Node {
     /// Lets the host report allocated bytes for INFO's `used_memory`.
     pub fn set_memory_probe(&mut self, probe: fn() -> usize) {
         self.srv.memory_probe = Some(probe);
+    }
+
+    /// Lets the host report the process facts INFO shows (pid, os, executable...).
+    pub fn set_host_info(&mut self, host: crate::server::HostInfo) {
+        self.srv.host = host;
     }
 
     pub fn config(&self) -> &Config {
@@ -197,7 +202,10 @@ impl Node {
 
     /// Redis replies with the protocol error and closes after writing it.
     fn protocol_error(&mut self, client: &mut Client, e: crate::resp::ProtocolError) {
-        client.out.error(e.message());
+        let message = e.message();
+        self.srv.stats.total_error_replies += 1;
+        self.srv.stats.count_error(message.as_bytes());
+        client.out.error(&message);
         client.close_after_reply = true;
         client.pending.clear();
         self.log(
@@ -255,19 +263,37 @@ impl Node {
         }
         let reply_start = client.out.len();
         let result = match resolve(&args) {
-            Err(e) => Err(e),
+            Err((cmd, e)) => {
+                self.srv.stats.count_command(cmd, CallOutcome::Rejected);
+                Err(e)
+            }
+            Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => {
+                self.srv.stats.count_command(Some(cmd), CallOutcome::Rejected);
+                Err(CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
+            }
             Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
+                self.srv
+                    .stats
+                    .count_command(Some(cmd), CallOutcome::Rejected);
                 Err(CmdError::Static(error::NOAUTH))
             }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
+                client.last_spec = Some(cmd);
                 self.srv.stats.total_commands_processed += 1;
                 client.tot_cmds += 1;
-                self.run_handler(now, client, cmd, &args)
+                let result = self.run_handler(now, client, cmd, &args);
+                let outcome = match result {
+                    Ok(()) => CallOutcome::Succeeded,
+                    Err(_) => CallOutcome::Failed,
+                };
+                self.srv.stats.count_command(Some(cmd), outcome);
+                result
             }
         };
         if let Err(e) = result {
             self.srv.stats.total_error_replies += 1;
+            self.srv.stats.count_error(e.message());
             client.out.error(e.message());
         }
         apply_reply_mode(client, reply_start);
@@ -333,15 +359,15 @@ impl Node {
 
 /// Finds the table row for a request: the command, or for containers the
 /// subcommand; checks arity. Errors are Redis's, in Redis's order.
-fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, Rejected> {
     let Some(cmd) = command::lookup(&args[0]) else {
-        return Err(error::unknown_command(args));
+        return Err((None, error::unknown_command(args)));
     };
     if cmd.subcommands.is_empty() {
         return if cmd.arity_ok(args.len()) {
             Ok(cmd)
         } else {
-            Err(error::wrong_arity(cmd.name))
+            Err((Some(cmd), error::wrong_arity(cmd.name)))
         };
     }
     if args.len() < 2 {
@@ -349,18 +375,24 @@ fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
         // (COMMAND with no arguments lists every command).
         return match cmd.handler {
             Some(_) if cmd.arity_ok(args.len()) => Ok(cmd),
-            _ => Err(error::wrong_arity(cmd.name)),
+            _ => Err((Some(cmd), error::wrong_arity(cmd.name))),
         };
     }
     let Some(sub) = command::lookup_sub(cmd, &args[1]) else {
-        return Err(error::unknown_subcommand(&args[1], cmd.name));
+        // Redis finds no command at all here, so no counters move.
+        return Err((None, error::unknown_subcommand(&args[1], cmd.name)));
     };
     if sub.arity_ok(args.len()) {
         Ok(sub)
     } else {
-        Err(error::wrong_arity(&format!("{}|{}", cmd.name, sub.name)))
+        let name = format!("{}|{}", cmd.name, sub.name);
+        Err((Some(sub), error::wrong_arity(&name)))
     }
 }
+
+/// A request refused before running: the command it named, if any (INFO
+/// commandstats counts it as a rejected call), and the error.
+type Rejected = (Option<&'static CommandSpec>, CmdError);
 
 /// CLIENT REPLY OFF/SKIP: drop what the command wrote.
 fn apply_reply_mode(client: &mut Client, reply_start: usize) {

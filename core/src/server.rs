@@ -1,9 +1,12 @@
 //! State shared by every connection of a node: configuration, databases, counters,
 //! the seeded generators, and the handful of facts INFO reports.
 
+use std::collections::BTreeMap;
+
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::command::CommandSpec;
 use crate::config::Config;
 use crate::db::{AccessPolicy, Db, KeyspaceStats, Millis};
 use crate::hash::HashKey;
@@ -39,6 +42,101 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
+    /// INFO errorstats: error replies by code (the first word), in code order.
+    pub errors: BTreeMap<String, u64>,
+    /// INFO commandstats, by table row (its address: rows are statics).
+    pub commands: BTreeMap<usize, CommandStats>,
+}
+
+/// One command's INFO commandstats counters.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandStats {
+    pub spec: &'static CommandSpec,
+    /// Times it ran, failed or not.
+    pub calls: u64,
+    /// Runs that ended in an error reply.
+    pub failed_calls: u64,
+    /// Requests refused before running (arity, authentication...).
+    pub rejected_calls: u64,
+}
+
+/// How a request for a command ended, for INFO commandstats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Succeeded,
+    Failed,
+    Rejected,
+}
+
+impl Stats {
+    /// Counts an error reply in INFO errorstats under its code: the first word when a
+    /// space appears within 32 bytes, else `ERR` (as Redis's afterErrorReply).
+    pub fn count_error(&mut self, message: &[u8]) {
+        let head = &message[..message.len().min(32)];
+        let code = match head.iter().position(|&b| b == b' ') {
+            Some(end) => String::from_utf8_lossy(&message[..end]),
+            None => "ERR".into(),
+        };
+        if let Some(count) = self.errors.get_mut(code.as_ref()) {
+            *count += 1;
+        } else if self.errors.len() < ERROR_STATS_CODES_MAX {
+            self.errors.insert(code.into_owned(), 1);
+        }
+    }
+
+    /// Counts a call of `cmd` (None: an unknown command, which has no counters).
+    pub fn count_command(&mut self, cmd: Option<&'static CommandSpec>, outcome: CallOutcome) {
+        let Some(spec) = cmd else {
+            return;
+        };
+        let entry = self
+            .commands
+            .entry(spec as *const CommandSpec as usize)
+            .or_insert(CommandStats {
+                spec,
+                calls: 0,
+                failed_calls: 0,
+                rejected_calls: 0,
+            });
+        match outcome {
+            CallOutcome::Succeeded => entry.calls += 1,
+            CallOutcome::Failed => {
+                entry.calls += 1;
+                entry.failed_calls += 1;
+            }
+            CallOutcome::Rejected => entry.rejected_calls += 1,
+        }
+    }
+}
+
+/// Redis 7.0 hands ids 1 and 2 to its internal clients (the Lua and the functions
+/// engines) at startup, so its first connection gets 3; Ember numbers the same way.
+const FIRST_CLIENT_ID: u64 = 3;
+
+/// Distinct error codes INFO errorstats tracks before it stops adding new ones
+/// (ERROR_STATS_NUMBER).
+pub const ERROR_STATS_CODES_MAX: usize = 128;
+
+/// Facts about the host process that INFO reports and only the runtime knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    /// `uname -s -r -m`, e.g. "Linux 6.1.0 x86_64".
+    pub os: String,
+    pub process_id: u32,
+    /// Absolute path of the running binary.
+    pub executable: String,
+    /// Absolute path of the config file, empty when started without one.
+    pub config_file: String,
+    pub total_system_memory: u64,
+    /// Name of the allocator behind `used_memory`, e.g. "libc".
+    pub mem_allocator: String,
+}
+
+/// CLIENT PAUSE in force: until when, and whether only writes are paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientPause {
+    pub until: Millis,
+    pub writes_only: bool,
 }
 
 pub struct Server {
@@ -61,6 +159,14 @@ pub struct Server {
     pub memory_probe: Option<fn() -> usize>,
     /// Set by SHUTDOWN and signals; the node stops once replies are out.
     pub shutdown_requested: Option<i32>,
+    /// DEBUG SET-ACTIVE-EXPIRE: whether serverCron expires keys in the background.
+    pub active_expire_enabled: bool,
+    /// CLIENT PAUSE, recorded (clients are not held back yet).
+    pub client_pause: Option<ClientPause>,
+    /// Highest `used_memory` seen (INFO used_memory_peak).
+    pub used_memory_peak: usize,
+    /// Set by the runtime through `Node::set_host_info`.
+    pub host: HostInfo,
 }
 
 impl Server {
@@ -81,12 +187,16 @@ impl Server {
             hasher,
             run_id,
             started_at: now,
-            next_client_id: 1,
+            next_client_id: FIRST_CLIENT_ID,
             commands_rng: rand_stream(seed, RandStream::Commands),
             access_rng: rand_stream(seed, RandStream::Access),
             expiry_rng: rand_stream(seed, RandStream::Expiry),
             memory_probe: None,
             shutdown_requested: None,
+            active_expire_enabled: true,
+            client_pause: None,
+            used_memory_peak: 0,
+            host: HostInfo::default(),
         }
     }
 

@@ -26,19 +26,36 @@ use crate::log::Logger;
 const READ_BYTES: usize = 16 * 1024;
 /// Below this much free room the read buffer is topped up (or reclaimed).
 const READ_ROOM_BYTES_MIN: usize = 4 * 1024;
-/// Redis's default `tcp-backlog`.
-const TCP_BACKLOG: u32 = 511;
+thread_local! {
+    /// `tcp-backlog` (immutable, read once at start).
+    static TCP_BACKLOG: Cell<u32> = const { Cell::new(511) };
+}
+
+/// Sets the listen backlog used by [`bind`] (`tcp-backlog`).
+pub fn set_tcp_backlog(backlog: u32) {
+    TCP_BACKLOG.with(|b| b.set(backlog));
+}
 /// Scheduler turns given to connections to write their last replies before exiting.
 const STOP_FLUSH_TURNS_MAX: u32 = 1000;
 /// Pause after a failed accept (out of file descriptors), so the loop does not spin.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(10);
 
-/// The node's wall clock: Unix milliseconds.
+/// The node's wall clock: Unix milliseconds (clock_gettime directly: this runs once
+/// per read, and SystemTime's checked arithmetic shows up in profiles).
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    if rc != 0 {
+        return SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+    }
+    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
 }
 
 /// What one connection's task shares with the rest of the loop.
@@ -115,18 +132,29 @@ impl Shared {
 
     /// Feeds one input and carries out everything the node asks for.
     fn feed(&self, input: Input) {
+        self.feed_from(input, None);
+    }
+
+    /// Feeds an input that came from connection `own`: output for that connection
+    /// goes straight to its queue without waking its task, which writes it next.
+    fn feed_from(&self, input: Input, own: Option<(ConnId, &ConnState)>) {
         let mut node = self.node.borrow_mut();
         node.handle(now_ms(), input);
-        self.drain(&mut node);
+        self.drain(&mut node, own);
     }
 
     /// Carries out every output. Disk requests run synchronously and their results
     /// are fed back, which may produce more outputs.
-    fn drain(&self, node: &mut Node) {
+    fn drain(&self, node: &mut Node, own: Option<(ConnId, &ConnState)>) {
         let mut done: Vec<Input> = Vec::new();
         loop {
             while let Some(output) = node.poll_output() {
-                self.carry_out(output, &mut done);
+                match (output, own) {
+                    (Output::Send { conn, bytes }, Some((id, state))) if conn == id => {
+                        state.out.borrow_mut().push_back(bytes);
+                    }
+                    (output, _) => self.carry_out(output, &mut done),
+                }
             }
             if done.is_empty() {
                 break;
@@ -241,7 +269,7 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    socket.listen(TCP_BACKLOG)
+    socket.listen(TCP_BACKLOG.with(Cell::get))
 }
 
 /// Runs the loop until the node asks to stop; returns the exit code.
@@ -484,6 +512,10 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
             return;
         }
         let _ = stream.set_nodelay(true);
+        let keepalive = shared.node.borrow().config().tcp_keepalive;
+        if keepalive > 0 {
+            set_keepalive(&stream, keepalive);
+        }
         let local = stream
             .local_addr()
             .map(|a| a.to_string())
@@ -498,6 +530,35 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
             local,
         });
         tokio::task::spawn_local(connection(shared.clone(), conn, state, stream));
+    }
+}
+
+/// Redis's anetKeepAlive: probes after `interval` seconds idle, then every third of
+/// it, giving up after three.
+fn set_keepalive(stream: &TcpStream, interval: i64) {
+    let fd = stream.as_raw_fd();
+    let interval = interval.clamp(1, i64::from(i32::MAX)) as libc::c_int;
+    let options = [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, interval),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            (interval / 3).max(1),
+        ),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ];
+    for (level, name, value) in options {
+        // SAFETY: setsockopt reads one c_int from `value`; the fd is open and ours.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
     }
 }
 
@@ -553,8 +614,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
                     });
                 }
                 let bytes = buf.split().freeze();
-                shared.feed(Input::Received { conn, bytes });
-                state.kicked.set(false);
+                shared.feed_from(Input::Received { conn, bytes }, Some((conn, &state)));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => break,
@@ -583,6 +643,13 @@ async fn write_queued(stream: &mut TcpStream, state: &ConnState) -> io::Result<(
                 }
             }
         };
-        stream.write_all(&chunk).await?;
+        // The socket is almost always writable: try the write directly, and only
+        // wait for writability when the kernel's buffer is full.
+        match stream.try_write(&chunk) {
+            Ok(n) if n == chunk.len() => {}
+            Ok(n) => stream.write_all(&chunk[n..]).await?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.write_all(&chunk).await?,
+            Err(e) => return Err(e),
+        }
     }
 }

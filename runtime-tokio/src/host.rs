@@ -83,6 +83,52 @@ pub fn rewrite(config: &Config) -> Result<(), String> {
     })
 }
 
+/// File descriptors Redis keeps for itself beyond one per client
+/// (CONFIG_MIN_RESERVED_FDS).
+const RESERVED_FDS: u64 = 32;
+
+/// Raises the open-files limit so `maxclients` clients fit, as Redis's
+/// adjustOpenFilesLimit does. `Err` carries the number of clients that fit.
+pub fn adjust_open_files(maxclients: u32) -> Result<(), u32> {
+    let wanted = u64::from(maxclients) + RESERVED_FDS;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the rlimit we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Ok(());
+    }
+    let current: u64 = limit.rlim_cur;
+    if current >= wanted {
+        return Ok(());
+    }
+    // Try the wanted limit, then smaller ones, as Redis does.
+    let mut best = wanted;
+    while best > current {
+        let attempt = libc::rlimit {
+            rlim_cur: best as libc::rlim_t,
+            rlim_max: (best as libc::rlim_t).max(limit.rlim_max),
+        };
+        // SAFETY: setrlimit reads the rlimit we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &attempt) } == 0 {
+            break;
+        }
+        best = best.saturating_sub(16);
+    }
+    let reached = best.max(current);
+    if reached >= wanted {
+        Ok(())
+    } else {
+        Err(reached.saturating_sub(RESERVED_FDS).max(1) as u32)
+    }
+}
+
+/// The config hook for CONFIG SET maxclients.
+pub fn maxclients(wanted: u32) -> Result<(), u32> {
+    adjust_open_files(wanted)
+}
+
 /// Loading with the real file system.
 pub struct FsHost;
 

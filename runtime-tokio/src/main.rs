@@ -10,6 +10,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use ember_core::config_table::{self, LoadError};
+use ember_core::server::HostInfo;
 use ember_core::{Config, LogLevel, Node};
 
 use crate::event_loop::Shared;
@@ -157,6 +158,32 @@ fn daemonize(
     }
 }
 
+/// The process facts INFO's server and memory sections report.
+fn host_info(config_file: String) -> HostInfo {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let os = format!(
+        "{} {} {}",
+        read("/proc/sys/kernel/ostype").trim(),
+        read("/proc/sys/kernel/osrelease").trim(),
+        std::env::consts::ARCH
+    );
+    let total_kb: u64 = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    HostInfo {
+        os,
+        process_id: std::process::id(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        config_file,
+        total_system_memory: total_kb * 1024,
+        mem_allocator: "libc".into(),
+    }
+}
+
 fn seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
@@ -173,12 +200,32 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
     config.hooks.chdir = Some(host::chdir);
     config.hooks.listen = Some(event_loop::rebind);
     config.hooks.rewrite = Some(host::rewrite);
+    config.hooks.maxclients = Some(host::maxclients);
+    event_loop::set_tcp_backlog(config.tcp_backlog);
     let mut logger = if config.logfile.is_empty() {
         Logger::stdout()
     } else {
         Logger::file(&config.logfile).map_err(|_| 1u8)?
     };
     startup_banner(&mut logger, had_config_file);
+    if let Err(fits) = host::adjust_open_files(config.maxclients) {
+        logger.log(
+            LogLevel::Warning,
+            &format!(
+                "You requested maxclients of {} requiring at least {} max file descriptors.",
+                config.maxclients,
+                u64::from(config.maxclients) + 32
+            ),
+        );
+        logger.log(
+            LogLevel::Warning,
+            &format!(
+                "Current maximum open files is {}. maxclients has been reduced to {fits} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                u64::from(fits) + 32
+            ),
+        );
+        config.maxclients = fits;
+    }
     let pidfile = config.pidfile.clone();
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
@@ -196,11 +243,13 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
             1u8
         })?;
     let local = tokio::task::LocalSet::new();
+    let config_file_path = config.config_file.clone().unwrap_or_default();
     let code = local.block_on(&runtime, async move {
         let bind = config.bind.clone();
         let port = config.port;
         let mut node = Node::new(config, seed(), event_loop::now_ms());
         node.set_memory_probe(alloc::allocated_bytes);
+        node.set_host_info(host_info(config_file_path));
         let shared = Shared::new(node, logger);
         if port == 0 {
             shared.log(

@@ -210,6 +210,7 @@ fn replies_match(compare: Compare, oracle: &[u8], candidate: &[u8]) -> bool {
         Compare::Skip => true,
         Compare::Type => type_header(oracle) == type_header(candidate),
         Compare::Sorted => sorted_elements(oracle) == sorted_elements(candidate),
+        Compare::SortedPairs => sorted_pairs(oracle) == sorted_pairs(candidate),
     }
 }
 
@@ -230,6 +231,28 @@ fn sorted_elements(reply: &[u8]) -> (&[u8], Vec<&[u8]>) {
         }
         None => (reply, Vec::new()),
     }
+}
+
+/// The header and the elements grouped in pairs, in sorted order; for a SCAN reply,
+/// its header and cursor followed by the inner array's sorted pairs. A map already
+/// groups its pairs; a non-aggregate (or an odd array) stays whole.
+fn sorted_pairs(reply: &[u8]) -> (Vec<&[u8]>, Vec<Vec<&[u8]>>) {
+    let Some((header, elements)) = split_aggregate(reply) else {
+        return (vec![reply], Vec::new());
+    };
+    if let [cursor, inner] = elements[..] {
+        if cursor.first() == Some(&b'$') && inner.first() == Some(&b'*') {
+            let (inner_header, pairs) = sorted_pairs(inner);
+            return ([vec![header, cursor], inner_header].concat(), pairs);
+        }
+    }
+    let group = if header.first() == Some(&b'%') { 1 } else { 2 };
+    if elements.len() % group != 0 {
+        return (vec![reply], Vec::new());
+    }
+    let mut pairs: Vec<Vec<&[u8]>> = elements.chunks(group).map(<[_]>::to_vec).collect();
+    pairs.sort_unstable();
+    (vec![header], pairs)
 }
 
 fn show_answer(answer: &Answer) -> String {
@@ -257,6 +280,32 @@ mod tests {
         let map_ab = b"%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n";
         let map_swapped_values = b"%2\r\n+a\r\n:2\r\n+b\r\n:1\r\n";
         assert!(!replies_match(Compare::Sorted, map_ab, map_swapped_values));
+    }
+
+    #[test]
+    fn sorted_pairs_compare_keeps_fields_with_their_values() {
+        let ab = b"*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n";
+        let ba = b"*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n";
+        let swapped = b"*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n1\r\n";
+        assert!(replies_match(Compare::SortedPairs, ab, ba));
+        assert!(!replies_match(Compare::SortedPairs, ab, swapped));
+        assert!(
+            replies_match(Compare::Sorted, ab, swapped),
+            "why pairs exist"
+        );
+    }
+
+    #[test]
+    fn sorted_pairs_compare_looks_inside_a_scan_reply_but_keeps_its_cursor() {
+        let scan = |cursor: &str, body: &str| format!("*2\r\n$1\r\n{cursor}\r\n{body}");
+        let ab = "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n";
+        let ba = "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n";
+        let swapped = "*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n1\r\n";
+        let same =
+            |a: String, b: String| replies_match(Compare::SortedPairs, a.as_bytes(), b.as_bytes());
+        assert!(same(scan("0", ab), scan("0", ba)));
+        assert!(!same(scan("0", ab), scan("7", ba)));
+        assert!(!same(scan("0", ab), scan("0", swapped)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! !args --databases 4          # first step only: extra server arguments
 //! SET key "two words\r\n"      # a command, split as redis-cli splits it
 //! !sorted                      # modifier for the next command or !raw
+//! !sorted-pairs                # like !sorted, elements taken two at a time
 //! KEYS *
 //! !sleep 120                   # wait, e.g. for a key to expire
 //! !conn other                  # switch to (or open) a named connection
@@ -28,6 +29,12 @@ pub enum Compare {
     Type,
     /// Top-level elements as a multiset (`!sorted`): KEYS, SMEMBERS, HGETALL...
     Sorted,
+    /// Consecutive pairs of top-level elements as a multiset (`!sorted-pairs`), for
+    /// RESP2 flat field/value arrays (HGETALL, HRANDFIELD WITHVALUES, ZRANGE
+    /// WITHSCORES). A SCAN reply (a two-element array of a bulk cursor and an array)
+    /// compares its cursor exactly and the inner array's pairs as a multiset (HSCAN,
+    /// ZSCAN). A map's pairs are its elements already.
+    SortedPairs,
 }
 
 /// What a step does.
@@ -151,6 +158,7 @@ impl Parser {
             "skip-compare" => Compare::Skip,
             "compare-type" => Compare::Type,
             "sorted" => Compare::Sorted,
+            "sorted-pairs" => Compare::SortedPairs,
             _ => return self.parse_action_directive(name, rest),
         };
         expect_no_operand(name, rest)?;

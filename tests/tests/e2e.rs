@@ -86,7 +86,10 @@ fn redis_benchmark_runs_against_ember_at_both_pipeline_depths() {
         assert!(out.status.success(), "redis-benchmark failed: {text}");
         for test in ["SET", "GET", "INCR", "MSET"] {
             assert!(
-                text.lines().any(|l| l.starts_with(test) && l.contains("requests per second")),
+                // Progress updates are overwritten in place with '\r'; the result
+                // is the last segment of its line.
+                text.split(['\n', '\r'])
+                    .any(|l| l.trim_start().starts_with(test) && l.contains("requests per second")),
                 "no {test} result at -P {pipeline}: {text}"
             );
         }
@@ -141,12 +144,23 @@ fn refused_config_output(binary: &str, conf_text: &str, extra: &[&str]) -> (bool
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("bad.conf");
     std::fs::write(&conf, conf_text).unwrap();
-    let out = Command::new(binary)
+    let mut child = Command::new(binary)
         .arg(&conf)
         .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
         .args(extra)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run server");
+    // A server that wrongly accepts the file would run forever: bound the wait.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if child.try_wait().expect("wait").is_none() {
+        child.kill().expect("kill the server this test started");
+    }
+    let out = child.wait_with_output().expect("collect output");
     std::fs::remove_dir_all(&dir).unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (!out.status.success(), text)

@@ -154,6 +154,7 @@ enum Apply {
     Port,
     Bind,
     Maxmemory,
+    Maxclients,
 }
 
 fn apply_of(index: usize) -> Option<Apply> {
@@ -162,6 +163,7 @@ fn apply_of(index: usize) -> Option<Apply> {
         "port" => Some(Apply::Port),
         "bind" => Some(Apply::Bind),
         "maxmemory" => Some(Apply::Maxmemory),
+        "maxclients" => Some(Apply::Maxclients),
         _ => None,
     }
 }
@@ -213,7 +215,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                     target.name()
                 ),
             });
-            return Err(set_failed(target.name(), reason));
+            return Err(set_failed(target.name(), &reason));
         }
     }
     ctx.out().ok();
@@ -274,7 +276,7 @@ fn restore(config: &mut crate::config::Config, targets: &[Target], old: &[table:
     }
 }
 
-fn run_apply(ctx: &mut Ctx<'_>, apply: Apply) -> Result<(), &'static str> {
+fn run_apply(ctx: &mut Ctx<'_>, apply: Apply) -> Result<(), String> {
     let config = &mut ctx.srv.config;
     match apply {
         Apply::Hz => table::clamp_hz(config),
@@ -286,10 +288,19 @@ fn run_apply(ctx: &mut Ctx<'_>, apply: Apply) -> Result<(), &'static str> {
                         line: e,
                     });
                     return Err(if apply == Apply::Port {
-                        PORT_APPLY_FAILED
+                        PORT_APPLY_FAILED.to_string()
                     } else {
-                        BIND_APPLY_FAILED
+                        BIND_APPLY_FAILED.to_string()
                     });
+                }
+            }
+        }
+        Apply::Maxclients => {
+            if let Some(adjust) = config.hooks.maxclients {
+                if let Err(fits) = adjust(config.maxclients) {
+                    return Err(format!(
+                        "The operating system is not able to handle the specified number of clients, try with {fits}"
+                    ));
                 }
             }
         }

@@ -4,9 +4,12 @@
 //! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
 
 pub mod args;
+pub mod client;
 pub mod config;
 pub mod connection;
+pub mod debug;
 pub mod expire;
+pub mod info;
 pub mod hash;
 pub mod introspect;
 pub mod keys;
@@ -15,6 +18,8 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+#[cfg(test)]
+mod testkit;
 pub mod zset;
 
 use bytes::Bytes;
@@ -391,8 +396,11 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     sort::COMMANDS,
     connection::COMMANDS,
+    client::COMMANDS,
     config::COMMANDS,
     server::COMMANDS,
+    info::COMMANDS,
+    debug::COMMANDS,
     introspect::COMMANDS,
 ];
 

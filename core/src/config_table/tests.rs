@@ -158,6 +158,7 @@ fn value_errors_match_redis() {
             "argument(s) must be one of the following: debug, verbose, notice, warning",
         ),
         ("save \"3600 1 abc\"", "Invalid save parameters"),
+        ("save \"900 1\" \"300 2\"", "Invalid save parameters"),
         ("port \"7801", "Unbalanced quotes in configuration line"),
         (
             "maxclients 0",
@@ -518,4 +519,26 @@ fn rewrite_keeps_layout_and_replaces_values_in_place() {
     assert_eq!(again.maxmemory, 1 << 20);
     assert_eq!(again.requirepass.as_deref(), Some(&b"a b"[..]));
     assert_eq!(again.save_params, vec![(900, 1), (300, 10)]);
+}
+
+#[test]
+fn a_single_argument_of_a_multi_argument_directive_is_split() {
+    let config = load(Some("save \"900   1\"\nbind \"127.0.0.1 ::1\"\n"), "").unwrap();
+    assert_eq!(config.save_params, vec![(900, 1)]);
+    assert_eq!(
+        config.bind,
+        vec!["127.0.0.1".to_string(), "::1".to_string()]
+    );
+    let (lines, _) = cli_options(
+        &[
+            "--client-output-buffer-limit".into(),
+            "pubsub 1mb 2mb 30".into(),
+        ],
+        true,
+    );
+    let config = load(None, &lines).unwrap();
+    assert_eq!(
+        config.client_output_buffer_limit[crate::config::OBUF_PUBSUB].soft_secs,
+        30
+    );
 }

@@ -99,9 +99,12 @@ pub fn frame(buf: &[u8], limits: Limits) -> Result<Option<Framed>, ProtocolError
 /// Finds the `\r` ending the header line that starts at `from`. Like Redis, only the
 /// `\r` is searched for and the byte after it is taken to be `\n`, but it must be
 /// buffered already.
+///
+/// Redis searches with strchr, which stops at a NUL byte: a NUL before the `\r` means
+/// "not found yet", so the same bytes wait here too.
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    let cr = from + buf.get(from..)?.iter().position(|&b| b == b'\r')?;
-    (cr + 1 < buf.len()).then_some(cr)
+    let at = from + buf.get(from..)?.iter().position(|&b| b == b'\r' || b == 0)?;
+    (buf[at] == b'\r' && at + 1 < buf.len()).then_some(at)
 }
 
 /// Parses a header number the way Redis's string2ll does (strict decimal).
@@ -181,7 +184,13 @@ fn bulk_span(
 }
 
 fn frame_inline(buf: &[u8]) -> Result<Option<Framed>, ProtocolError> {
-    let Some(lf) = buf.iter().position(|&b| b == b'\n') else {
+    // As Redis's strchr, the search for the newline stops at a NUL byte: a line with
+    // a NUL in it never completes and ends as a too big inline request.
+    let newline = buf
+        .iter()
+        .position(|&b| b == b'\n' || b == 0)
+        .filter(|&at| buf[at] == b'\n');
+    let Some(lf) = newline else {
         return if buf.len() > INLINE_BYTES_MAX {
             Err(ProtocolError::TooBigInline)
         } else {
@@ -204,13 +213,15 @@ fn frame_inline(buf: &[u8]) -> Result<Option<Framed>, ProtocolError> {
 /// "double quotes" understand \n \r \t \b \a \\ \" and \xHH, 'single quotes' only \',
 /// and a closing quote must be followed by whitespace or the end. `None` means
 /// unbalanced quotes.
+///
+/// The line is a C string to Redis: a NUL byte ends it.
 pub fn split_inline_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // Redis splits a C string: a NUL byte ends the line.
     let line = line.split(|&b| b == 0).next().unwrap_or_default();
     let mut args = Vec::new();
     let mut i = 0;
     loop {
-        while i < line.len() && line[i].is_ascii_whitespace() {
+        while i < line.len() && is_c_space(line[i]) {
             i += 1;
         }
         if i >= line.len() {
@@ -244,7 +255,7 @@ fn split_one_arg(line: &[u8], mut i: usize) -> Option<(Vec<u8>, usize)> {
             }
             if c == b'"' {
                 // The closing quote must be followed by a space or the end.
-                if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                if line.get(i + 1).is_some_and(|&b| !is_c_space(b)) {
                     return None;
                 }
                 return Some((cur, i + 1));
@@ -258,7 +269,7 @@ fn split_one_arg(line: &[u8], mut i: usize) -> Option<(Vec<u8>, usize)> {
                 continue;
             }
             if c == b'\'' {
-                if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                if line.get(i + 1).is_some_and(|&b| !is_c_space(b)) {
                     return None;
                 }
                 return Some((cur, i + 1));
@@ -275,6 +286,11 @@ fn split_one_arg(line: &[u8], mut i: usize) -> Option<(Vec<u8>, usize)> {
         }
         i += 1;
     }
+}
+
+/// C's isspace: space, \t, \n, \v, \f, \r (Rust's is_ascii_whitespace lacks \v).
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
@@ -343,8 +359,12 @@ mod tests {
 
     #[test]
     fn a_nul_byte_ends_an_inline_line_as_in_redis() {
-        assert_eq!(args_of(b"\0\n"), Vec::<Vec<u8>>::new());
-        assert_eq!(args_of(b"PING\0junk\r\n"), vec![b"PING".to_vec()]);
+        // Redis 7.0 looks for the newline with strchr, so with a NUL before it the
+        // request never completes (checked against redis-server 7.0.15); the split
+        // itself also stops at a NUL.
+        assert_eq!(frame(b"\0\n", OPEN), Ok(None));
+        assert_eq!(frame(b"PING\0junk\r\n", OPEN), Ok(None));
+        assert_eq!(split_inline_args(b"PING\0junk"), Some(vec![b"PING".to_vec()]));
     }
 
     #[test]
@@ -364,6 +384,35 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(frame(input, OPEN), Err(expected));
         }
+    }
+
+    #[test]
+    fn a_nul_before_the_newline_keeps_an_inline_request_waiting() {
+        let buf = Bytes::from_static(b"echo a\x00b\r\nPING\r\n");
+        assert_eq!(frame(&buf, OPEN), Ok(None));
+        let mut big = b"PING \x00".to_vec();
+        big.resize(INLINE_BYTES_MAX + 1, b'x');
+        big.extend_from_slice(b"\r\n");
+        assert_eq!(frame(&big, OPEN), Err(ProtocolError::TooBigInline));
+    }
+
+    #[test]
+    fn a_nul_in_a_header_line_keeps_the_request_waiting() {
+        let buf = Bytes::from_static(b"*1\x00\r\n$4\r\nPING\r\n");
+        assert_eq!(frame(&buf, OPEN), Ok(None));
+    }
+
+    #[test]
+    fn vertical_tab_and_form_feed_separate_inline_arguments_like_isspace() {
+        assert_eq!(
+            split_inline_args(b"\x0becho \"x\"\x0c"),
+            Some(vec![b"echo".to_vec(), b"x".to_vec()])
+        );
+        // Unquoted, they are part of the argument, as in sdssplitargs.
+        assert_eq!(
+            split_inline_args(b"echo\x0bx"),
+            Some(vec![b"echo\x0bx".to_vec()])
+        );
     }
 
     #[test]

@@ -4,4 +4,5 @@
 pub mod glob;
 pub mod longdouble;
 pub mod num;
+pub mod sha1;
 pub mod smallbytes;
