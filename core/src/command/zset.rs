@@ -18,6 +18,7 @@ use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
 use crate::db::{Entry, Touch};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
+use crate::listpack::LpValue;
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
 use crate::types::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, Pos, ScoreRange, ZSet};
@@ -541,8 +542,9 @@ fn reply_score(out: &mut ReplyBuf, score: f64) {
 fn reply_members<'a>(
     out: &mut ReplyBuf,
     withscores: bool,
-    items: impl ExactSizeIterator<Item = (&'a [u8], f64)>,
+    items: impl ExactSizeIterator<Item = (LpValue<'a>, f64)>,
 ) {
+    let mut scratch = [0u8; 20];
     let nested = withscores && out.is_resp3();
     out.array(if withscores && !nested {
         items.len() * 2
@@ -553,7 +555,7 @@ fn reply_members<'a>(
         if nested {
             out.array(2);
         }
-        out.bulk(member);
+        out.bulk(member.to_bytes(&mut scratch));
         if withscores {
             reply_score(out, score);
         }
@@ -902,7 +904,7 @@ fn zrange_generic(
         .iter()
         .map(|&pos| {
             let (member, score) = zset.get(pos);
-            (SmallBytes::new(member), score)
+            (SmallBytes::new(member.to_bytes(&mut [0u8; 20])), score)
         })
         .collect();
     if req.reverse {
@@ -1021,6 +1023,8 @@ fn range_positions(zset: &ZSet, req: &RangeRequest) -> Vec<Pos> {
     let limit = usize::try_from(req.limit).unwrap_or(usize::MAX);
     let in_range = |p: Pos| {
         let (member, score) = zset.get(p);
+        let mut scratch = [0u8; 20];
+        let member = member.to_bytes(&mut scratch);
         match (&req.scores, &req.lex, reverse) {
             (Some(r), _, false) => r.below_max(score),
             (Some(r), _, true) => r.above_min(score),
@@ -1318,7 +1322,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         let rank = ctx.srv.random_below(len) as usize;
         let (zset, out) = read_zset_again(ctx, &args[1]);
         if let Some(pos) = zset.and_then(|z| z.at_rank(rank).map(|p| (z, p))) {
-            out.bulk(pos.0.get(pos.1).0);
+            out.bulk(pos.0.get(pos.1).0.to_bytes(&mut [0u8; 20]));
         }
         return Ok(());
     }
@@ -1393,6 +1397,7 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
 
 /// The members at `ranks`, with the array header when `header`.
 fn reply_ranks(out: &mut ReplyBuf, zset: &ZSet, ranks: &[usize], withscores: bool, header: bool) {
+    let mut scratch = [0u8; 20];
     let nested = withscores && out.is_resp3();
     if header {
         out.array(if withscores && !nested {
@@ -1402,11 +1407,13 @@ fn reply_ranks(out: &mut ReplyBuf, zset: &ZSet, ranks: &[usize], withscores: boo
         });
     }
     for &rank in ranks {
-        let (member, score) = zset.at_rank(rank).map_or((&[][..], 0.0), |p| zset.get(p));
+        let (member, score) = zset
+            .at_rank(rank)
+            .map_or((LpValue::Str(&[]), 0.0), |p| zset.get(p));
         if nested {
             out.array(2);
         }
-        out.bulk(member);
+        out.bulk(member.to_bytes(&mut scratch));
         if withscores {
             reply_score(out, score);
         }
@@ -1472,9 +1479,7 @@ impl Source<'_> {
 
     fn for_each(&self, mut visit: impl FnMut(&[u8], f64)) {
         if let Source::ZSet(z) = self {
-            for (member, score) in z.iter() {
-                visit(member, score);
-            }
+            z.for_each(|member, score| visit(member, score));
         }
     }
 }
@@ -1574,7 +1579,7 @@ fn zsetop_generic(
     match dst {
         Some(dst) => store_result(ctx, dst, result),
         None => {
-            let items = result.iter().map(|(m, s)| (m.as_slice(), *s));
+            let items = result.iter().map(|(m, s)| (LpValue::Str(m), *s));
             reply_members(ctx.out(), opts.withscores, items);
             Ok(())
         }
@@ -1714,14 +1719,12 @@ fn inter_card(sources: &[Source<'_>], limit: u64) -> u64 {
     };
     let mut card = 0;
     if let Source::ZSet(z) = first {
-        for (member, _) in z.iter() {
+        z.walk(z.first(), false, |member, _| {
             if rest.iter().all(|(other, _)| other.score(member).is_some()) {
                 card += 1;
-                if limit != 0 && card >= limit {
-                    break;
-                }
             }
-        }
+            limit == 0 || card < limit
+        });
     }
     card
 }

@@ -10,7 +10,8 @@
 //! knowing which one it holds.
 
 use crate::hash::HashKey;
-use crate::util::num::{i64_digits, write_f64_g17};
+use crate::listpack::{Listpack, LpValue};
+use crate::util::num::{i64_digits, parse_f64, write_f64_g17};
 use crate::util::smallbytes::SmallBytes;
 
 pub use super::skiplist::{LexBound, LexRange, NodeId, ScoreRange, SkipList};
@@ -29,80 +30,133 @@ impl Limits {
     }
 }
 
-/// The compact encoding: pairs in (score, member) order.
-///
-/// Stored as a vector for now; it moves to the shared listpack bytes when those
-/// land, keeping this interface (positions are then byte offsets).
+/// The compact encoding: Redis's listpack of member, score, member, score... in
+/// (score, member) order, each score kept as its d2string text (an integer entry when
+/// the score is integral). Positions are byte offsets of member entries.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Packed {
-    items: Vec<(SmallBytes, f64)>,
+    lp: Listpack,
 }
 
 impl Packed {
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.lp.len() / 2
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.lp.is_empty()
+    }
+
+    /// The listpack bytes, as an RDB file stores them.
+    pub fn as_listpack(&self) -> &Listpack {
+        &self.lp
     }
 
     fn first(&self) -> Option<usize> {
-        (!self.items.is_empty()).then_some(0)
+        self.lp.first()
     }
 
     fn last(&self) -> Option<usize> {
-        self.items.len().checked_sub(1)
+        self.lp.prev(self.lp.last()?)
     }
 
     fn next(&self, pos: usize) -> Option<usize> {
-        (pos + 1 < self.items.len()).then_some(pos + 1)
+        self.lp.next(self.lp.next(pos)?)
     }
 
     fn prev(&self, pos: usize) -> Option<usize> {
-        pos.checked_sub(1)
+        self.lp.prev(self.lp.prev(pos)?)
     }
 
     fn seek(&self, rank: usize) -> Option<usize> {
-        (rank < self.items.len()).then_some(rank)
+        self.lp.seek(i64::try_from(rank).ok()?.checked_mul(2)?)
     }
 
-    fn member(&self, pos: usize) -> &[u8] {
-        &self.items[pos].0
+    fn member(&self, pos: usize) -> LpValue<'_> {
+        self.lp.get(pos)
     }
 
+    /// The score of the pair at `pos` (Redis's zzlGetScore).
     fn score(&self, pos: usize) -> f64 {
-        self.items[pos].1
+        self.lp.next(pos).map_or(0.0, |at| stored_score(self.lp.get(at)))
     }
 
     fn find(&self, member: &[u8]) -> Option<usize> {
-        self.items.iter().position(|(m, _)| m.as_slice() == member)
+        self.lp.find(self.lp.first()?, member, 1)
     }
 
     /// Inserts before the first pair that sorts after (score, member), as zzlInsert.
-    /// A listpack keeps scores as their d2string text, so -0 reads back as 0.
     fn insert(&mut self, member: &[u8], score: f64) {
-        let score = if score == 0.0 { 0.0 } else { score };
-        let at = self
-            .items
-            .iter()
-            .position(|(m, s)| *s > score || (*s == score && m.as_slice() > member))
-            .unwrap_or(self.items.len());
-        self.items.insert(at, (SmallBytes::new(member), score));
+        let mut scratch = [0u8; 20];
+        let mut pos = self.first();
+        while let Some(at) = pos {
+            let s = self.score(at);
+            if s > score || (s == score && self.member(at).to_bytes(&mut scratch) > member) {
+                break;
+            }
+            pos = self.next(at);
+        }
+        let mut text = Vec::with_capacity(24);
+        write_d2string(score, &mut text);
+        match pos {
+            Some(at) => {
+                self.lp.insert_before(at, member);
+                self.lp.insert_after(at, &text);
+            }
+            None => {
+                self.lp.push_back(member);
+                self.lp.push_back(&text);
+            }
+        }
     }
 
-    fn delete(&mut self, pos: usize) {
-        self.items.remove(pos);
+    /// Deletes the pair at `pos`; returns the position of the pair that followed.
+    fn delete(&mut self, pos: usize) -> Option<usize> {
+        let score_at = self.lp.delete(pos)?;
+        self.lp.delete(score_at)
     }
 
     /// Deletes `count` pairs starting at rank `start`.
     fn delete_ranks(&mut self, start: usize, count: usize) {
-        let end = (start + count).min(self.items.len());
-        self.items.drain(start..end);
+        self.lp
+            .delete_range(start.saturating_mul(2), count.saturating_mul(2));
     }
 
-    fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], f64)> + '_ {
-        self.items.iter().map(|(m, s)| (m.as_slice(), *s))
+    fn iter(&self) -> PackedIter<'_> {
+        PackedIter {
+            inner: self.lp.iter(),
+        }
+    }
+}
+
+/// A listpack score entry as a double: integers as themselves, text through strtod.
+fn stored_score(v: LpValue<'_>) -> f64 {
+    match v {
+        LpValue::Int(n) => n as f64,
+        LpValue::Str(s) => parse_f64(s).unwrap_or(0.0),
+    }
+}
+
+/// (member, score) pairs of a listpack, from either end.
+pub struct PackedIter<'a> {
+    inner: crate::listpack::Iter<'a>,
+}
+
+impl<'a> Iterator for PackedIter<'a> {
+    type Item = (LpValue<'a>, f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let member = self.inner.next()?;
+        let score = self.inner.next().map_or(0.0, stored_score);
+        Some((member, score))
+    }
+}
+
+impl DoubleEndedIterator for PackedIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let score = self.inner.next_back().map_or(0.0, stored_score);
+        let member = self.inner.next_back()?;
+        Some((member, score))
     }
 }
 
@@ -147,7 +201,12 @@ pub enum AddOutcome {
 
 impl PartialEq for ZSet {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|((m1, s1), (m2, s2))| s1 == s2 && m1.to_bytes(&mut a) == m2.to_bytes(&mut b))
     }
 }
 
@@ -174,8 +233,12 @@ impl ZSet {
         let longest = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         if limits.fits_listpack(items.len(), longest) {
             let mut packed = Packed::default();
+            let mut text = Vec::with_capacity(24);
             for (member, score) in &items {
-                packed.insert(member, *score);
+                text.clear();
+                write_d2string(*score, &mut text);
+                packed.lp.push_back(member);
+                packed.lp.push_back(&text);
             }
             ZSet::Listpack(packed)
         } else {
@@ -203,10 +266,18 @@ impl ZSet {
     }
 
     /// Every (member, score) in order.
-    pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = (&[u8], f64)> + '_> {
+    pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = (LpValue<'_>, f64)> + '_> {
         match self {
             ZSet::Listpack(p) => Box::new(p.iter()),
-            ZSet::Skiplist(s) => Box::new(s.iter()),
+            ZSet::Skiplist(s) => Box::new(s.iter().map(|(m, s)| (LpValue::Str(m), s))),
+        }
+    }
+
+    /// Calls `visit` with every (member, score) in order.
+    pub fn for_each(&self, mut visit: impl FnMut(&[u8], f64)) {
+        let mut scratch = [0u8; 20];
+        for (member, score) in self.iter() {
+            visit(member.to_bytes(&mut scratch), score);
         }
     }
 
@@ -266,7 +337,10 @@ impl ZSet {
     /// Inserts a member the caller knows is absent.
     fn insert_new(&mut self, member: &[u8], score: f64, limits: Limits, hasher: HashKey) {
         if let ZSet::Listpack(p) = self {
-            if p.len() as u64 >= limits.entries || member.len() as u64 > limits.value {
+            if p.len() as u64 >= limits.entries
+                || member.len() as u64 > limits.value
+                || !p.lp.safe_to_add(member.len())
+            {
                 self.convert_to_skiplist(hasher);
             }
         }
@@ -280,8 +354,12 @@ impl ZSet {
 
     fn convert_to_skiplist(&mut self, hasher: HashKey) {
         if let ZSet::Listpack(p) = self {
-            let items = std::mem::take(&mut p.items);
-            *self = ZSet::Skiplist(Box::new(SkipList::from_sorted(hasher, items.into_iter())));
+            let mut scratch = [0u8; 20];
+            let items = p
+                .iter()
+                .map(|(m, s)| (SmallBytes::new(m.to_bytes(&mut scratch)), s));
+            let list = SkipList::from_sorted(hasher, items);
+            *self = ZSet::Skiplist(Box::new(list));
         }
     }
 
@@ -302,7 +380,19 @@ impl ZSet {
     /// The 0-based rank of a member in ascending order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
-            ZSet::Listpack(p) => p.find(member),
+            ZSet::Listpack(p) => {
+                let target = p.find(member)?;
+                let mut rank = 0;
+                let mut pos = p.first();
+                while let Some(at) = pos {
+                    if at == target {
+                        return Some(rank);
+                    }
+                    rank += 1;
+                    pos = p.next(at);
+                }
+                None
+            }
             ZSet::Skiplist(s) => s.find(member).map(|x| s.rank_of(x)),
         }
     }
@@ -337,11 +427,11 @@ impl ZSet {
     }
 
     /// The member and score at a position.
-    pub fn get(&self, pos: Pos) -> (&[u8], f64) {
+    pub fn get(&self, pos: Pos) -> (LpValue<'_>, f64) {
         match (self, pos) {
             (ZSet::Listpack(p), Pos::Packed(i)) => (p.member(i), p.score(i)),
-            (ZSet::Skiplist(s), Pos::Node(x)) => (s.member(x), s.score(x)),
-            _ => (&[], 0.0),
+            (ZSet::Skiplist(s), Pos::Node(x)) => (LpValue::Str(s.member(x)), s.score(x)),
+            _ => (LpValue::Str(&[]), 0.0),
         }
     }
 
@@ -361,14 +451,31 @@ impl ZSet {
         reverse: bool,
         mut visit: impl FnMut(&[u8], f64) -> bool,
     ) {
+        let mut scratch = [0u8; 20];
         let mut pos = from;
         while let Some(p) = pos {
             let (member, score) = self.get(p);
-            if !visit(member, score) {
+            if !visit(member.to_bytes(&mut scratch), score) {
                 return;
             }
             pos = self.step(p, reverse);
         }
+    }
+
+    /// The first position, walking from one end, whose element `hit` accepts.
+    fn find_from(&self, reverse: bool, hit: impl Fn(&[u8], f64) -> bool) -> Option<Pos> {
+        let mut found = None;
+        let start = if reverse { self.last() } else { self.first() };
+        let mut pos = start;
+        self.walk(start, reverse, |member, score| {
+            if hit(member, score) {
+                found = pos;
+                return false;
+            }
+            pos = pos.and_then(|p| self.step(p, reverse));
+            true
+        });
+        found
     }
 
     // --- score and lex ranges ---------------------------------------------------
@@ -376,12 +483,12 @@ impl ZSet {
     /// The first position in the score range (zzlFirstInRange / zslFirstInRange).
     pub fn first_in_score_range(&self, range: &ScoreRange) -> Option<Pos> {
         match self {
-            ZSet::Listpack(p) => {
+            ZSet::Listpack(_) => {
                 if !self.could_hold_scores(range) {
                     return None;
                 }
-                let pos = (0..p.len()).find(|&i| range.above_min(p.score(i)))?;
-                range.below_max(p.score(pos)).then_some(Pos::Packed(pos))
+                let pos = self.find_from(false, |_, score| range.above_min(score))?;
+                range.below_max(self.get(pos).1).then_some(pos)
             }
             ZSet::Skiplist(s) => s.first_in_score_range(range).map(Pos::Node),
         }
@@ -389,12 +496,12 @@ impl ZSet {
 
     pub fn last_in_score_range(&self, range: &ScoreRange) -> Option<Pos> {
         match self {
-            ZSet::Listpack(p) => {
+            ZSet::Listpack(_) => {
                 if !self.could_hold_scores(range) {
                     return None;
                 }
-                let pos = (0..p.len()).rev().find(|&i| range.below_max(p.score(i)))?;
-                range.above_min(p.score(pos)).then_some(Pos::Packed(pos))
+                let pos = self.find_from(true, |_, score| range.below_max(score))?;
+                range.above_min(self.get(pos).1).then_some(pos)
             }
             ZSet::Skiplist(s) => s.last_in_score_range(range).map(Pos::Node),
         }
@@ -418,22 +525,29 @@ impl ZSet {
         if range.is_empty() {
             return false;
         }
+        let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
         match (self.last(), self.first()) {
             (Some(last), Some(first)) => {
-                range.above_min(self.get(last).0) && range.below_max(self.get(first).0)
+                range.above_min(self.get(last).0.to_bytes(&mut a))
+                    && range.below_max(self.get(first).0.to_bytes(&mut b))
             }
             _ => false,
         }
     }
 
+    fn member_in(&self, pos: Pos, test: impl Fn(&[u8]) -> bool) -> bool {
+        let mut scratch = [0u8; 20];
+        test(self.get(pos).0.to_bytes(&mut scratch))
+    }
+
     pub fn first_in_lex_range(&self, range: &LexRange) -> Option<Pos> {
         match self {
-            ZSet::Listpack(p) => {
+            ZSet::Listpack(_) => {
                 if !self.could_hold_members(range) {
                     return None;
                 }
-                let pos = (0..p.len()).find(|&i| range.above_min(p.member(i)))?;
-                range.below_max(p.member(pos)).then_some(Pos::Packed(pos))
+                let pos = self.find_from(false, |member, _| range.above_min(member))?;
+                self.member_in(pos, |m| range.below_max(m)).then_some(pos)
             }
             ZSet::Skiplist(s) => s.first_in_lex_range(range).map(Pos::Node),
         }
@@ -441,12 +555,12 @@ impl ZSet {
 
     pub fn last_in_lex_range(&self, range: &LexRange) -> Option<Pos> {
         match self {
-            ZSet::Listpack(p) => {
+            ZSet::Listpack(_) => {
                 if !self.could_hold_members(range) {
                     return None;
                 }
-                let pos = (0..p.len()).rev().find(|&i| range.below_max(p.member(i)))?;
-                range.above_min(p.member(pos)).then_some(Pos::Packed(pos))
+                let pos = self.find_from(true, |member, _| range.below_max(member))?;
+                self.member_in(pos, |m| range.above_min(m)).then_some(pos)
             }
             ZSet::Skiplist(s) => s.last_in_lex_range(range).map(Pos::Node),
         }
@@ -459,7 +573,7 @@ impl ZSet {
                 Some(first) => {
                     // The last one exists whenever the first does.
                     let last = s.last_in_score_range(range).unwrap_or(first);
-                    s.rank_of(last) + 1 - s.rank_of(first)
+                    (s.rank_of(last) + 1).saturating_sub(s.rank_of(first))
                 }
                 None => 0,
             },
@@ -514,9 +628,7 @@ impl ZSet {
     pub fn remove_score_range(&mut self, range: &ScoreRange) -> usize {
         match self {
             ZSet::Listpack(_) => {
-                let Some(Pos::Packed(start)) = self.first_in_score_range(range) else {
-                    return 0;
-                };
+                let start = self.first_in_score_range(range);
                 self.remove_packed_run(start, |_, score| range.below_max(score))
             }
             ZSet::Skiplist(s) => s.delete_score_range(range),
@@ -526,9 +638,7 @@ impl ZSet {
     pub fn remove_lex_range(&mut self, range: &LexRange) -> usize {
         match self {
             ZSet::Listpack(_) => {
-                let Some(Pos::Packed(start)) = self.first_in_lex_range(range) else {
-                    return 0;
-                };
+                let start = self.first_in_lex_range(range);
                 self.remove_packed_run(start, |member, _| range.below_max(member))
             }
             ZSet::Skiplist(s) => s.delete_lex_range(range),
@@ -536,15 +646,24 @@ impl ZSet {
     }
 
     /// Deletes listpack pairs from `start` while `keep` accepts them.
-    fn remove_packed_run(&mut self, start: usize, keep: impl Fn(&[u8], f64) -> bool) -> usize {
-        let ZSet::Listpack(p) = self else {
+    fn remove_packed_run(&mut self, start: Option<Pos>, keep: impl Fn(&[u8], f64) -> bool) -> usize {
+        let (ZSet::Listpack(p), Some(Pos::Packed(mut at))) = (self, start) else {
             return 0;
         };
-        let count = (start..p.len())
-            .take_while(|&i| keep(p.member(i), p.score(i)))
-            .count();
-        p.delete_ranks(start, count);
-        count
+        let mut scratch = [0u8; 20];
+        let mut removed = 0;
+        loop {
+            let (member, score) = (p.member(at), p.score(at));
+            if !keep(member.to_bytes(&mut scratch), score) {
+                break;
+            }
+            removed += 1;
+            match p.delete(at) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        removed
     }
 
     /// Removes and returns the lowest (or with `max`, highest) member.
@@ -552,15 +671,14 @@ impl ZSet {
         let pos = if max { self.last() } else { self.first() }?;
         let (member, score) = self.get(pos);
         let member = member.to_vec();
-        match self {
-            ZSet::Listpack(p) => {
-                if let Pos::Packed(i) = pos {
-                    p.delete(i);
-                }
+        match (self, pos) {
+            (ZSet::Listpack(p), Pos::Packed(at)) => {
+                p.delete(at);
             }
-            ZSet::Skiplist(s) => {
+            (ZSet::Skiplist(s), _) => {
                 s.remove(&member);
             }
+            _ => {}
         }
         Some((member, score))
     }
@@ -569,13 +687,11 @@ impl ZSet {
     /// visits its hash index from `cursor`. Scores come as ZSCAN prints them.
     pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&[u8], f64)) -> u64 {
         match self {
-            ZSet::Listpack(p) => {
-                for (member, score) in p.iter() {
-                    visit(member, score);
-                }
+            ZSet::Listpack(_) => {
+                self.for_each(visit);
                 0
             }
-            ZSet::Skiplist(s) => s.scan(cursor, visit),
+            ZSet::Skiplist(s) => s.scan(cursor, &mut visit),
         }
     }
 
@@ -635,7 +751,7 @@ mod tests {
         assert_eq!(z.encoding_name(), "listpack");
         add(&mut z, "e", 0.5);
         assert_eq!(z.encoding_name(), "skiplist");
-        let members: Vec<&[u8]> = z.iter().map(|(m, _)| m).collect();
+        let members: Vec<Vec<u8>> = z.iter().map(|(m, _)| m.to_vec()).collect();
         assert_eq!(members, [&b"a"[..], b"e", b"b", b"c", b"d"]);
     }
 
