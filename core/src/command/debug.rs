@@ -320,6 +320,18 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
                 xor_digest(digest, &pair);
             }
         }
+        Value::ZSet(zset) => {
+            // Each (member, "%.17g" score) pair mixes on its own; pairs combine by XOR.
+            let mut text = Vec::with_capacity(24);
+            zset.for_each(|member, score| {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, member);
+                text.clear();
+                crate::util::num::write_f64_g17(score, &mut text);
+                mix_digest(&mut pair, &text);
+                xor_digest(digest, &pair);
+            });
+        }
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
             if let Some(bytes) = value.as_string_bytes(&mut scratch) {
                 mix_digest(digest, bytes);
