@@ -126,6 +126,16 @@ impl Shared {
         }
     }
 
+    /// A fresh connection id with its (empty) queue registered.
+    fn register_conn(&self) -> ConnId {
+        let conn = self.next_conn.get();
+        self.next_conn.set(conn + 1);
+        self.conns
+            .borrow_mut()
+            .insert(conn, Rc::new(ConnState::default()));
+        conn
+    }
+
     fn stopping(&self) -> bool {
         self.stop_code.get().is_some()
     }
@@ -450,6 +460,53 @@ pub fn listen_all(bind: &[String], port: u16) -> Result<Vec<(SocketAddr, TcpList
     Ok(listeners)
 }
 
+/// Listens on the unix socket `path` (replacing a stale socket file), with the
+/// permissions of `unixsocketperm` when set; its clients show as `path:0`.
+pub fn listen_unix(shared: &Rc<Shared>, path: &str, perm: u32) -> Result<(), String> {
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)
+        .map_err(|e| format!("Failed opening Unix socket: {}", crate::host::strerror(&e)))?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm));
+    }
+    tokio::task::spawn_local(accept_unix(shared.clone(), listener, path.to_string()));
+    Ok(())
+}
+
+async fn accept_unix(shared: Rc<Shared>, listener: tokio::net::UnixListener, path: String) {
+    let addr = format!("{path}:0");
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                shared.log(
+                    LogLevel::Warning,
+                    &format!("Accepting client connection: {e}"),
+                );
+                tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                continue;
+            }
+        };
+        if shared.stopping() {
+            return;
+        }
+        let conn = shared.register_conn();
+        let state = shared
+            .conns
+            .borrow()
+            .get(&conn)
+            .cloned()
+            .unwrap_or_default();
+        shared.feed(Input::Accepted {
+            conn,
+            peer: addr.clone(),
+            local: addr.clone(),
+        });
+        tokio::task::spawn_local(connection(shared.clone(), conn, state, stream));
+    }
+}
+
 /// The config hook for CONFIG SET port/bind: closes the current listening sockets,
 /// binds the new ones, and on failure restores the old addresses.
 pub fn rebind(bind: &[String], port: u16) -> Result<(), String> {
@@ -520,10 +577,13 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let conn = shared.next_conn.get();
-        shared.next_conn.set(conn + 1);
-        let state = Rc::new(ConnState::default());
-        shared.conns.borrow_mut().insert(conn, state.clone());
+        let conn = shared.register_conn();
+        let state = shared
+            .conns
+            .borrow()
+            .get(&conn)
+            .cloned()
+            .unwrap_or_default();
         shared.feed(Input::Accepted {
             conn,
             peer: peer.to_string(),
@@ -568,7 +628,40 @@ enum Wake {
     Kicked,
 }
 
-async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stream: TcpStream) {
+/// What a connection task needs from its socket: TCP and unix sockets alike.
+trait Stream: tokio::io::AsyncWrite + Unpin + 'static {
+    fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>>;
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+    /// Forgets the socket's read readiness without a system call.
+    fn clear_read_ready(&self);
+}
+
+macro_rules! impl_stream {
+    ($t:ty) => {
+        impl Stream for $t {
+            fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>> {
+                <$t>::poll_read_ready(self, cx)
+            }
+            fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+                <$t>::try_read_buf(self, buf)
+            }
+            fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                <$t>::try_write(self, buf)
+            }
+            fn clear_read_ready(&self) {
+                let _ = self.try_io(Interest::READABLE, || {
+                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                });
+            }
+        }
+    };
+}
+
+impl_stream!(TcpStream);
+impl_stream!(tokio::net::UnixStream);
+
+async fn connection<S: Stream>(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stream: S) {
     let mut stream = stream;
     let mut buf = BytesMut::with_capacity(READ_BYTES);
     loop {
@@ -609,9 +702,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
                 if n < room {
                     // A short read drained the socket: forget its readiness so the
                     // next wait goes to epoll instead of a read that finds nothing.
-                    let _ = stream.try_io(Interest::READABLE, || {
-                        Err::<(), _>(io::ErrorKind::WouldBlock.into())
-                    });
+                    stream.clear_read_ready();
                 }
                 let bytes = buf.split().freeze();
                 shared.feed_from(Input::Received { conn, bytes }, Some((conn, &state)));
@@ -626,7 +717,7 @@ async fn connection(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnState>, stre
 }
 
 /// Writes everything queued for the connection, one write call per batch.
-async fn write_queued(stream: &mut TcpStream, state: &ConnState) -> io::Result<()> {
+async fn write_queued<S: Stream>(stream: &mut S, state: &ConnState) -> io::Result<()> {
     loop {
         let chunk = {
             let mut out = state.out.borrow_mut();

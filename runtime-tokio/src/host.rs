@@ -129,6 +129,29 @@ pub fn maxclients(wanted: u32) -> Result<(), u32> {
     adjust_open_files(wanted)
 }
 
+/// The files matching a shell wildcard pattern, sorted (C's glob).
+fn glob(pattern: &str) -> Vec<String> {
+    let Ok(c_pattern) = std::ffi::CString::new(pattern) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    // SAFETY: glob fills the zeroed glob_t we own; we read gl_pathc entries of
+    // gl_pathv while it is alive, then release it with globfree.
+    unsafe {
+        let mut g: libc::glob_t = std::mem::zeroed();
+        if libc::glob(c_pattern.as_ptr(), 0, None, &mut g) == 0 {
+            for i in 0..g.gl_pathc {
+                let p = *g.gl_pathv.add(i);
+                if !p.is_null() {
+                    found.push(CStr::from_ptr(p).to_string_lossy().into_owned());
+                }
+            }
+        }
+        libc::globfree(&mut g);
+    }
+    found
+}
+
 /// Loading with the real file system.
 pub struct FsHost;
 
@@ -137,8 +160,17 @@ impl LoadHost for FsHost {
         std::env::set_current_dir(path).map_err(|e| strerror(&e))
     }
 
+    /// A path with wildcards includes every match in order, and nothing when there
+    /// is none (so an empty conf.d works), as Redis does.
     fn include(&mut self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| strerror(&e))
+        if !path.contains(['*', '?', '[']) {
+            return std::fs::read_to_string(path).map_err(|e| strerror(&e));
+        }
+        let mut text = String::new();
+        for file in glob(path) {
+            text.push_str(&std::fs::read_to_string(&file).map_err(|e| strerror(&e))?);
+        }
+        Ok(text)
     }
 
     fn check_logfile(&mut self, path: &str) -> Result<(), String> {
@@ -159,6 +191,19 @@ mod tests {
     fn strerror_has_no_rust_suffix() {
         let e = io::Error::from_raw_os_error(libc::ENOENT);
         assert_eq!(strerror(&e), "No such file or directory");
+    }
+
+    #[test]
+    fn wildcard_includes_read_every_match_and_allow_none() {
+        let dir = std::env::temp_dir().join(format!("ember-glob-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.conf"), "hz 11\n").unwrap();
+        std::fs::write(dir.join("b.conf"), "port 7001\n").unwrap();
+        let pattern = format!("{}/*.conf", dir.display());
+        assert_eq!(FsHost.include(&pattern).unwrap(), "hz 11\nport 7001\n");
+        let none = format!("{}/*.missing", dir.display());
+        assert_eq!(FsHost.include(&none).unwrap(), "");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

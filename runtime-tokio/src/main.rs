@@ -227,6 +227,7 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
         config.maxclients = fits;
     }
     let pidfile = config.pidfile.clone();
+    let socket_file = config.unixsocket.clone();
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
             logger.log(
@@ -247,18 +248,24 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
     let code = local.block_on(&runtime, async move {
         let bind = config.bind.clone();
         let port = config.port;
+        let unixsocket = config.unixsocket.clone();
+        let unixsocketperm = config.unixsocketperm;
         let mut node = Node::new(config, seed(), event_loop::now_ms());
         node.set_memory_probe(alloc::allocated_bytes);
         node.set_host_info(host_info(config_file_path));
         let shared = Shared::new(node, logger);
-        if port == 0 {
+        if port == 0 && unixsocket.is_empty() {
             shared.log(
                 LogLevel::Warning,
                 "Configured to not listen anywhere, exiting.",
             );
             return 1;
         }
-        let listeners = match event_loop::listen_all(&bind, port) {
+        let listeners = match port {
+            0 => Ok(Vec::new()),
+            _ => event_loop::listen_all(&bind, port),
+        };
+        let listeners = match listeners {
             Ok(listeners) => listeners,
             Err(message) => {
                 shared.log(LogLevel::Warning, &message);
@@ -269,6 +276,16 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
                 return 1;
             }
         };
+        if !unixsocket.is_empty() {
+            if let Err(message) = event_loop::listen_unix(&shared, &unixsocket, unixsocketperm) {
+                shared.log(LogLevel::Warning, &message);
+                return 1;
+            }
+            shared.log(
+                LogLevel::Notice,
+                &format!("The server is now ready to accept connections at {unixsocket}"),
+            );
+        }
         shared.log(
             LogLevel::Notice,
             &format!("Running mode=standalone, port={port}."),
@@ -277,8 +294,10 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
         shared.log(LogLevel::Notice, "Ready to accept connections");
         event_loop::run(shared, listeners).await
     });
-    if !pidfile.is_empty() {
-        let _ = std::fs::remove_file(&pidfile);
+    for file in [&pidfile, &socket_file] {
+        if !file.is_empty() {
+            let _ = std::fs::remove_file(file);
+        }
     }
     Ok(code)
 }

@@ -317,3 +317,41 @@ fn config_set_port_moves_the_listener() {
     assert_eq!(command(&mut moved, "PING"), "+PONG\r\n");
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+#[test]
+fn unixsocket_serves_clients_and_is_removed_at_exit() {
+    let dir = TempDir::new("unix");
+    let socket = dir.path("ember.sock");
+    let mut child = Command::new(EMBER)
+        .args(["--port", "0", "--save", "", "--unixsocket"])
+        .arg(&socket)
+        .args(["--unixsocketperm", "700"])
+        .current_dir(&dir.0)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let mut stream = loop {
+        if let Ok(s) = std::os::unix::net::UnixStream::connect(&socket) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "unix socket never accepted");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stream.write_all(b"PING\r\n").expect("write");
+    let mut reply = [0u8; 7];
+    stream.read_exact(&mut reply).expect("read");
+    assert_eq!(&reply, b"+PONG\r\n");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&socket)
+        .expect("socket file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    // SAFETY: signals only the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    child.wait().expect("wait");
+    assert!(!socket.exists(), "socket file removed at exit");
+}
