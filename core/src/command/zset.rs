@@ -23,7 +23,7 @@ use crate::node::Ctx;
 use crate::resp::ReplyBuf;
 use crate::types::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, Pos, ScoreRange, ZSet};
 use crate::util::glob::glob_match;
-use crate::util::num::{format_f64_g17, parse_f64, parse_i64};
+use crate::util::num::{i64_digits, parse_f64, parse_i64, write_f64_g17};
 use crate::util::smallbytes::SmallBytes;
 use crate::value::Value;
 
@@ -533,9 +533,19 @@ fn finish_write(ctx: &mut Ctx<'_>, key: &[u8], changes: usize) {
     }
 }
 
-/// A score as Redis's addReplyDouble sends it.
+/// A score as Redis's addReplyDouble sends it ("%.17g").
 fn reply_score(out: &mut ReplyBuf, score: f64) {
-    out.double_str(&format_f64_g17(score));
+    // Integral scores below 10^17 print as plain integers under "%.17g" (but -0
+    // keeps its sign): the common case, without the exact decimal expansion.
+    if score.fract() == 0.0 && score.abs() < 1e17 && !(score == 0.0 && score.is_sign_negative()) {
+        let mut digits = [0u8; 20];
+        let text = i64_digits(score as i64, &mut digits);
+        out.double_str(std::str::from_utf8(text).unwrap_or("0"));
+        return;
+    }
+    let mut text = Vec::with_capacity(32);
+    write_f64_g17(score, &mut text);
+    out.double_str(std::str::from_utf8(&text).unwrap_or("nan"));
 }
 
 /// Members with optional scores: a flat array in RESP2, pairs in RESP3.
@@ -1823,6 +1833,31 @@ mod tests {
                 bulk("2")
             )
         );
+    }
+
+    #[test]
+    fn integral_scores_take_the_fast_path_with_g17_text() {
+        use crate::util::num::format_f64_g17;
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -7.0,
+            1e16,
+            -99999999999999990.0,
+            1e17,
+            123456.0,
+            0.5,
+            1e300,
+        ] {
+            let mut out = ReplyBuf::new();
+            reply_score(&mut out, v);
+            let g = format_f64_g17(v);
+            assert_eq!(
+                out.take().to_vec(),
+                format!("${}\r\n{}\r\n", g.len(), g).into_bytes()
+            );
+        }
     }
 
     #[test]

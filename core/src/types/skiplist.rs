@@ -34,12 +34,26 @@ const BUCKETS_MIN: usize = 4;
 /// Free arena slots tolerated before a rebuild, beyond a third of the nodes.
 const FREE_SLACK_NODES: usize = 64;
 
-#[derive(Clone, Copy, Debug, Default)]
+/// One upper-level link. It caches the next node's score and level block, so a
+/// search walks the levels touching one record per step (as Redis's node holds its
+/// levels inline) instead of also visiting every node it passes over.
+#[derive(Clone, Copy, Debug)]
 struct Level {
     next: u32,
     /// Level-0 steps from this node to `next` (to the end of the list when NIL).
     span: u32,
+    /// `next`'s `Node::upper`.
+    next_upper: u32,
+    /// `next`'s score.
+    next_score: f64,
 }
+
+const LEVEL_UNLINKED: Level = Level {
+    next: NIL,
+    span: 0,
+    next_upper: 0,
+    next_score: 0.0,
+};
 
 #[derive(Clone)]
 struct Node {
@@ -208,8 +222,7 @@ impl SkipList {
     }
 
     fn push_head(&mut self) {
-        self.levels
-            .resize(LEVELS_MAX - 1, Level { next: NIL, span: 0 });
+        self.levels.resize(LEVELS_MAX - 1, LEVEL_UNLINKED);
         self.nodes.push(Node {
             member: SmallBytes::new(b""),
             score: 0.0,
@@ -294,9 +307,22 @@ impl SkipList {
         if lvl == 0 {
             self.nodes[x as usize].next = next;
         } else {
+            let (next_upper, next_score) = match self.nodes.get(next as usize) {
+                Some(n) => (n.upper, n.score),
+                None => (0, 0.0),
+            };
             let at = self.block(x) + lvl - 1;
-            self.levels[at].next = next;
+            let level = &mut self.levels[at];
+            level.next = next;
+            level.next_upper = next_upper;
+            level.next_score = next_score;
         }
+    }
+
+    /// Index in `levels` of upper level `lvl` of the node whose `upper` is `upper`.
+    #[inline]
+    fn level_at(upper: u32, lvl: usize) -> usize {
+        (upper & UPPER_OFFSET_MASK) as usize + lvl - 1
     }
 
     /// The level record of an upper level (`lvl >= 1`).
@@ -436,8 +462,7 @@ impl SkipList {
         if at + height - 1 > UPPER_OFFSET_MASK as usize {
             return None;
         }
-        self.levels
-            .resize(at + height - 1, Level { next: NIL, span: 0 });
+        self.levels.resize(at + height - 1, LEVEL_UNLINKED);
         Some(at as u32)
     }
 
@@ -491,19 +516,35 @@ impl SkipList {
         let mut update = [HEAD; LEVELS_MAX];
         let mut rank = [0u32; LEVELS_MAX];
         let mut x = HEAD;
-        for i in (0..self.level).rev() {
+        let mut upper = self.nodes[HEAD as usize].upper;
+        for i in (1..self.level).rev() {
             rank[i] = if i + 1 == self.level { 0 } else { rank[i + 1] };
             loop {
-                let next = self.next_at(x, i);
-                if next != NIL && self.node_precedes(next, score, member) {
-                    rank[i] += self.span_at(x, i);
-                    x = next;
-                } else {
+                let level = &self.levels[Self::level_at(upper, i)];
+                let ahead = level.next != NIL
+                    && (level.next_score < score
+                        || (level.next_score == score
+                            && self.nodes[level.next as usize].member.as_slice() < member));
+                if !ahead {
                     break;
                 }
+                rank[i] += level.span;
+                x = level.next;
+                upper = level.next_upper;
             }
             update[i] = x;
         }
+        rank[0] = if self.level > 1 { rank[1] } else { 0 };
+        loop {
+            let next = self.nodes[x as usize].next;
+            if next != NIL && self.node_precedes(next, score, member) {
+                rank[0] += 1;
+                x = next;
+            } else {
+                break;
+            }
+        }
+        update[0] = x;
         (update, rank)
     }
 
@@ -601,12 +642,16 @@ impl SkipList {
         let node = &self.nodes[x as usize];
         let prev_ok = node.prev == NIL || self.nodes[node.prev as usize].score < score;
         let next_ok = node.next == NIL || self.nodes[node.next as usize].score > score;
-        if prev_ok && next_ok {
-            self.nodes[x as usize].score = score;
-            return;
-        }
         let member = self.nodes[x as usize].member.clone();
         let (update, _) = self.search(node.score, &member);
+        if prev_ok && next_ok {
+            // In place: the order holds; the links into `x` cache its score.
+            self.nodes[x as usize].score = score;
+            for (i, &before) in update.iter().enumerate().take(self.height(x)).skip(1) {
+                self.set_next_at(before, i, x);
+            }
+            return;
+        }
         self.delete_node(x, &update);
         self.insert(&member, score);
     }
@@ -763,17 +808,7 @@ impl SkipList {
         if !self.in_score_range(range) {
             return None;
         }
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            loop {
-                let next = self.next_at(x, i);
-                if next != NIL && !range.above_min(self.score(next)) {
-                    x = next;
-                } else {
-                    break;
-                }
-            }
-        }
+        let x = self.last_where(|score| !range.above_min(score));
         let x = self.next_at(x, 0);
         (x != NIL && range.below_max(self.score(x))).then_some(x)
     }
@@ -783,18 +818,32 @@ impl SkipList {
         if !self.in_score_range(range) {
             return None;
         }
+        let x = self.last_where(|score| range.below_max(score));
+        (x != HEAD && range.above_min(self.score(x))).then_some(x)
+    }
+
+    /// The last node (or the header) of the run of nodes from the start whose
+    /// scores satisfy `before`, which must hold for a prefix of the list.
+    fn last_where(&self, before: impl Fn(f64) -> bool) -> u32 {
         let mut x = HEAD;
-        for i in (0..self.level).rev() {
+        let mut upper = self.nodes[HEAD as usize].upper;
+        for i in (1..self.level).rev() {
             loop {
-                let next = self.next_at(x, i);
-                if next != NIL && range.below_max(self.score(next)) {
-                    x = next;
-                } else {
+                let level = &self.levels[Self::level_at(upper, i)];
+                if level.next == NIL || !before(level.next_score) {
                     break;
                 }
+                x = level.next;
+                upper = level.next_upper;
             }
         }
-        (x != HEAD && range.above_min(self.score(x))).then_some(x)
+        loop {
+            let next = self.nodes[x as usize].next;
+            if next == NIL || !before(self.score(next)) {
+                return x;
+            }
+            x = next;
+        }
     }
 
     fn in_lex_range(&self, range: &LexRange) -> bool {
@@ -994,6 +1043,11 @@ impl SkipList {
                     rank_of(next) - rank_of(x)
                 };
                 assert_eq!(self.span_at(x, i), want, "span at level {i}");
+                if next != NIL {
+                    let level = self.levels[self.block(x) + i - 1];
+                    assert_eq!(level.next_score.to_bits(), self.score(next).to_bits());
+                    assert_eq!(level.next_upper, self.nodes[next as usize].upper);
+                }
                 if next == NIL {
                     break;
                 }

@@ -78,7 +78,9 @@ impl Packed {
 
     /// The score of the pair at `pos` (Redis's zzlGetScore).
     fn score(&self, pos: usize) -> f64 {
-        self.lp.next(pos).map_or(0.0, |at| stored_score(self.lp.get(at)))
+        self.lp
+            .next(pos)
+            .map_or(0.0, |at| stored_score(self.lp.get(at)))
     }
 
     fn find(&self, member: &[u8]) -> Option<usize> {
@@ -646,7 +648,11 @@ impl ZSet {
     }
 
     /// Deletes listpack pairs from `start` while `keep` accepts them.
-    fn remove_packed_run(&mut self, start: Option<Pos>, keep: impl Fn(&[u8], f64) -> bool) -> usize {
+    fn remove_packed_run(
+        &mut self,
+        start: Option<Pos>,
+        keep: impl Fn(&[u8], f64) -> bool,
+    ) -> usize {
         let (ZSet::Listpack(p), Some(Pos::Packed(mut at))) = (self, start) else {
             return 0;
         };
