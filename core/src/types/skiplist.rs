@@ -1224,6 +1224,73 @@ mod tests {
     }
 
     #[test]
+    fn random_operations_match_a_sorted_model() {
+        use std::collections::BTreeMap;
+        let mut l = list();
+        let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut draw = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for step in 0..30_000 {
+            let member = format!("m{}", draw(600)).into_bytes();
+            let score = (draw(40) as f64) / 4.0;
+            match draw(10) {
+                0..=4 => match l.find(&member) {
+                    Some(x) => l.update_score(x, score),
+                    None => {
+                        l.insert(&member, score);
+                    }
+                },
+                5..=7 => {
+                    assert_eq!(l.remove(&member), model.remove(&member));
+                    continue;
+                }
+                8 => {
+                    let lo = draw(40) as f64 / 4.0;
+                    let range = ScoreRange {
+                        min: lo,
+                        max: lo + 0.5,
+                        min_ex: false,
+                        max_ex: false,
+                    };
+                    let n = l.delete_score_range(&range);
+                    let before = model.len();
+                    model.retain(|_, v| !(*v >= lo && *v <= lo + 0.5));
+                    assert_eq!(n, before - model.len());
+                    continue;
+                }
+                _ => {
+                    if !l.is_empty() {
+                        let start = draw(l.len() as u64) as usize;
+                        let end = (start + draw(5) as usize).min(l.len() - 1);
+                        let mut sorted: Vec<(Vec<u8>, f64)> =
+                            model.iter().map(|(m, s)| (m.clone(), *s)).collect();
+                        sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                        for (m, _) in &sorted[start..=end] {
+                            model.remove(m);
+                        }
+                        assert_eq!(l.delete_rank_range(start, end), end - start + 1);
+                    }
+                    continue;
+                }
+            }
+            model.insert(member, score);
+            if step % 1000 == 0 {
+                l.check();
+            }
+        }
+        l.check();
+        let got: Vec<(Vec<u8>, f64)> = l.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        let mut want: Vec<(Vec<u8>, f64)> = model.into_iter().collect();
+        want.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn built_from_sorted_input_is_consistent() {
         let items = (0..1000).map(|i| (SmallBytes::new(format!("m{i:04}").as_bytes()), 1.0));
         let l = SkipList::from_sorted(HashKey::new(1, 1), items);
