@@ -41,7 +41,7 @@ class Server:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self.dir]
+                "--appendonly", "no", "--dir", self.dir, "--enable-debug-command", "yes"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:

@@ -35,6 +35,8 @@ pub struct Client {
     /// CLIENT NO-EVICT, CLIENT REPLY ON/OFF/SKIP and friends.
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
+    /// Parked by a blocking command (see `blocking.rs`): its pending input waits.
+    pub blocked: bool,
     pub tot_net_in: u64,
     pub tot_net_out: u64,
     pub tot_cmds: u64,
@@ -72,6 +74,7 @@ impl Client {
             close_after_reply: false,
             reply_mode: ReplyMode::On,
             no_evict: false,
+            blocked: false,
             tot_net_in: 0,
             tot_net_out: 0,
             tot_cmds: 0,

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
 
+use crate::blocking::{BlockOn, Blocked};
 use crate::client::{Client, ReplyMode};
 use crate::command::{self, CommandSpec, Flag};
 use crate::config::Config;
@@ -18,7 +19,7 @@ use crate::resp::{frame, Limits, ReplyBuf};
 use crate::server::{CallOutcome, Server};
 
 /// Connected clients by connection.
-pub type Clients = BTreeMap<ConnId, Client>;
+pub type Clients = BTreeMap<ConnId, Box<Client>>;
 
 /// Error a client gets when `maxclients` is reached, before the connection closes.
 const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
@@ -29,6 +30,9 @@ pub struct Node {
     outputs: VecDeque<Output>,
     /// When serverCron runs next.
     cron_at: Millis,
+    /// Clients just served or timed out of a blocking command, whose pending input
+    /// runs once the current event is done (Redis's unblocked_clients).
+    unblocked: VecDeque<ConnId>,
 }
 
 /// What a command handler sees: the shared server state, its own client, the other
@@ -52,6 +56,7 @@ impl Node {
             clients: Clients::new(),
             outputs: VecDeque::new(),
             cron_at: now,
+            unblocked: VecDeque::new(),
         }
     }
 
@@ -76,17 +81,20 @@ impl Node {
             Input::Received { conn, bytes } => self.on_received(now, conn, bytes),
             Input::Closed { conn } => {
                 self.clients.remove(&conn);
+                self.srv.blocking.remove(conn);
             }
             Input::Tick => {
                 if now >= self.cron_at {
                     self.server_cron(now);
                 }
+                self.time_out_blocked(now);
             }
             Input::Signal(signal) => self.on_signal(signal),
             // Outgoing connections and disk requests arrive with replication and
             // persistence; until then nothing asks for them.
             Input::Connected { .. } | Input::ConnectFailed { .. } | Input::DiskDone { .. } => {}
         }
+        self.resume_unblocked(now);
     }
 
     /// The next thing the node wants done, in the order produced.
@@ -98,7 +106,10 @@ impl Node {
     /// When the node next needs [`Input::Tick`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        Some(self.cron_at)
+        match self.srv.blocking.next_deadline() {
+            Some(at) => Some(at.min(self.cron_at)),
+            None => Some(self.cron_at),
+        }
     }
 
     /// SIGINT/SIGTERM: shut down as SHUTDOWN would (persistence adds the final save).
@@ -132,7 +143,7 @@ impl Node {
         let id = self.srv.next_client_id();
         let mut client = Client::new(id, conn, peer, local, now);
         client.authenticated = self.srv.config.requirepass.is_none();
-        self.clients.insert(conn, client);
+        self.clients.insert(conn, Box::new(client));
     }
 
     fn on_received(&mut self, now: Millis, conn: ConnId, bytes: Bytes) {
@@ -146,7 +157,10 @@ impl Node {
             self.srv.stats.total_net_input_bytes += bytes.len() as u64;
             self.srv.stats.total_reads_processed += 1;
             client.last_interaction = now;
-            if client.pending.is_empty() {
+            if client.blocked {
+                // Redis keeps reading a blocked client's input but runs none of it.
+                client.pending.extend_from_slice(&bytes);
+            } else if client.pending.is_empty() {
                 self.run_from_bytes(now, &mut client, bytes);
             } else {
                 client.pending.extend_from_slice(&bytes);
@@ -166,6 +180,10 @@ impl Node {
                     let args = framed.into_args(&bytes);
                     bytes = bytes.slice(consumed..);
                     self.execute(now, client, args);
+                    if client.blocked {
+                        client.pending.extend_from_slice(&bytes);
+                        return;
+                    }
                 }
                 Ok(None) => {
                     client.pending.extend_from_slice(&bytes);
@@ -180,7 +198,7 @@ impl Node {
     /// request that is complete is split off, so a large argument arriving in many
     /// reads is never copied more than once.
     fn run_pending(&mut self, now: Millis, client: &mut Client) {
-        while !client.pending.is_empty() && !client.close_after_reply {
+        while !client.pending.is_empty() && !client.close_after_reply && !client.blocked {
             match frame(&client.pending, self.limits(client)) {
                 Ok(Some(framed)) => {
                     let chunk = client.pending.split_to(framed.consumed()).freeze();
@@ -235,7 +253,7 @@ impl Node {
 
     /// Hands the client's pending reply to the runtime as one write, then either
     /// closes the connection or puts the client back.
-    fn flush(&mut self, mut client: Client) {
+    fn flush(&mut self, mut client: Box<Client>) {
         if !client.out.is_empty() {
             let bytes = client.out.take();
             client.tot_net_out += bytes.len() as u64;
@@ -268,7 +286,9 @@ impl Node {
                 Err(e)
             }
             Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => {
-                self.srv.stats.count_command(Some(cmd), CallOutcome::Rejected);
+                self.srv
+                    .stats
+                    .count_command(Some(cmd), CallOutcome::Rejected);
                 Err(CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
             }
             Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
@@ -297,6 +317,111 @@ impl Node {
             client.out.error(e.message());
         }
         apply_reply_mode(client, reply_start);
+        self.flush_woken();
+        if self.srv.blocking.has_ready() {
+            self.serve_blocked(now);
+        }
+    }
+
+    /// Sends the replies of clients another command unblocked (CLIENT UNBLOCK).
+    fn flush_woken(&mut self) {
+        for conn in self.srv.blocking.take_woken() {
+            if let Some(woken) = self.clients.remove(&conn) {
+                self.flush(woken);
+                self.unblocked.push_back(conn);
+            }
+        }
+    }
+
+    /// Serves clients blocked on the keys signalled ready, key by key in signal
+    /// order and oldest waiter first, by re-running their commands (Redis's
+    /// handleClientsBlockedOnKeys). A served command may make more keys ready
+    /// (BLMOVE pushing to its destination); those are served in the same loop.
+    fn serve_blocked(&mut self, now: Millis) {
+        while let Some((db, key)) = self.srv.blocking.pop_ready() {
+            for conn in self.srv.blocking.waiters(db, &key) {
+                let Some(wait_type) = self.srv.blocking.get(conn).map(|b| b.wait_type) else {
+                    continue;
+                };
+                let holds = self.srv.dbs[db]
+                    .peek(&key)
+                    .filter(|_| self.srv.dbs[db].is_live(&key, now))
+                    .map(|entry| entry.value.value_type());
+                match holds {
+                    None => break,
+                    Some(t) if t == wait_type => self.rerun_blocked(now, conn),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Re-runs a blocked client's command. If it would block again the client keeps
+    /// its place; otherwise it is unparked, its reply goes out and its pending input
+    /// is queued to resume.
+    fn rerun_blocked(&mut self, now: Millis, conn: ConnId) {
+        let Some(Blocked { argv, cmd, .. }) = self.srv.blocking.get(conn).cloned() else {
+            return;
+        };
+        // The client running the current batch is never blocked, so a blocked
+        // client is always in the table.
+        let Some(mut client) = self.clients.remove(&conn) else {
+            return;
+        };
+        let reply_start = client.out.len();
+        self.srv.blocking.start_serving(conn);
+        let result = self.run_handler(now, &mut client, cmd, &argv);
+        let again = self.srv.blocking.finish_serving();
+        if again && result.is_ok() {
+            client.out.truncate(reply_start);
+            self.clients.insert(conn, client);
+            return;
+        }
+        self.srv.blocking.remove(conn);
+        client.blocked = false;
+        if let Err(e) = result {
+            self.srv.stats.total_error_replies += 1;
+            self.srv.stats.count_error(e.message());
+            client.out.error(e.message());
+        }
+        if client.reply_mode == ReplyMode::Off {
+            client.out.truncate(reply_start);
+        }
+        self.flush(client);
+        self.unblocked.push_back(conn);
+    }
+
+    /// Sends the timeout reply to every blocked client whose deadline has come.
+    fn time_out_blocked(&mut self, now: Millis) {
+        for conn in self.srv.blocking.expired(now) {
+            let Some(blocked) = self.srv.blocking.remove(conn) else {
+                continue;
+            };
+            let Some(mut client) = self.clients.remove(&conn) else {
+                continue;
+            };
+            client.blocked = false;
+            if client.reply_mode != ReplyMode::Off {
+                (blocked.on_timeout)(&mut client.out);
+            }
+            self.flush(client);
+            self.unblocked.push_back(conn);
+        }
+    }
+
+    /// Runs the pending input of clients that were just unblocked (Redis's
+    /// processUnblockedClients). Each pass consumes input, so this ends.
+    fn resume_unblocked(&mut self, now: Millis) {
+        while let Some(conn) = self.unblocked.pop_front() {
+            let Some(mut client) = self.clients.remove(&conn) else {
+                continue;
+            };
+            if !client.blocked && !client.close_after_reply {
+                self.run_pending(now, &mut client);
+                self.enforce_query_buffer_limit(&mut client);
+            }
+            self.flush(client);
+        }
     }
 
     fn run_handler(
@@ -341,7 +466,7 @@ impl Node {
         let idle: Vec<ConnId> = self
             .clients
             .values()
-            .filter(|c| now.saturating_sub(c.last_interaction) > timeout_ms)
+            .filter(|c| !c.blocked && now.saturating_sub(c.last_interaction) > timeout_ms)
             .map(|c| c.conn)
             .collect();
         for conn in idle {
@@ -458,5 +583,242 @@ impl Ctx<'_> {
     /// keyspace notifications and client-side caching hang off this point.
     pub fn modified(&mut self, _key: &[u8]) {
         self.srv.dirty += 1;
+    }
+
+    /// Tells blocked clients that `key` (in the selected database) may now serve
+    /// them: call after adding elements to a list, sorted set or stream, or creating
+    /// such a key. They are served after the current command (Redis's
+    /// signalKeyAsReady). Costs one check when nobody is blocked.
+    #[inline]
+    pub fn signal_key_ready(&mut self, key: &[u8]) {
+        self.srv.blocking.signal(self.client.db, key);
+    }
+
+    /// Parks the current client until one of `on.keys` holds an `on.wait_type`
+    /// value or `on.deadline` passes; the handler then returns `Ok(())` having
+    /// written nothing. `argv` is the command re-run to serve it (usually the
+    /// handler's own `args`). While the node re-runs a blocked client's command, a
+    /// second call just keeps the client blocked where it was.
+    ///
+    /// Hook for transactions and scripts: Redis never blocks a client inside MULTI
+    /// or a script (CLIENT_DENY_BLOCKING); there the handler must reply as on a
+    /// timeout instead (BLMOVE/BRPOPLPUSH reply a null bulk there). When MULTI
+    /// lands, check its flag here and in the handlers.
+    pub fn block(&mut self, argv: &[Bytes], on: BlockOn<'_>) {
+        // Each key once; the order does not matter, the re-run reads `argv`.
+        let mut keys = on.keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let blocked = Blocked {
+            db: self.client.db,
+            keys,
+            deadline: on.deadline,
+            wait_type: on.wait_type,
+            argv: argv.to_vec(),
+            cmd: self.cmd,
+            on_timeout: on.on_timeout,
+        };
+        if self.srv.blocking.block(self.client.conn, blocked) {
+            self.client.blocked = true;
+        }
+    }
+
+    /// Signals every key some client waits on in database `db` that now exists, as
+    /// Redis's scanDatabaseForReadyKeys does after SWAPDB moved data under them.
+    pub fn signal_waited_keys_in_db(&mut self, db: usize) {
+        for key in self.srv.blocking.waited_keys(db) {
+            if self
+                .srv
+                .dbs
+                .get(db)
+                .is_some_and(|d| d.is_live(&key, self.now))
+            {
+                self.srv.blocking.signal(db, &key);
+            }
+        }
+    }
+
+    /// Ends another client's wait (CLIENT UNBLOCK): with `error` it gets that error
+    /// reply, otherwise the reply its command gives on a timeout. Its reply goes out
+    /// and its pending input resumes after the current command. False if `conn` is
+    /// not a blocked client.
+    pub fn unblock_client(&mut self, conn: ConnId, error: Option<&str>) -> bool {
+        let Some(client) = self.others.get_mut(&conn) else {
+            return false;
+        };
+        let Some(blocked) = self.srv.blocking.remove(conn) else {
+            return false;
+        };
+        client.blocked = false;
+        if client.reply_mode != ReplyMode::Off {
+            match error {
+                Some(message) => {
+                    self.srv.stats.total_error_replies += 1;
+                    self.srv.stats.count_error(message.as_bytes());
+                    client.out.error(message);
+                }
+                None => (blocked.on_timeout)(&mut client.out),
+            }
+        }
+        self.srv.blocking.push_woken(conn);
+        true
+    }
+}
+
+#[cfg(test)]
+mod blocking_tests {
+    use super::*;
+
+    const NOW: Millis = 1_700_000_000_000;
+
+    fn node_with_clients(conns: &[ConnId]) -> Node {
+        let mut node = Node::new(Config::default(), [1; 32], NOW);
+        for &conn in conns {
+            let peer = format!("127.0.0.1:{conn}");
+            node.handle(
+                NOW,
+                Input::Accepted {
+                    conn,
+                    peer,
+                    local: "127.0.0.1:6379".into(),
+                },
+            );
+        }
+        node
+    }
+
+    fn send(node: &mut Node, conn: ConnId, request: &'static [u8]) {
+        node.handle(
+            NOW,
+            Input::Received {
+                conn,
+                bytes: Bytes::from_static(request),
+            },
+        );
+    }
+
+    fn sent(node: &mut Node) -> Vec<(ConnId, Bytes)> {
+        std::iter::from_fn(|| node.poll_output())
+            .filter_map(|o| match o {
+                Output::Send { conn, bytes } => Some((conn, bytes)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Runs `f` as if it were a command of client `conn`.
+    fn as_client(node: &mut Node, conn: ConnId, f: impl FnOnce(&mut Ctx<'_>)) {
+        let mut client = node.clients.remove(&conn).expect("client");
+        let mut ctx = Ctx {
+            srv: &mut node.srv,
+            client: &mut client,
+            others: &mut node.clients,
+            outputs: &mut node.outputs,
+            now: NOW,
+            cmd: &CommandSpec::DEFAULT,
+        };
+        f(&mut ctx);
+        node.clients.insert(conn, client);
+        node.flush_woken();
+        if node.srv.blocking.has_ready() {
+            node.serve_blocked(NOW);
+        }
+        node.resume_unblocked(NOW);
+    }
+
+    #[test]
+    fn keys_that_appear_under_waiters_are_signalled_after_a_database_swap() {
+        let mut node = node_with_clients(&[1, 2]);
+        send(&mut node, 1, b"*3\r\n$5\r\nBRPOP\r\n$1\r\nk\r\n$1\r\n0\r\n");
+        let mut list = crate::types::List::new(-2);
+        list.push_back(b"moved");
+        let policy = node.srv.access_policy();
+        let value = crate::value::Value::List(Box::new(list));
+        node.srv.dbs[0].insert_new(b"k", value, None, NOW, policy);
+        as_client(&mut node, 2, |ctx| ctx.signal_waited_keys_in_db(0));
+        let served = Bytes::from_static(b"*2\r\n$1\r\nk\r\n$5\r\nmoved\r\n");
+        assert_eq!(sent(&mut node), [(1, served)]);
+    }
+
+    #[test]
+    fn a_blocked_client_keeps_its_pipelined_input_for_later() {
+        let mut node = node_with_clients(&[1, 2]);
+        send(
+            &mut node,
+            1,
+            b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n",
+        );
+        assert!(sent(&mut node).is_empty());
+        send(&mut node, 1, b"*1\r\n$4\r\nPING\r\n");
+        assert!(sent(&mut node).is_empty());
+        send(&mut node, 2, b"*3\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n$1\r\nv\r\n");
+        let out = sent(&mut node);
+        assert_eq!(
+            out[0],
+            (1, Bytes::from_static(b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n"))
+        );
+        assert_eq!(out[1], (2, Bytes::from_static(b":1\r\n")));
+        assert_eq!(out[2], (1, Bytes::from_static(b"+PONG\r\n+PONG\r\n")));
+    }
+
+    #[test]
+    fn poll_timeout_includes_the_earliest_blocked_deadline() {
+        let mut node = node_with_clients(&[1]);
+        node.handle(NOW, Input::Tick);
+        let cron = node.poll_timeout().expect("cron");
+        send(
+            &mut node,
+            1,
+            b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$5\r\n0.002\r\n",
+        );
+        assert_eq!(node.poll_timeout(), Some(cron.min(NOW + 2)));
+        node.handle(NOW + 2, Input::Tick);
+        assert_eq!(sent(&mut node), [(1, Bytes::from_static(b"*-1\r\n"))]);
+        assert_eq!(node.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn unblock_client_sends_the_timeout_reply_or_the_error_and_resumes_input() {
+        let mut node = node_with_clients(&[1, 2, 3]);
+        send(
+            &mut node,
+            1,
+            b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n",
+        );
+        send(
+            &mut node,
+            2,
+            b"*6\r\n$6\r\nBLMOVE\r\n$1\r\nk\r\n$1\r\nd\r\n$4\r\nLEFT\r\n$4\r\nLEFT\r\n$1\r\n0\r\n",
+        );
+        assert!(sent(&mut node).is_empty());
+        as_client(&mut node, 3, |ctx| {
+            assert!(ctx.unblock_client(1, None));
+            assert!(!ctx.unblock_client(1, None));
+            assert!(ctx.unblock_client(2, Some("UNBLOCKED client unblocked via CLIENT UNBLOCK")));
+            assert!(!ctx.unblock_client(99, None));
+        });
+        let out = sent(&mut node);
+        assert!(
+            out.contains(&(1, Bytes::from_static(b"*-1\r\n"))),
+            "{out:?}"
+        );
+        assert!(
+            out.contains(&(1, Bytes::from_static(b"+PONG\r\n"))),
+            "{out:?}"
+        );
+        let error = Bytes::from_static(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+        assert!(out.contains(&(2, error)), "{out:?}");
+        assert_eq!(node.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn closing_a_blocked_connection_forgets_its_wait() {
+        let mut node = node_with_clients(&[1, 2]);
+        send(&mut node, 1, b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n5\r\n");
+        node.handle(NOW, Input::Closed { conn: 1 });
+        assert_eq!(node.srv.blocking.blocked_count(), 0);
+        assert!(node.srv.blocking.next_deadline().is_none());
+        send(&mut node, 2, b"*3\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n$1\r\nv\r\n");
+        assert_eq!(sent(&mut node), [(2, Bytes::from_static(b":1\r\n"))]);
     }
 }

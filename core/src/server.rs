@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::blocking::Blocking;
 use crate::command::CommandSpec;
 use crate::config::Config;
 use crate::db::{AccessPolicy, Db, KeyspaceStats, Millis};
@@ -159,6 +160,8 @@ pub struct Server {
     pub memory_probe: Option<fn() -> usize>,
     /// Set by SHUTDOWN and signals; the node stops once replies are out.
     pub shutdown_requested: Option<i32>,
+    /// Clients parked by blocking commands, their keys and deadlines.
+    pub blocking: Blocking,
     /// DEBUG SET-ACTIVE-EXPIRE: whether serverCron expires keys in the background.
     pub active_expire_enabled: bool,
     /// CLIENT PAUSE, recorded (clients are not held back yet).
@@ -193,6 +196,7 @@ impl Server {
             expiry_rng: rand_stream(seed, RandStream::Expiry),
             memory_probe: None,
             shutdown_requested: None,
+            blocking: Blocking::default(),
             active_expire_enabled: true,
             client_pause: None,
             used_memory_peak: 0,

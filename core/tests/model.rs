@@ -36,7 +36,14 @@ impl Model {
     fn apply(&mut self, cmd: &Cmd, now: u64) -> Reply {
         self.expire_due(now);
         match cmd {
-            Cmd::Set { key, value, ttl_ms, nx, xx, keep_ttl } => {
+            Cmd::Set {
+                key,
+                value,
+                ttl_ms,
+                nx,
+                xx,
+                keep_ttl,
+            } => {
                 let exists = self.keys.contains_key(*key);
                 if (*nx && exists) || (*xx && !exists) {
                     return Reply::Bulk(None);
@@ -54,7 +61,10 @@ impl Model {
             Cmd::Del(key) => Reply::Int(i64::from(self.keys.remove(*key).is_some())),
             Cmd::Exists(key) => Reply::Int(i64::from(self.keys.contains_key(*key))),
             Cmd::Append(key, suffix) => {
-                let entry = self.keys.entry(key.to_string()).or_insert((Vec::new(), None));
+                let entry = self
+                    .keys
+                    .entry(key.to_string())
+                    .or_insert((Vec::new(), None));
                 entry.0.extend_from_slice(suffix);
                 Reply::Int(entry.0.len() as i64)
             }
@@ -63,14 +73,19 @@ impl Model {
                     None => 0,
                     Some((v, _)) => match std::str::from_utf8(v).ok().and_then(canonical_i64) {
                         Some(n) => n,
-                        None => return Reply::Error("ERR value is not an integer or out of range".into()),
+                        None => {
+                            return Reply::Error(
+                                "ERR value is not an integer or out of range".into(),
+                            )
+                        }
                     },
                 };
                 let Some(next) = current.checked_add(*by) else {
                     return Reply::Error("ERR increment or decrement would overflow".into());
                 };
                 let deadline = self.keys.get(*key).and_then(|(_, at)| *at);
-                self.keys.insert(key.to_string(), (next.to_string().into_bytes(), deadline));
+                self.keys
+                    .insert(key.to_string(), (next.to_string().into_bytes(), deadline));
                 Reply::Int(next)
             }
             Cmd::Strlen(key) => Reply::Int(self.keys.get(*key).map_or(0, |(v, _)| v.len() as i64)),
@@ -148,7 +163,14 @@ impl Cmd {
     fn args(&self) -> Vec<Vec<u8>> {
         let s = |x: &str| x.as_bytes().to_vec();
         match self {
-            Cmd::Set { key, value, ttl_ms, nx, xx, keep_ttl } => {
+            Cmd::Set {
+                key,
+                value,
+                ttl_ms,
+                nx,
+                xx,
+                keep_ttl,
+            } => {
                 let mut a = vec![s("SET"), s(key), value.clone()];
                 if let Some(ms) = ttl_ms {
                     a.extend([s("PX"), ms.to_string().into_bytes()]);
@@ -175,7 +197,9 @@ impl Cmd {
             Cmd::PTtl(k) => vec![s("PTTL"), s(k)],
             Cmd::GetDel(k) => vec![s("GETDEL"), s(k)],
             Cmd::Rename(a, b) => vec![s("RENAME"), s(a), s(b)],
-            Cmd::MGet => std::iter::once(s("MGET")).chain(KEYS.iter().map(|k| s(k))).collect(),
+            Cmd::MGet => std::iter::once(s("MGET"))
+                .chain(KEYS.iter().map(|k| s(k)))
+                .collect(),
         }
     }
 }
@@ -195,7 +219,14 @@ fn value() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
-    let set = (key(), value(), prop::option::of(1u64..3000), any::<bool>(), any::<bool>(), any::<bool>())
+    let set = (
+        key(),
+        value(),
+        prop::option::of(1u64..3000),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
         .prop_map(|(key, value, ttl_ms, nx, xx, keep)| Cmd::Set {
             key,
             value,
@@ -233,8 +264,14 @@ fn encode(args: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn parse(buf: &[u8], pos: &mut usize) -> Reply {
-    let line_end = buf[*pos..].windows(2).position(|w| w == b"\r\n").expect("CRLF") + *pos;
-    let line = std::str::from_utf8(&buf[*pos + 1..line_end]).expect("ascii header").to_string();
+    let line_end = buf[*pos..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .expect("CRLF")
+        + *pos;
+    let line = std::str::from_utf8(&buf[*pos + 1..line_end])
+        .expect("ascii header")
+        .to_string();
     let kind = buf[*pos];
     *pos = line_end + 2;
     match kind {
@@ -261,7 +298,13 @@ fn parse(buf: &[u8], pos: &mut usize) -> Reply {
 fn run_on_node(node: &mut Node, now: u64, cmd: &Cmd) -> Reply {
     node.handle(now, Input::Tick);
     while node.poll_output().is_some() {}
-    node.handle(now, Input::Received { conn: 1, bytes: Bytes::from(encode(&cmd.args())) });
+    node.handle(
+        now,
+        Input::Received {
+            conn: 1,
+            bytes: Bytes::from(encode(&cmd.args())),
+        },
+    );
     let mut out = Vec::new();
     while let Some(o) = node.poll_output() {
         if let Output::Send { bytes, .. } = o {

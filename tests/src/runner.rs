@@ -92,9 +92,29 @@ impl Run {
             Action::RawClose(bytes) => (bytes.clone(), true),
             Action::Sleep(duration) => return thread::sleep(*duration),
             Action::SwitchConn(name) => return self.conn = name.clone(),
+            Action::Send(args) => return self.send(script, step, &encode_command(args)),
+            Action::Read => {
+                let oracle = self.oracle.read(&self.conn);
+                let candidate = self.candidate.read(&self.conn);
+                return self.compare(script, step, oracle, candidate);
+            }
         };
         let oracle = self.oracle.exchange(&self.conn, &request, until_close);
         let candidate = self.candidate.exchange(&self.conn, &request, until_close);
+        self.compare(script, step, oracle, candidate);
+    }
+
+    /// `!send`: both sides get the request; only a failure to send is reported.
+    fn send(&mut self, script: &str, step: &Step, request: &[u8]) {
+        let oracle = self.oracle.send(&self.conn, request).map(|()| Vec::new());
+        let candidate = self
+            .candidate
+            .send(&self.conn, request)
+            .map(|()| Vec::new());
+        self.compare(script, step, oracle, candidate);
+    }
+
+    fn compare(&mut self, script: &str, step: &Step, oracle: Answer, candidate: Answer) {
         if !answers_match(step.compare, &oracle, &candidate) {
             self.mismatches.push(Mismatch {
                 script: script.to_owned(),
@@ -178,14 +198,38 @@ impl Side {
         answer
     }
 
-    fn try_exchange(&mut self, name: &str, request: &[u8], until_close: bool) -> Answer {
+    /// Sends `request` on connection `name` without reading (`!send`).
+    fn send(&mut self, name: &str, request: &[u8]) -> Result<(), String> {
+        let conn = self.conn(name)?;
+        conn.try_send_raw(request)
+            .map_err(|error| format!("send failed: {error}"))
+    }
+
+    /// Reads one reply on connection `name` (`!read`), counting a missing one as a
+    /// transport failure.
+    fn read(&mut self, name: &str) -> Answer {
+        let answer = self
+            .conn(name)
+            .and_then(|conn| conn.try_read_reply().map_err(|error| error.to_string()));
+        match answer {
+            Ok(_) => self.transport_failures_consecutive = 0,
+            Err(_) => self.transport_failures_consecutive += 1,
+        }
+        answer
+    }
+
+    /// Connection `name`, opened on first use.
+    fn conn(&mut self, name: &str) -> Result<&mut RawConn, String> {
         let port = self.server.port();
-        let conn = self
-            .conns
+        self.conns
             .entry(name.to_owned())
             .or_insert_with(|| RawConn::try_connect(port).ok())
             .as_mut()
-            .ok_or_else(|| format!("cannot connect to port {port}"))?;
+            .ok_or_else(|| format!("cannot connect to port {port}"))
+    }
+
+    fn try_exchange(&mut self, name: &str, request: &[u8], until_close: bool) -> Answer {
+        let conn = self.conn(name)?;
         conn.try_send_raw(request)
             .map_err(|error| format!("send failed: {error}"))?;
         let reply = match until_close {
@@ -363,6 +407,13 @@ HGETALL nosuch
 !raw-close *1\r\n$-5\r\n
 EXISTS only-in-3
 SELECT 4
+!conn waiter
+!send BLPOP queue 0
+!sleep 50
+!conn main
+RPUSH queue job
+!conn waiter
+!read
 "#;
 
     #[test]

@@ -10,7 +10,13 @@
 //! !conn other                  # switch to (or open) a named connection
 //! !raw PING\r\n                # send raw bytes, compare the next reply
 //! !raw-close *1\r\n$-5\r\n     # send raw bytes, compare all until the close
+//! !send BLPOP list 0           # send a command without reading its reply
+//! !read                        # read one reply on this connection and compare it
 //! ```
+//!
+//! `!send` and `!read` express blocking commands: send on one connection, act on
+//! another, then read the first one's reply. Requests on different connections are
+//! not ordered, so a `!sleep` after `!send` lets the server take it first.
 
 use std::fmt;
 use std::path::Path;
@@ -45,11 +51,18 @@ pub enum Action {
     RawClose(Vec<u8>),
     Sleep(Duration),
     SwitchConn(String),
+    /// Send a command and read nothing (`!send`).
+    Send(Vec<Vec<u8>>),
+    /// Read one reply without sending (`!read`).
+    Read,
 }
 
 impl Action {
     fn has_reply(&self) -> bool {
-        matches!(self, Self::Command(_) | Self::Raw(_) | Self::RawClose(_))
+        matches!(
+            self,
+            Self::Command(_) | Self::Raw(_) | Self::RawClose(_) | Self::Read
+        )
     }
 }
 
@@ -180,6 +193,14 @@ impl Parser {
             "conn" => Action::SwitchConn(parse_conn_name(rest)?),
             "raw" => Action::Raw(unescape(rest)),
             "raw-close" => Action::RawClose(unescape(rest)),
+            "send" => match split_args(rest).map_err(|error| error.to_string())? {
+                args if args.is_empty() => return Err("!send takes a command".into()),
+                args => Action::Send(args),
+            },
+            "read" => {
+                expect_no_operand(name, rest)?;
+                Action::Read
+            }
             _ => return Err(format!("unknown directive !{name}")),
         };
         Ok(Some(action))
@@ -320,6 +341,25 @@ mod tests {
                 Action::RawClose(b"*1\r\n".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn send_and_read_split_a_command_from_its_reply() {
+        let steps = actions("!send BLPOP k 0\n!sorted\n!read\n");
+        assert_eq!(
+            steps,
+            [
+                (
+                    1,
+                    Action::Send(vec![b"BLPOP".to_vec(), b"k".to_vec(), b"0".to_vec()]),
+                    Compare::Exact
+                ),
+                (3, Action::Read, Compare::Sorted),
+            ]
+        );
+        assert!(parse("!read now").is_err());
+        assert!(parse("!send").is_err());
+        assert!(parse("!sorted\n!send PING").is_err());
     }
 
     #[test]

@@ -38,7 +38,10 @@ fn redis_crate_round_trips_strings_counters_and_expiry() {
     let _: () = con.expire("greeting", 100).unwrap();
     let ttl: i64 = con.ttl("greeting").unwrap();
     assert!((99..=100).contains(&ttl), "ttl {ttl}");
-    assert!(con.get::<_, i64>("greeting").is_err(), "a non-number must not parse as i64");
+    assert!(
+        con.get::<_, i64>("greeting").is_err(),
+        "a non-number must not parse as i64"
+    );
 }
 
 #[test]
@@ -47,7 +50,12 @@ fn a_pipeline_of_many_commands_answers_in_order() {
     let mut con = client(&server);
     let mut pipe = redis::pipe();
     for i in 0..1000 {
-        pipe.cmd("INCR").arg("n").cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+        pipe.cmd("INCR")
+            .arg("n")
+            .cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(i)
+            .ignore();
     }
     let counts: Vec<i64> = pipe.query(&mut con).unwrap();
     assert_eq!(counts, (1..=1000).collect::<Vec<i64>>());
@@ -127,7 +135,11 @@ fn config_file_then_command_line_overrides_apply_in_order() {
     let server = Server::start_ember(&[conf.to_str().unwrap(), "--databases", "8"]);
     let mut con = client(&server);
     let get = |con: &mut redis::Connection, name: &str| -> String {
-        let pair: Vec<String> = redis::cmd("CONFIG").arg("GET").arg(name).query(con).unwrap();
+        let pair: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query(con)
+            .unwrap();
         pair[1].clone()
     };
     assert_eq!(get(&mut con, "hz"), "50");
@@ -140,7 +152,11 @@ fn config_file_then_command_line_overrides_apply_in_order() {
 /// Runs a server binary with a config file expected to be refused and returns what
 /// it printed (stdout and stderr) and whether it failed.
 fn refused_config_output(binary: &str, conf_text: &str, extra: &[&str]) -> (bool, String) {
-    let dir = std::env::temp_dir().join(format!("ember-e2e-bad-{}-{}", std::process::id(), free_port()));
+    let dir = std::env::temp_dir().join(format!(
+        "ember-e2e-bad-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("bad.conf");
     std::fs::write(&conf, conf_text).unwrap();
@@ -162,7 +178,8 @@ fn refused_config_output(binary: &str, conf_text: &str, extra: &[&str]) -> (bool
     }
     let out = child.wait_with_output().expect("collect output");
     std::fs::remove_dir_all(&dir).unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (!out.status.success(), text)
 }
 
@@ -174,23 +191,39 @@ fn unknown_directives_are_refused_with_the_file_line_as_redis_does() {
         ("hz 10\n", &["--bogus", "1"]),
     ];
     for (conf, extra) in cases {
-        let (ember_failed, ember_out) = refused_config_output(ember_binary().to_str().unwrap(), conf, extra);
+        let (ember_failed, ember_out) =
+            refused_config_output(ember_binary().to_str().unwrap(), conf, extra);
         let (redis_failed, redis_out) = refused_config_output("redis-server", conf, extra);
-        assert!(redis_failed && ember_failed, "both must refuse {conf:?} {extra:?}");
+        assert!(
+            redis_failed && ember_failed,
+            "both must refuse {conf:?} {extra:?}"
+        );
         let key_lines = |text: &str| -> Vec<String> {
             text.lines()
-                .filter(|l| l.starts_with("Reading the configuration file") || l.starts_with(">>>") || l.starts_with("Bad") || l.contains("argument"))
+                .filter(|l| {
+                    l.starts_with("Reading the configuration file")
+                        || l.starts_with(">>>")
+                        || l.starts_with("Bad")
+                        || l.contains("argument")
+                })
                 .map(str::to_string)
                 .collect()
         };
-        assert_eq!(key_lines(&ember_out), key_lines(&redis_out), "for {conf:?} {extra:?}:\n{ember_out}\nvs\n{redis_out}");
+        assert_eq!(
+            key_lines(&ember_out),
+            key_lines(&redis_out),
+            "for {conf:?} {extra:?}:\n{ember_out}\nvs\n{redis_out}"
+        );
     }
 }
 
 #[test]
 fn sigterm_shuts_the_server_down_cleanly() {
     let mut server = Server::start_ember(&[]);
-    let status = Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -198,7 +231,10 @@ fn sigterm_shuts_the_server_down_cleanly() {
             assert!(exit.success(), "exit status {exit:?}");
             break;
         }
-        assert!(Instant::now() < deadline, "server still running 10 s after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server still running 10 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -211,7 +247,10 @@ fn shutdown_command_stops_the_server_with_exit_code_zero() {
     let _ = conn.try_read_until_close();
     let deadline = Instant::now() + Duration::from_secs(10);
     while server.exit_status().is_none() {
-        assert!(Instant::now() < deadline, "server still running after SHUTDOWN");
+        assert!(
+            Instant::now() < deadline,
+            "server still running after SHUTDOWN"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(server.exit_status().unwrap().success());

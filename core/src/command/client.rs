@@ -23,6 +23,8 @@ const PAUSE_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of
 const PAUSE_TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 const PAUSE_BAD_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
 const UNBLOCK_BAD_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+/// What CLIENT UNBLOCK ... ERROR sends the unblocked client.
+const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 const CACHING_WITHOUT_TRACKING: &str = "ERR CLIENT CACHING can be called only when the client \
     is in tracking mode with OPTIN or OPTOUT mode enabled";
 const NO_SUCH_REDIRECT: &str = "ERR The client ID you want redirect to does not exist";
@@ -349,7 +351,7 @@ fn running<'a>(ctx: &Ctx<'_>, client: &Client, args: &'a [Bytes]) -> Option<&'a 
 
 /// Every client, the current one included, in connection order (Redis's list).
 fn clients_in_order<'c>(ctx: &'c Ctx<'_>) -> impl Iterator<Item = &'c Client> {
-    let mut all: Vec<&Client> = ctx.others.values().collect();
+    let mut all: Vec<&Client> = ctx.others.values().map(|c| &**c).collect();
     all.push(&*ctx.client);
     all.sort_by_key(|c| c.id);
     all.into_iter()
@@ -401,6 +403,9 @@ fn multibulk_len(args: &[Bytes]) -> usize {
 /// CLIENT LIST's `flags=`: the letters for the states Ember has, or N.
 fn flags(c: &Client) -> String {
     let mut flags = String::new();
+    if c.blocked {
+        flags.push('b');
+    }
     if c.close_after_reply {
         flags.push('c');
     }
@@ -626,19 +631,28 @@ fn unpause(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: no client blocks yet, so none is
-/// unblocked.
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: 1 if that client was blocked and is
+/// now answered as on a timeout (or with an UNBLOCKED error), else 0.
 fn unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if args.len() > 4 {
         return Err(sub_syntax_error(args));
     }
+    let mut error = None;
     if let Some(reason) = args.get(3) {
-        if !is(reason, "TIMEOUT") && !is(reason, "ERROR") {
+        if is(reason, "ERROR") {
+            error = Some(UNBLOCKED);
+        } else if !is(reason, "TIMEOUT") {
             return Err(UNBLOCK_BAD_REASON.into());
         }
     }
-    int(&args[2])?;
-    ctx.out().int(0);
+    let id = int(&args[2])?;
+    let target = ctx
+        .others
+        .values()
+        .find(|c| i64::try_from(c.id) == Ok(id))
+        .map(|c| c.conn);
+    let unblocked = target.is_some_and(|conn| ctx.unblock_client(conn, error));
+    ctx.out().int(i64::from(unblocked));
     Ok(())
 }
 

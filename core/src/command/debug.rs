@@ -332,6 +332,12 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
                 xor_digest(digest, &pair);
             });
         }
+        Value::List(list) => {
+            // Elements in order, each mixed in turn.
+            for element in list.iter() {
+                mix_digest(digest, element.to_bytes(&mut scratch));
+            }
+        }
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
             if let Some(bytes) = value.as_string_bytes(&mut scratch) {
                 mix_digest(digest, bytes);

@@ -216,11 +216,12 @@ fn clients(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     f.add("maxclients", ctx.srv.config.maxclients);
     f.add("client_recent_max_input_buffer", max_input);
     f.add("client_recent_max_output_buffer", 0);
-    f.zeros(&[
-        "blocked_clients",
-        "tracking_clients",
+    f.add("blocked_clients", ctx.srv.blocking.blocked_count());
+    f.add("tracking_clients", 0);
+    f.add(
         "clients_in_timeout_table",
-    ]);
+        ctx.srv.blocking.deadline_count(),
+    );
 }
 
 fn memory(ctx: &Ctx<'_>, f: &mut Fields<'_>) {

@@ -408,6 +408,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> CmdRes
     reinsert(ctx.srv, db, dst, *entry, ctx.now);
     ctx.modified(src);
     ctx.modified(dst);
+    ctx.signal_key_ready(dst);
     reply_rename(ctx, nx, true);
     Ok(())
 }
@@ -450,6 +451,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     reinsert(ctx.srv, dst, key, *entry, ctx.now);
     // Redis signals the key in both databases; the hook knows only the selected one.
     ctx.modified(key);
+    ctx.srv.blocking.signal(dst, key);
     ctx.out().int(1);
     Ok(())
 }
@@ -531,6 +533,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let policy = ctx.srv.access_policy();
     ctx.srv.dbs[opts.db].insert_new(dst, value, expire_at, ctx.now, policy);
     ctx.modified(dst);
+    ctx.srv.blocking.signal(opts.db, dst);
     ctx.out().int(1);
     Ok(())
 }

@@ -160,6 +160,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Err(DB_INDEX_OUT_OF_RANGE.into());
     }
     ctx.srv.dbs.swap(first as usize, second as usize);
+    // Clients blocked on keys of either database may now find data there.
+    ctx.signal_waited_keys_in_db(first as usize);
+    ctx.signal_waited_keys_in_db(second as usize);
     ctx.srv.dirty += 1;
     ctx.out().ok();
     Ok(())

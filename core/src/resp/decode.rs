@@ -103,7 +103,11 @@ pub fn frame(buf: &[u8], limits: Limits) -> Result<Option<Framed>, ProtocolError
 /// Redis searches with strchr, which stops at a NUL byte: a NUL before the `\r` means
 /// "not found yet", so the same bytes wait here too.
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    let at = from + buf.get(from..)?.iter().position(|&b| b == b'\r' || b == 0)?;
+    let at = from
+        + buf
+            .get(from..)?
+            .iter()
+            .position(|&b| b == b'\r' || b == 0)?;
     (buf[at] == b'\r' && at + 1 < buf.len()).then_some(at)
 }
 
@@ -364,7 +368,10 @@ mod tests {
         // itself also stops at a NUL.
         assert_eq!(frame(b"\0\n", OPEN), Ok(None));
         assert_eq!(frame(b"PING\0junk\r\n", OPEN), Ok(None));
-        assert_eq!(split_inline_args(b"PING\0junk"), Some(vec![b"PING".to_vec()]));
+        assert_eq!(
+            split_inline_args(b"PING\0junk"),
+            Some(vec![b"PING".to_vec()])
+        );
     }
 
     #[test]

@@ -4,11 +4,11 @@
 # under callgrind with N and 5N SET+GET requests; the difference divided by the
 # extra requests is the marginal cost of one request (startup cancels out).
 #
-# usage: runtime-tokio/bench/instructions-per-request.sh [PIPELINE] [N]
+# usage: bench/instructions-per-request.sh [PIPELINE] [N]
 set -euo pipefail
 P=${1:-1}
 N=${2:-10000}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EMBER=${EMBER:-$ROOT/target/release/ember-server}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -2,7 +2,7 @@
 # Server CPU per request, ember-server vs redis-server, side by side under
 # redis-benchmark (SET and GET, 50 clients, -P 1 and -P 16).
 #
-# usage: runtime-tokio/bench/cpu-per-request.sh [ROUNDS] [REQUESTS]
+# usage: bench/cpu-per-request.sh [ROUNDS] [REQUESTS]
 #   needs a release build (cargo build --release -p ember-runtime-tokio),
 #   redis-server and redis-benchmark on PATH.
 #
@@ -13,7 +13,7 @@
 set -euo pipefail
 ROUNDS=${1:-7}
 N=${2:-200000}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EMBER=${EMBER:-$ROOT/target/release/ember-server}
 WORK=$(mktemp -d)
 EPORT=$((20000 + RANDOM % 20000)); RPORT=$((EPORT + 1))
