@@ -16,7 +16,8 @@ use bytes::Bytes;
 use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
-use crate::db::{Entry, Touch};
+use crate::blocking::{parse_timeout_secs, BlockOn};
+use crate::db::{Entry, Millis, Touch};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::listpack::LpValue;
 use crate::node::Ctx;
@@ -25,7 +26,7 @@ use crate::types::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, Pos, 
 use crate::util::glob::glob_match;
 use crate::util::num::{i64_digits, parse_f64, parse_i64, write_f64_g17};
 use crate::util::smallbytes::SmallBytes;
-use crate::value::Value;
+use crate::value::{Value, ValueType};
 
 const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
 const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
@@ -99,6 +100,10 @@ const STORE_KEYNUM: &[KeySpec] = &[
     index_range(&["OW", "UPDATE"], 1, 0),
     index_keynum(&["RO", "ACCESS"], 2),
 ];
+const BLOCKING_POP_FLAGS: &[Flag] = &[Flag::Write, Flag::Noscript, Flag::Blocking, Flag::Fast];
+const BLOCKING_POP_KEYS: &[KeySpec] = &[index_range(&["RW", "ACCESS", "DELETE"], 1, -2)];
+const TIMEOUT_IS_DOUBLE: &[(&str, &str)] =
+    &[("6.0.0", "`timeout` is a double instead of an integer.")];
 const RANGE_COMPLEXITY: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.";
 
 /// A read-only range command of the ZRANGE family.
@@ -354,6 +359,43 @@ pub static COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         handler: Some(zpopmax),
         ..ONE_KEY
+    },
+    CommandSpec {
+        name: "bzpopmin",
+        arity: -3,
+        flags: BLOCKING_POP_FLAGS,
+        last_key: -2,
+        key_specs: BLOCKING_POP_KEYS,
+        since: "5.0.0",
+        summary: "Removes and returns the lowest-scored member of the first non-empty sorted set, or waits for one.",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        history: TIMEOUT_IS_DOUBLE,
+        handler: Some(bzpopmin),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "bzpopmax",
+        arity: -3,
+        flags: BLOCKING_POP_FLAGS,
+        last_key: -2,
+        key_specs: BLOCKING_POP_KEYS,
+        since: "5.0.0",
+        summary: "Removes and returns the highest-scored member of the first non-empty sorted set, or waits for one.",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        history: TIMEOUT_IS_DOUBLE,
+        handler: Some(bzpopmax),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "bzmpop",
+        arity: -5,
+        flags: &[Flag::Write, Flag::Blocking],
+        key_specs: &[index_keynum(&["RW", "ACCESS", "DELETE"], 2)],
+        since: "7.0.0",
+        summary: "Removes and returns members from the first non-empty sorted set of several, or waits for one.",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        handler: Some(bzmpop),
+        ..NUMKEYS
     },
     CommandSpec {
         name: "zmpop",
@@ -731,6 +773,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr: bool) -> CmdResult {
         let now = ctx.now;
         ctx.db()
             .insert_new(key, Value::ZSet(Box::new(z)), None, now, policy);
+        ctx.signal_key_ready(key);
     }
     finish_write(ctx, key, added + updated);
     reply_zadd(
@@ -1096,8 +1139,14 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], items: Vec<(SmallBytes, f64)>) ->
     let zset = ZSet::from_sorted(items, limits(ctx), ctx.srv.hasher);
     let policy = ctx.srv.access_policy();
     let now = ctx.now;
+    // Redis's setKey signals waiters only when it adds the key (dbAdd), not when it
+    // overwrites one.
+    let added = !ctx.db().is_live(dst, now);
     ctx.db()
         .set(dst, Value::ZSet(Box::new(zset)), false, now, policy);
+    if added {
+        ctx.signal_key_ready(dst);
+    }
     ctx.modified(dst);
     ctx.out().int(len as i64);
     Ok(())
@@ -1217,6 +1266,74 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         nil_when_empty: true,
     };
     zpop_generic(ctx, keys, max, Some(count), reply)
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    bzpop_command(ctx, args, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    bzpop_command(ctx, args, true)
+}
+
+fn bzpop_command(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult {
+    let last = args.len() - 1;
+    let deadline = parse_timeout_secs(&args[last], ctx.now)?;
+    let reply = PopReply {
+        emit_key: true,
+        nested: false,
+        nil_when_empty: true,
+    };
+    blocking_pop(ctx, args, &args[1..last], max, None, reply, deadline)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the timeout is read
+/// after the other arguments, as Redis does.
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let (keys, max, count) = parse_mpop(args, 2)?;
+    let deadline = parse_timeout_secs(&args[1], ctx.now)?;
+    let reply = PopReply {
+        emit_key: true,
+        nested: true,
+        nil_when_empty: true,
+    };
+    blocking_pop(ctx, args, keys, max, Some(count), reply, deadline)
+}
+
+/// Pops from the first non-empty key like ZPOP*/ZMPOP, or parks the client on
+/// `keys` until one holds a sorted set (then the command runs again) or the
+/// deadline passes (a null array).
+///
+/// Inside MULTI or a script Redis does not block but replies as on a timeout; that
+/// check joins [`Ctx::block`] with transactions.
+fn blocking_pop(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    keys: &[Bytes],
+    max: bool,
+    count: Option<i64>,
+    reply: PopReply,
+    deadline: Option<Millis>,
+) -> CmdResult {
+    for key in keys {
+        if write_zset(ctx, key)?.is_some_and(|z| !z.is_empty()) {
+            let popped = pop_members(ctx, key, max, count.unwrap_or(1));
+            reply_popped(ctx.out(), reply, key, &popped);
+            return Ok(());
+        }
+    }
+    ctx.block(
+        args,
+        BlockOn {
+            keys,
+            deadline,
+            wait_type: ValueType::ZSet,
+            on_timeout: ReplyBuf::null_array,
+        },
+    );
+    Ok(())
 }
 
 /// ZMPOP's (and BZMPOP's) arguments from `numkeys_at`: keys, MIN/MAX, count.
