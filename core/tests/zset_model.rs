@@ -810,6 +810,20 @@ impl Model {
         Ok(Some(match store {
             Some(dst) => {
                 let mut items = items;
+                // Redis adds the elements in reply order to a set that starts as a
+                // listpack (unless a rank range is known to be too long); those
+                // added while it is one lose the sign of -0.
+                let sized = matches!(by, By::Rank(..)) && items.len() > ENTRIES_MAX;
+                if !sized {
+                    for (i, (m, v)) in items.iter_mut().enumerate() {
+                        if i >= ENTRIES_MAX || m.len() > VALUE_MAX {
+                            break;
+                        }
+                        if *v == 0.0 {
+                            *v = 0.0;
+                        }
+                    }
+                }
                 items.sort_by(cmp_elem);
                 self.store(dst, items)
             }

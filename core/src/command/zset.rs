@@ -960,10 +960,29 @@ fn zrange_generic(
             (SmallBytes::new(member.to_bytes(&mut [0u8; 20])), score)
         })
         .collect();
+    unsign_listpack_phase(&mut items, req.by == RangeBy::Rank, limits(ctx));
     if req.reverse {
         items.reverse();
     }
     store_result(ctx, dst, items)
+}
+
+/// ZRANGESTORE builds its result by adding the elements in reply order to a new set
+/// that starts as a listpack, unless a rank range already knows it will be too
+/// long. Elements added while it is a listpack lose the sign of a -0 score (the
+/// listpack writes "0"), even if it converts later; this reproduces that.
+fn unsign_listpack_phase(items: &mut [(SmallBytes, f64)], sized: bool, limits: Limits) {
+    if sized && items.len() as u64 > limits.entries {
+        return;
+    }
+    for (i, (member, score)) in items.iter_mut().enumerate() {
+        if i as u64 >= limits.entries || member.len() as u64 > limits.value {
+            return;
+        }
+        if *score == 0.0 {
+            *score = 0.0;
+        }
+    }
 }
 
 /// Options after `key min max`, then the range itself, with Redis's errors in
