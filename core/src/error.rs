@@ -21,6 +21,7 @@ pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 
 /// Why a command failed: the error line to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

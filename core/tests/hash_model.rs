@@ -5,33 +5,16 @@
 //! hash-max-listpack-entries, never back). Thresholds are small and change at run
 //! time through CONFIG SET, so sequences cross them in both configurations.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 
-use bytes::Bytes;
-use ember_core::{Config, Input, Node, Output};
+use ember_core::{Config, Node};
 use proptest::prelude::*;
+use support::{bulk, call, connect, err, strict_i64, Reply, START_MS, WRONGTYPE};
 
-const START_MS: u64 = 1_700_000_000_000;
 const KEYS: [&str; 3] = ["h1", "h2", "str"];
 const FIELDS: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "007"];
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Vec<Reply>),
-}
-
-fn bulk(b: &[u8]) -> Reply {
-    Reply::Bulk(Some(b.to_vec()))
-}
-
-fn err(s: &str) -> Reply {
-    Reply::Error(s.to_owned())
-}
 
 #[derive(Debug, Clone)]
 enum Cmd {
@@ -118,13 +101,6 @@ struct Model {
     keys: HashMap<&'static str, Slot>,
     entries_max: u64,
     value_max: u64,
-}
-
-/// Redis's string2ll: only the canonical decimal form of an i64.
-fn strict_i64(b: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(b).ok()?;
-    let n: i64 = s.parse().ok()?;
-    (n.to_string() == s).then_some(n)
 }
 
 /// The values this test stores are integers or words, so long double arithmetic on
@@ -349,66 +325,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
     ]
 }
 
-fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-fn parse(buf: &[u8], pos: &mut usize) -> Reply {
-    let line_end = buf[*pos..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .expect("CRLF")
-        + *pos;
-    let line = std::str::from_utf8(&buf[*pos + 1..line_end])
-        .expect("ascii header")
-        .to_string();
-    let kind = buf[*pos];
-    *pos = line_end + 2;
-    match kind {
-        b'+' => Reply::Status(line),
-        b'-' => Reply::Error(line),
-        b':' => Reply::Int(line.parse().expect("int")),
-        b'$' => {
-            let len: i64 = line.parse().expect("bulk len");
-            if len < 0 {
-                return Reply::Bulk(None);
-            }
-            let data = buf[*pos..*pos + len as usize].to_vec();
-            *pos += len as usize + 2;
-            Reply::Bulk(Some(data))
-        }
-        b'*' => {
-            let n: usize = line.parse().expect("array len");
-            Reply::Array((0..n).map(|_| parse(buf, pos)).collect())
-        }
-        other => panic!("unexpected reply type {}", other as char),
-    }
-}
-
 fn run(node: &mut Node, args: &[Vec<u8>]) -> Reply {
-    node.handle(
-        START_MS,
-        Input::Received {
-            conn: 1,
-            bytes: Bytes::from(encode(args)),
-        },
-    );
-    let mut out = Vec::new();
-    while let Some(o) = node.poll_output() {
-        if let Output::Send { bytes, .. } = o {
-            out.extend_from_slice(&bytes);
-        }
-    }
-    let mut pos = 0;
-    let reply = parse(&out, &mut pos);
-    assert_eq!(pos, out.len(), "exactly one reply per command");
-    reply
+    call(node, START_MS, 1, args)
 }
 
 /// Sorts an array reply's elements, taken `group` at a time.
@@ -559,7 +477,7 @@ proptest! {
             ..Config::default()
         };
         let mut node = Node::new(config, [seed; 32], START_MS);
-        node.handle(START_MS, Input::Accepted { conn: 1, peer: "127.0.0.1:1".into(), local: "127.0.0.1:6379".into() });
+        connect(&mut node, START_MS, 1);
         let mut model = Model { keys: HashMap::new(), entries_max, value_max };
         for (i, cmd) in steps.iter().enumerate() {
             match cmd {

@@ -7,14 +7,15 @@
 //!   `ember_core::Node`, including clients blocked with BLPOP/BRPOP on other
 //!   connections (served oldest first by pushes, or timed out by ticks).
 
+mod support;
+
 use std::collections::{BTreeMap, VecDeque};
 
-use bytes::Bytes;
 use ember_core::types::list::{value_to_vec, End, List};
-use ember_core::{Config, Input, Node, Output};
+use ember_core::{Config, Input, Node};
 use proptest::prelude::*;
+use support::{bulk, connect, replies, send, Replies, Reply, START_MS};
 
-const START_MS: u64 = 1_700_000_000_000;
 const KEYS: [&str; 3] = ["a", "b", "c"];
 /// The connection running ordinary commands; waiters use 2, 3 and 4.
 const MAIN: u64 = 1;
@@ -145,21 +146,8 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Commands through the node against a model
 
-#[derive(Debug, Clone, PartialEq)]
-enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Option<Vec<Reply>>),
-}
-
-fn bulk(v: &[u8]) -> Reply {
-    Reply::Bulk(Some(v.to_vec()))
-}
-
 fn pair(key: &str, v: &[u8]) -> Reply {
-    Reply::Array(Some(vec![bulk(key.as_bytes()), bulk(v)]))
+    Reply::Array(vec![bulk(key.as_bytes()), bulk(v)])
 }
 
 #[derive(Debug, Clone)]
@@ -370,9 +358,6 @@ struct Model {
     waiters: Vec<Waiter>,
 }
 
-/// What one step should produce: the main connection's reply and each waiter's.
-type Replies = BTreeMap<u64, Vec<Reply>>;
-
 fn norm_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
     let start = if start < 0 { start + len } else { start }.max(0);
@@ -456,7 +441,7 @@ impl Model {
         due.sort();
         for (_, conn) in due {
             self.waiters.retain(|w| w.conn != conn);
-            out.entry(conn).or_default().push(Reply::Array(None));
+            out.entry(conn).or_default().push(Reply::NullArray);
         }
     }
 
@@ -501,7 +486,7 @@ impl Model {
                     Some((s, n)) => list.iter().skip(s).take(n).map(|v| bulk(v)).collect(),
                     None => Vec::new(),
                 };
-                Reply::Array(Some(items))
+                Reply::Array(items)
             }
             Cmd::Index(k, i) => {
                 let list = self.lists.get(k).cloned().unwrap_or_default();
@@ -574,14 +559,14 @@ impl Model {
             },
             Cmd::Mpop { keys, head, count } => {
                 let Some(key) = keys.iter().copied().find(|k| self.len(k) > 0) else {
-                    return Reply::Array(None);
+                    return Reply::NullArray;
                 };
                 let n = count.unwrap_or(1) as usize;
                 let popped: Vec<Reply> = (0..n)
                     .filter_map(|_| self.pop(key, *head))
                     .map(|v| bulk(&v))
                     .collect();
-                Reply::Array(Some(vec![bulk(key.as_bytes()), Reply::Array(Some(popped))]))
+                Reply::Array(vec![bulk(key.as_bytes()), Reply::Array(popped)])
             }
             Cmd::Block { .. } | Cmd::Advance(_) => unreachable!("handled by apply"),
         }
@@ -591,13 +576,13 @@ impl Model {
         match count {
             Some(c) if c < 0 => Reply::Error("ERR value is out of range, must be positive".into()),
             None => Reply::Bulk(self.pop(key, head)),
-            Some(_) if self.len(key) == 0 => Reply::Array(None),
-            Some(c) => Reply::Array(Some(
+            Some(_) if self.len(key) == 0 => Reply::NullArray,
+            Some(c) => Reply::Array(
                 (0..c)
                     .filter_map(|_| self.pop(key, head))
                     .map(|v| bulk(&v))
                     .collect(),
-            )),
+            ),
         }
     }
 
@@ -668,60 +653,15 @@ impl Model {
             None => matches
                 .first()
                 .map_or(Reply::Bulk(None), |&i| Reply::Int(i)),
-            Some(0) => Reply::Array(Some(matches.into_iter().map(Reply::Int).collect())),
-            Some(c) => Reply::Array(Some(
+            Some(0) => Reply::Array(matches.into_iter().map(Reply::Int).collect()),
+            Some(c) => Reply::Array(
                 matches
                     .into_iter()
                     .take(c as usize)
                     .map(Reply::Int)
                     .collect(),
-            )),
+            ),
         }
-    }
-}
-
-fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-fn parse(buf: &[u8], pos: &mut usize) -> Reply {
-    let line_end = buf[*pos..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .expect("CRLF")
-        + *pos;
-    let line = std::str::from_utf8(&buf[*pos + 1..line_end])
-        .expect("ascii header")
-        .to_string();
-    let kind = buf[*pos];
-    *pos = line_end + 2;
-    match kind {
-        b'+' => Reply::Status(line),
-        b'-' => Reply::Error(line),
-        b':' => Reply::Int(line.parse().expect("int")),
-        b'$' => {
-            let len: i64 = line.parse().expect("bulk len");
-            if len < 0 {
-                return Reply::Bulk(None);
-            }
-            let data = buf[*pos..*pos + len as usize].to_vec();
-            *pos += len as usize + 2;
-            Reply::Bulk(Some(data))
-        }
-        b'*' => {
-            let n: i64 = line.parse().expect("array len");
-            if n < 0 {
-                return Reply::Array(None);
-            }
-            Reply::Array(Some((0..n).map(|_| parse(buf, pos)).collect()))
-        }
-        other => panic!("unexpected reply type {}", other as char),
     }
 }
 
@@ -729,37 +669,10 @@ fn parse(buf: &[u8], pos: &mut usize) -> Reply {
 fn run_on_node(node: &mut Node, now: u64, cmd: &Cmd) -> Replies {
     match cmd {
         Cmd::Advance(_) => node.handle(now, Input::Tick),
-        Cmd::Block { waiter, .. } => {
-            let bytes = Bytes::from(encode(&cmd.args()));
-            node.handle(
-                now,
-                Input::Received {
-                    conn: WAITERS[*waiter],
-                    bytes,
-                },
-            );
-        }
-        _ => {
-            let bytes = Bytes::from(encode(&cmd.args()));
-            node.handle(now, Input::Received { conn: MAIN, bytes });
-        }
+        Cmd::Block { waiter, .. } => send(node, now, WAITERS[*waiter], &cmd.args()),
+        _ => send(node, now, MAIN, &cmd.args()),
     }
-    let mut raw: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-    while let Some(o) = node.poll_output() {
-        if let Output::Send { conn, bytes } = o {
-            raw.entry(conn).or_default().extend_from_slice(&bytes);
-        }
-    }
-    raw.into_iter()
-        .map(|(conn, bytes)| {
-            let mut pos = 0;
-            let mut replies = Vec::new();
-            while pos < bytes.len() {
-                replies.push(parse(&bytes, &mut pos));
-            }
-            (conn, replies)
-        })
-        .collect()
+    replies(node)
 }
 
 proptest! {
@@ -770,7 +683,7 @@ proptest! {
         let config = Config { list_max_listpack_size: fill, ..Config::default() };
         let mut node = Node::new(config, [3; 32], START_MS);
         for conn in [MAIN].into_iter().chain(WAITERS) {
-            node.handle(START_MS, Input::Accepted { conn, peer: format!("127.0.0.1:{conn}"), local: "127.0.0.1:6379".into() });
+            connect(&mut node, START_MS, conn);
         }
         let mut model = Model::default();
         let mut now = START_MS;

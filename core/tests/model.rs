@@ -3,24 +3,15 @@
 //! reference model, with virtual time advancing between commands and the active
 //! expiry cycle ticking. Every reply must agree.
 
+mod support;
+
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
-use ember_core::{Config, Input, Node, Output};
+use ember_core::{Config, Input, Node};
 use proptest::prelude::*;
+use support::{call, connect, strict_i64, Reply, START_MS};
 
-const START_MS: u64 = 1_700_000_000_000;
 const KEYS: [&str; 4] = ["a", "b", "c", "d"];
-
-/// A decoded reply, enough for these commands.
-#[derive(Debug, Clone, PartialEq)]
-enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Vec<Reply>),
-}
 
 /// The reference model: key -> (value, deadline).
 #[derive(Default)]
@@ -71,7 +62,7 @@ impl Model {
             Cmd::IncrBy(key, by) => {
                 let current = match self.keys.get(*key) {
                     None => 0,
-                    Some((v, _)) => match std::str::from_utf8(v).ok().and_then(canonical_i64) {
+                    Some((v, _)) => match strict_i64(v) {
                         Some(n) => n,
                         None => {
                             return Reply::Error(
@@ -127,12 +118,6 @@ impl Model {
             ),
         }
     }
-}
-
-/// Redis's string2ll acceptance, independently written for the model.
-fn canonical_i64(s: &str) -> Option<i64> {
-    let n: i64 = s.parse().ok()?;
-    (n.to_string() == s).then_some(n)
 }
 
 #[derive(Debug, Clone)]
@@ -253,68 +238,10 @@ fn cmd() -> impl Strategy<Value = Cmd> {
     ]
 }
 
-fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-fn parse(buf: &[u8], pos: &mut usize) -> Reply {
-    let line_end = buf[*pos..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .expect("CRLF")
-        + *pos;
-    let line = std::str::from_utf8(&buf[*pos + 1..line_end])
-        .expect("ascii header")
-        .to_string();
-    let kind = buf[*pos];
-    *pos = line_end + 2;
-    match kind {
-        b'+' => Reply::Status(line),
-        b'-' => Reply::Error(line),
-        b':' => Reply::Int(line.parse().expect("int")),
-        b'$' => {
-            let len: i64 = line.parse().expect("bulk len");
-            if len < 0 {
-                return Reply::Bulk(None);
-            }
-            let data = buf[*pos..*pos + len as usize].to_vec();
-            *pos += len as usize + 2;
-            Reply::Bulk(Some(data))
-        }
-        b'*' => {
-            let n: usize = line.parse().expect("array len");
-            Reply::Array((0..n).map(|_| parse(buf, pos)).collect())
-        }
-        other => panic!("unexpected reply type {}", other as char),
-    }
-}
-
 fn run_on_node(node: &mut Node, now: u64, cmd: &Cmd) -> Reply {
     node.handle(now, Input::Tick);
     while node.poll_output().is_some() {}
-    node.handle(
-        now,
-        Input::Received {
-            conn: 1,
-            bytes: Bytes::from(encode(&cmd.args())),
-        },
-    );
-    let mut out = Vec::new();
-    while let Some(o) = node.poll_output() {
-        if let Output::Send { bytes, .. } = o {
-            out.extend_from_slice(&bytes);
-        }
-    }
-    let mut pos = 0;
-    let reply = parse(&out, &mut pos);
-    assert_eq!(pos, out.len(), "exactly one reply per command");
-    reply
+    call(node, now, 1, &cmd.args())
 }
 
 proptest! {
@@ -323,7 +250,7 @@ proptest! {
     #[test]
     fn core_agrees_with_the_model(steps in prop::collection::vec((cmd(), 0u64..800), 1..80), seed in any::<u8>()) {
         let mut node = Node::new(Config { hz: 100, ..Config::default() }, [seed; 32], START_MS);
-        node.handle(START_MS, Input::Accepted { conn: 1, peer: "127.0.0.1:1".into(), local: "127.0.0.1:6379".into() });
+        connect(&mut node, START_MS, 1);
         let mut model = Model::default();
         let mut now = START_MS;
         for (i, (cmd, advance)) in steps.iter().enumerate() {

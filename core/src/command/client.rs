@@ -9,9 +9,10 @@ use bytes::Bytes;
 use super::args::{int, int_or, is};
 use super::connection::{set_client_name, valid_client_name, BAD_CLIENT_NAME};
 use super::{all_commands, Acl, CommandSpec, Flag, Group};
+use crate::blocking::TIMEOUT_NOT_INTEGER;
 use crate::client::{Client, ReplyMode};
 use crate::db::Millis;
-use crate::error::{CmdError, CmdResult, SYNTAX};
+use crate::error::{CmdError, CmdResult, SYNTAX, TIMEOUT_NEGATIVE};
 use crate::io::Output;
 use crate::node::Ctx;
 use crate::server::ClientPause;
@@ -19,8 +20,6 @@ use crate::server::ClientPause;
 const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
 const NO_SUCH_CLIENT: &str = "ERR No such client";
 const CLIENT_ID_NOT_POSITIVE: &str = "ERR client-id should be greater than 0";
-const PAUSE_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
-const PAUSE_TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 const PAUSE_BAD_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
 const UNBLOCK_BAD_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
 /// What CLIENT UNBLOCK ... ERROR sends the unblocked client.
@@ -606,9 +605,9 @@ fn pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if args.len() > 4 {
         return Err(sub_syntax_error(args));
     }
-    let timeout = int_or(&args[2], PAUSE_TIMEOUT_NOT_INTEGER)?;
+    let timeout = int_or(&args[2], TIMEOUT_NOT_INTEGER)?;
     if timeout < 0 {
-        return Err(PAUSE_TIMEOUT_NEGATIVE.into());
+        return Err(TIMEOUT_NEGATIVE.into());
     }
     let writes_only = match args.get(3) {
         None => false,

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::args::{int_or, is};
+use super::keys::NOT_INT32;
 use super::{Acl, CommandSpec, Flag, Group};
 use crate::client::ReplyMode;
 use crate::config_table::REDIS_VERSION;
@@ -19,7 +20,6 @@ const PROTOVER_NOT_INTEGER: &str = "ERR Protocol version is not an integer or ou
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, \
     otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and \
     select the RESP protocol version at the same time";
-const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub(crate) const BAD_CLIENT_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 

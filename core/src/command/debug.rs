@@ -5,8 +5,9 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::client::{quoting_error, write_help};
+use super::keys::{refcount, shares_integers};
 use super::{CommandSpec, DocFlag, Flag, Group};
-use crate::config::{Config, MaxmemoryPolicy};
+use crate::config::Config;
 use crate::db::idle_ms;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY};
 use crate::io::{LogLevel, Output};
@@ -19,12 +20,6 @@ pub(crate) const DEBUG_NOT_ALLOWED: &str =
     "ERR DEBUG command not allowed. If the enable-debug-command \
     option is set to \"local\", you can run it from a local connection, otherwise you need to \
     set this option in the configuration file, and then restart the server.";
-const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
-
-/// Redis shares the integer objects 0..9999 (OBJ_SHARED_INTEGERS), which report this
-/// refcount (OBJ_SHARED_REFCOUNT).
-const SHARED_INTEGERS_MAX: i64 = 10_000;
-const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -373,15 +368,12 @@ fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
 
 /// DEBUG OBJECT key
 fn object(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
-    let shared_ok = shared_integers_allowed(ctx);
+    let shared_ok = shares_integers(&ctx.srv.config);
     let now = ctx.now;
     let Some(entry) = ctx.lookup_peek(key) else {
         return Err(NO_SUCH_KEY.into());
     };
-    let refcount = match entry.value {
-        Value::Int(n) if shared_ok && (0..SHARED_INTEGERS_MAX).contains(&n) => SHARED_REFCOUNT,
-        _ => 1,
-    };
+    let refcount = refcount(&entry.value, shared_ok);
     let line = format!(
         "Value at:0x{:x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         fake_address(key),
@@ -393,18 +385,6 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     );
     ctx.out().status(&line);
     Ok(())
-}
-
-/// Redis stops sharing integers once maxmemory evicts by LRU or LFU, since shared
-/// objects cannot carry per-key access data.
-fn shared_integers_allowed(ctx: &Ctx<'_>) -> bool {
-    use MaxmemoryPolicy::*;
-    let cfg = &ctx.srv.config;
-    cfg.maxmemory == 0
-        || !matches!(
-            cfg.maxmemory_policy,
-            VolatileLru | AllkeysLru | VolatileLfu | AllkeysLfu
-        )
 }
 
 /// A stable stand-in for the object's address: Ember has no stable pointers to show,
@@ -506,7 +486,7 @@ fn c_string(arg: &[u8]) -> &[u8] {
 fn positive(arg: &[u8]) -> Result<u64, CmdError> {
     match int(arg) {
         Ok(n) if n >= 0 => Ok(n as u64),
-        _ => Err(NOT_POSITIVE.into()),
+        _ => Err(crate::error::MUST_BE_POSITIVE.into()),
     }
 }
 

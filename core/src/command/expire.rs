@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::keys::{lookup_read_notouch, range_key_spec};
+use super::keys::lookup_read_notouch;
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::error::{invalid_expire, CmdError, CmdResult};
 use crate::node::Ctx;
@@ -14,8 +14,8 @@ const GT_WITH_LT: &str = "ERR GT and LT options at the same time are not compati
 /// Milliseconds in a second.
 const MS_PER_SEC: i64 = 1000;
 
-const WRITE_KEY: &[KeySpec] = &[range_key_spec(&["RW", "update"], 1, 0)];
-const READ_KEY: &[KeySpec] = &[range_key_spec(&["RO", "access"], 1, 0)];
+const WRITE_KEY: &[KeySpec] = &[KeySpec::first(&["RW", "update"])];
+const READ_KEY: &[KeySpec] = &[KeySpec::first(&["RO", "access"])];
 
 /// A row for one of the four EXPIRE forms.
 const fn expire_row(
@@ -324,7 +324,7 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use super::super::keys::harness::{Harness, START};
+    use crate::command::testkit::{Harness, T0};
 
     #[test]
     fn option_errors_come_before_the_integer_check() {
@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(h.run("EXPIRE k 0"), ":1\r\n");
         assert!(h.srv.dbs[0].peek(b"k").is_none());
         h.set("k", "v", None);
-        assert_eq!(h.run(&format!("PEXPIREAT k {START}")), ":1\r\n");
+        assert_eq!(h.run(&format!("PEXPIREAT k {T0}")), ":1\r\n");
         assert!(h.srv.dbs[0].peek(b"k").is_none());
         assert_eq!(h.run("EXPIRE k 100"), ":0\r\n");
     }
@@ -405,7 +405,7 @@ mod tests {
         h.set("p", "v", None);
         assert_eq!(h.run("PTTL p"), ":-1\r\n");
         assert_eq!(h.run("EXPIRETIME p"), ":-1\r\n");
-        h.set("v", "v", Some(START + 1_499));
+        h.set("v", "v", Some(T0 + 1_499));
         assert_eq!(h.run("TTL v"), ":1\r\n");
         assert_eq!(h.run("PTTL v"), ":1499\r\n");
         h.now += 999;

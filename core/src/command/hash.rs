@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use super::args;
-use super::keys::{parse_scan_cursor, parse_scan_options};
-use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
+use super::keys::{parse_scan_cursor, parse_scan_options, scan_with_budget};
+use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::error::{
     wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OVERFLOW, WRONGTYPE,
 };
@@ -37,22 +37,6 @@ const WITHVALUES_COUNT_MAX: i64 = i64::MAX / 2;
 /// count is more than a third of it, otherwise it draws until it has enough.
 const RANDOM_SUB_STRATEGY_MUL: u64 = 3;
 
-/// SCAN visits at most this many buckets per requested COUNT.
-const SCAN_BUCKETS_PER_COUNT: u64 = 10;
-
-/// The key spec of a command whose only key is its first argument.
-const fn first_key(flags: &'static [&'static str]) -> KeySpec {
-    KeySpec {
-        flags,
-        begin_search: BeginSearch::Index(1),
-        find_keys: FindKeys::Range {
-            last_key: 0,
-            step: 1,
-            limit: 0,
-        },
-    }
-}
-
 /// A row for a hash command with one key, at argument 1.
 const ONE_KEY: CommandSpec = CommandSpec {
     first_key: 1,
@@ -67,10 +51,10 @@ const ONE_KEY: CommandSpec = CommandSpec {
 const WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 const READ_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
 const READ: &[Flag] = &[Flag::Readonly];
-const RW_UPDATE: &[KeySpec] = &[first_key(&["RW", "UPDATE"])];
-const RW_ACCESS_UPDATE: &[KeySpec] = &[first_key(&["RW", "ACCESS", "UPDATE"])];
-const RO: &[KeySpec] = &[first_key(&["RO"])];
-const RO_ACCESS: &[KeySpec] = &[first_key(&["RO", "ACCESS"])];
+const RW_UPDATE: &[KeySpec] = &[KeySpec::first(&["RW", "UPDATE"])];
+const RW_ACCESS_UPDATE: &[KeySpec] = &[KeySpec::first(&["RW", "ACCESS", "UPDATE"])];
+const RO: &[KeySpec] = &[KeySpec::first(&["RO"])];
+const RO_ACCESS: &[KeySpec] = &[KeySpec::first(&["RO", "ACCESS"])];
 const WHOLE_HASH: &str = "O(N) where N is the size of the hash";
 const ANY_ORDER: &[&str] = &["nondeterministic_output_order"];
 const RANDOM_OUTPUT: &[&str] = &["nondeterministic_output"];
@@ -91,7 +75,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "hsetnx",
         arity: 4,
         flags: WRITE_FAST,
-        key_specs: &[first_key(&["RW", "INSERT"])],
+        key_specs: &[KeySpec::first(&["RW", "INSERT"])],
         summary: "Sets a hash field only if it does not exist yet.",
         handler: Some(hsetnx),
         ..ONE_KEY
@@ -132,7 +116,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "hdel",
         arity: -3,
         flags: &[Flag::Write, Flag::Fast],
-        key_specs: &[first_key(&["RW", "DELETE"])],
+        key_specs: &[KeySpec::first(&["RW", "DELETE"])],
         summary: "Deletes fields from a hash; the hash goes when its last field does.",
         complexity: "O(N) where N is the number of fields deleted",
         history: &[("2.4.0", "Takes several fields.")],
@@ -730,15 +714,9 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         };
         let opts = parse_scan_options(&args[3..], false)?;
         let mut found = Vec::new();
-        let mut cursor = cursor;
-        let mut budget = opts.count.saturating_mul(SCAN_BUCKETS_PER_COUNT);
-        loop {
-            cursor = h.scan(cursor, |f, v| found.push((f.to_vec(), v.to_vec())));
-            if cursor == 0 || budget == 0 || found.len() as u64 >= opts.count {
-                break;
-            }
-            budget -= 1;
-        }
+        let cursor = scan_with_budget(cursor, opts.count, &mut found, |cursor, found| {
+            h.scan(cursor, |f, v| found.push((f.to_vec(), v.to_vec())))
+        });
         if let Some(pattern) = opts.pattern {
             found.retain(|(f, _)| glob_match(pattern, f, false));
         }

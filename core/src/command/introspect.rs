@@ -6,6 +6,7 @@
 
 use bytes::Bytes;
 
+use super::client::write_help;
 use super::{
     all_commands, args, lookup, lookup_sub, Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag,
     Group, KeySpec,
@@ -791,11 +792,7 @@ fn getkeys(ctx: &mut Ctx<'_>, args: &[Bytes], with_flags: bool) -> CmdResult {
 
 /// COMMAND HELP
 fn command_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    let out = ctx.out();
-    out.array(HELP.len());
-    for line in HELP {
-        out.status(line);
-    }
+    write_help(ctx, HELP);
     Ok(())
 }
 
@@ -904,18 +901,7 @@ mod tests {
             arity: -4,
             flags: &[Flag::Readonly, Flag::Blocking],
             acl: &[Acl::Stream],
-            key_specs: &[KeySpec {
-                flags: &["RO", "ACCESS"],
-                begin_search: BeginSearch::Keyword {
-                    keyword: "STREAMS",
-                    start_from: 1,
-                },
-                find_keys: FindKeys::Range {
-                    last_key: -1,
-                    step: 1,
-                    limit: 2,
-                },
-            }],
+            key_specs: &[KeySpec::keyword(&["RO", "ACCESS"], "STREAMS", 1, -1, 2)],
             ..CommandSpec::DEFAULT
         };
         let mut out = ReplyBuf::new();
@@ -1060,24 +1046,8 @@ mod tests {
         name: "zunionstore",
         arity: -4,
         key_specs: &[
-            KeySpec {
-                flags: &["OW", "update"],
-                begin_search: BeginSearch::Index(1),
-                find_keys: FindKeys::Range {
-                    last_key: 0,
-                    step: 1,
-                    limit: 0,
-                },
-            },
-            KeySpec {
-                flags: &["RO", "access"],
-                begin_search: BeginSearch::Index(2),
-                find_keys: FindKeys::Keynum {
-                    keynum_idx: 0,
-                    first_key: 1,
-                    step: 1,
-                },
-            },
+            KeySpec::first(&["OW", "update"]),
+            KeySpec::keynum(&["RO", "access"], 2),
         ],
         ..CommandSpec::DEFAULT
     };
@@ -1085,51 +1055,27 @@ mod tests {
     static XREAD: CommandSpec = CommandSpec {
         name: "xread",
         arity: -4,
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin_search: BeginSearch::Keyword {
-                keyword: "STREAMS",
-                start_from: 1,
-            },
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 1,
-                limit: 2,
-            },
-        }],
+        key_specs: &[KeySpec::keyword(&["RO", "access"], "STREAMS", 1, -1, 2)],
         ..CommandSpec::DEFAULT
     };
 
     static MSET: CommandSpec = CommandSpec {
         name: "mset",
         arity: -3,
-        key_specs: &[KeySpec {
-            flags: &["OW", "update"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 2,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range_step(&["OW", "update"], 1, -1, 2)],
         ..CommandSpec::DEFAULT
     };
 
     static MIGRATE_KEYS: CommandSpec = CommandSpec {
         name: "migrate",
         arity: -6,
-        key_specs: &[KeySpec {
-            flags: &["RW", "access", "delete", "incomplete"],
-            begin_search: BeginSearch::Keyword {
-                keyword: "KEYS",
-                start_from: -2,
-            },
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 1,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::keyword(
+            &["RW", "access", "delete", "incomplete"],
+            "KEYS",
+            -2,
+            -1,
+            0,
+        )],
         ..CommandSpec::DEFAULT
     };
 

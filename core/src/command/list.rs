@@ -12,7 +12,7 @@
 use bytes::Bytes;
 
 use super::args::{int, is};
-use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
+use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_secs, BlockOn};
 use crate::error::{wrong_arity, CmdError, CmdResult, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::node::Ctx;
@@ -21,7 +21,6 @@ use crate::types::list::{End, List, LpValue};
 use crate::value::{Value, ValueType};
 
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from \
      the second ... or use negative to start from the end of the list";
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
@@ -31,32 +30,6 @@ const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
 
 // ---------------------------------------------------------------------------
 // The table
-
-/// A key spec over one key at `index`.
-const fn key_at(index: i32, flags: &'static [&'static str]) -> KeySpec {
-    KeySpec {
-        flags,
-        begin_search: BeginSearch::Index(index),
-        find_keys: FindKeys::Range {
-            last_key: 0,
-            step: 1,
-            limit: 0,
-        },
-    }
-}
-
-/// A key spec over `numkeys` keys whose count is at `index` (LMPOP, BLMPOP).
-const fn keynum_at(index: i32) -> KeySpec {
-    KeySpec {
-        flags: &["RW", "ACCESS", "DELETE"],
-        begin_search: BeginSearch::Index(index),
-        find_keys: FindKeys::Keynum {
-            keynum_idx: 0,
-            first_key: 1,
-            step: 1,
-        },
-    }
-}
 
 const ONE_KEY: CommandSpec = CommandSpec {
     first_key: 1,
@@ -82,22 +55,14 @@ const NO_FIXED_KEYS: CommandSpec = CommandSpec {
 
 const PUSH_FLAGS: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 const BLOCKING_MOVE_FLAGS: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Noscript, Flag::Blocking];
-const INSERT: &[KeySpec] = &[key_at(1, &["RW", "INSERT"])];
-const POP: &[KeySpec] = &[key_at(1, &["RW", "ACCESS", "DELETE"])];
-const READ: &[KeySpec] = &[key_at(1, &["RO", "ACCESS"])];
+const INSERT: &[KeySpec] = &[KeySpec::first(&["RW", "INSERT"])];
+const POP: &[KeySpec] = &[KeySpec::first(&["RW", "ACCESS", "DELETE"])];
+const READ: &[KeySpec] = &[KeySpec::first(&["RO", "ACCESS"])];
 const SOURCE_DESTINATION: &[KeySpec] = &[
-    key_at(1, &["RW", "ACCESS", "DELETE"]),
-    key_at(2, &["RW", "INSERT"]),
+    KeySpec::first(&["RW", "ACCESS", "DELETE"]),
+    KeySpec::range(&["RW", "INSERT"], 2, 0),
 ];
-const BLOCKING_POP: &[KeySpec] = &[KeySpec {
-    flags: &["RW", "ACCESS", "DELETE"],
-    begin_search: BeginSearch::Index(1),
-    find_keys: FindKeys::Range {
-        last_key: -2,
-        step: 1,
-        limit: 0,
-    },
-}];
+const BLOCKING_POP: &[KeySpec] = &[KeySpec::range(&["RW", "ACCESS", "DELETE"], 1, -2)];
 const PUSH_COMPLEXITY: &str = "O(1) per element pushed.";
 const TIMEOUT_IS_DOUBLE: &[(&str, &str)] = &[("6.0.0", "The timeout is a double, not an integer.")];
 
@@ -174,7 +139,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "llen",
         arity: 2,
         flags: &[Flag::Readonly, Flag::Fast],
-        key_specs: &[key_at(1, &["RO"])],
+        key_specs: &[KeySpec::first(&["RO"])],
         summary: "Returns the number of elements of a list.",
         handler: Some(llen),
         ..ONE_KEY
@@ -204,7 +169,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lset",
         arity: 4,
         flags: &[Flag::Write, Flag::Denyoom],
-        key_specs: &[key_at(1, &["RW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["RW", "UPDATE"])],
         summary: "Replaces the element of a list at an index.",
         complexity: "O(N), N being the length of the list; O(1) at either end.",
         handler: Some(lset),
@@ -225,7 +190,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lrem",
         arity: 4,
         flags: &[Flag::Write],
-        key_specs: &[key_at(1, &["RW", "DELETE"])],
+        key_specs: &[KeySpec::first(&["RW", "DELETE"])],
         summary: "Removes occurrences of an element from a list.",
         complexity: "O(N+M), N being the length of the list and M the elements removed.",
         handler: Some(lrem),
@@ -235,7 +200,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "ltrim",
         arity: 4,
         flags: &[Flag::Write],
-        key_specs: &[key_at(1, &["RW", "DELETE"])],
+        key_specs: &[KeySpec::first(&["RW", "DELETE"])],
         summary: "Keeps only the elements of a list between two indexes.",
         complexity: "O(N), N being the number of elements removed.",
         handler: Some(ltrim),
@@ -277,7 +242,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lmpop",
         arity: -4,
         flags: &[Flag::Write],
-        key_specs: &[keynum_at(1)],
+        key_specs: &[KeySpec::keynum(&["RW", "ACCESS", "DELETE"], 1)],
         since: "7.0.0",
         summary: "Pops elements from the first non-empty list of several.",
         complexity: "O(N+M), N being the number of keys and M the elements popped.",
@@ -336,7 +301,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "blmpop",
         arity: -5,
         flags: &[Flag::Write, Flag::Blocking],
-        key_specs: &[keynum_at(2)],
+        key_specs: &[KeySpec::keynum(&["RW", "ACCESS", "DELETE"], 2)],
         since: "7.0.0",
         summary: "Pops elements from the first non-empty list of several, or waits for one.",
         complexity: "O(N+M), N being the number of keys and M the elements popped.",
@@ -529,7 +494,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CmdResult {
         return Err(wrong_arity(ctx.cmd.name));
     }
     let count = match args.get(2) {
-        Some(arg) => Some(int_at_least(arg, 0, MUST_BE_POSITIVE)?),
+        Some(arg) => Some(int_at_least(arg, 0, crate::error::MUST_BE_POSITIVE)?),
         None => None,
     };
     let key = &args[1];
@@ -1046,6 +1011,7 @@ fn block_on_lists(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::testkit::argv;
 
     #[test]
     fn ranges_follow_redis_normalisation() {
@@ -1059,16 +1025,9 @@ mod tests {
         assert_eq!(normalize_range(0, -1, 0), None);
     }
 
-    fn mpop_args(words: &str) -> Vec<Bytes> {
-        words
-            .split(' ')
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
-
     #[test]
     fn mpop_parsing_reports_redis_errors() {
-        let err = |s: &str| parse_mpop(&mpop_args(s), 1).map(|_| ()).unwrap_err();
+        let err = |s: &str| parse_mpop(&argv(s), 1).map(|_| ()).unwrap_err();
         assert_eq!(
             err("lmpop 0 k left"),
             CmdError::Static(NUMKEYS_NOT_POSITIVE)
@@ -1087,7 +1046,7 @@ mod tests {
             err("lmpop 1 k left count 1 count 1"),
             CmdError::Static(SYNTAX)
         );
-        let args = mpop_args("lmpop 2 a b RIGHT COUNT 3");
+        let args = argv("lmpop 2 a b RIGHT COUNT 3");
         let (keys, end, count) = parse_mpop(&args, 1).unwrap();
         assert_eq!((keys.len(), end, count), (2, End::Tail, 3));
     }

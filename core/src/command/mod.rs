@@ -295,6 +295,80 @@ pub struct KeySpec {
     pub find_keys: FindKeys,
 }
 
+/// Constructors for the shapes family tables use, so a row reads
+/// `KeySpec::first(&["RO", "ACCESS"])` rather than the whole struct.
+impl KeySpec {
+    /// The command's one key, at argument 1 (GET, HSET, LPUSH...).
+    pub const fn first(flags: &'static [&'static str]) -> KeySpec {
+        KeySpec::range(flags, 1, 0)
+    }
+
+    /// Keys from argument `index` on, one step apart, through `last_key`: 0 is
+    /// just the key at `index`, a positive n that many more after it, -1 runs to
+    /// the last argument and -2 to the one before (BLPOP's timeout).
+    pub const fn range(flags: &'static [&'static str], index: i32, last_key: i32) -> KeySpec {
+        KeySpec::range_step(flags, index, last_key, 1)
+    }
+
+    /// Like [`KeySpec::range`], with keys `step` arguments apart (MSET: 2).
+    pub const fn range_step(
+        flags: &'static [&'static str],
+        index: i32,
+        last_key: i32,
+        step: i32,
+    ) -> KeySpec {
+        KeySpec {
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Range {
+                last_key,
+                step,
+                limit: 0,
+            },
+        }
+    }
+
+    /// `numkeys` keys: the count at argument `index`, the keys right after it
+    /// (LMPOP, ZUNIONSTORE's sources).
+    pub const fn keynum(flags: &'static [&'static str], index: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Keynum {
+                keynum_idx: 0,
+                first_key: 1,
+                step: 1,
+            },
+        }
+    }
+
+    /// Keys after `keyword`, searched for from argument `start_from` (negative:
+    /// that far from the end, searching backwards), running as in
+    /// [`KeySpec::range`] to `last_key`. With a negative `last_key`, a `limit` of
+    /// n > 0 counts it within the first 1/n of the arguments after the keyword
+    /// (XREAD's STREAMS: keys then as many ids, limit 2); 0 means no limit.
+    pub const fn keyword(
+        flags: &'static [&'static str],
+        keyword: &'static str,
+        start_from: i32,
+        last_key: i32,
+        limit: i32,
+    ) -> KeySpec {
+        KeySpec {
+            flags,
+            begin_search: BeginSearch::Keyword {
+                keyword,
+                start_from,
+            },
+            find_keys: FindKeys::Range {
+                last_key,
+                step: 1,
+                limit,
+            },
+        }
+    }
+}
+
 /// One row of the command table.
 #[derive(Debug, Clone, Copy)]
 pub struct CommandSpec {

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::args;
-use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
+use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::db::{Entry, Millis};
 use crate::error::{
     invalid_expire, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OFFSET_OUT_OF_RANGE, OVERFLOW,
@@ -34,19 +34,6 @@ const LCS_TABLE_TOO_BIG: &str =
 /// LCS indexes its table with u32, so neither string may reach this length.
 const LCS_STRING_BYTES_MAX: usize = u32::MAX as usize - 1;
 
-/// The key spec of a command whose only key is its first argument.
-const fn first_key(flags: &'static [&'static str]) -> KeySpec {
-    KeySpec {
-        flags,
-        begin_search: BeginSearch::Index(1),
-        find_keys: FindKeys::Range {
-            last_key: 0,
-            step: 1,
-            limit: 0,
-        },
-    }
-}
-
 /// A row for a command with one key, at argument 1.
 const ONE_KEY: CommandSpec = CommandSpec {
     first_key: 1,
@@ -60,15 +47,20 @@ const ONE_KEY: CommandSpec = CommandSpec {
 const WRITE: &[Flag] = &[Flag::Write, Flag::Denyoom];
 const WRITE_FAST: &[Flag] = &[Flag::Write, Flag::Denyoom, Flag::Fast];
 const READ_FAST: &[Flag] = &[Flag::Readonly, Flag::Fast];
-const RW_ACCESS_UPDATE: &[KeySpec] = &[first_key(&["RW", "ACCESS", "UPDATE"])];
-const RO_ACCESS: &[KeySpec] = &[first_key(&["RO", "ACCESS"])];
+const RW_ACCESS_UPDATE: &[KeySpec] = &[KeySpec::first(&["RW", "ACCESS", "UPDATE"])];
+const RO_ACCESS: &[KeySpec] = &[KeySpec::first(&["RO", "ACCESS"])];
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "set",
         arity: -3,
         flags: WRITE,
-        key_specs: &[first_key(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"])],
+        key_specs: &[KeySpec::first(&[
+            "RW",
+            "ACCESS",
+            "UPDATE",
+            "VARIABLE_FLAGS",
+        ])],
         summary:
             "Sets a key to a string value, with optional conditions, expiry and old-value reply.",
         handler: Some(set),
@@ -99,7 +91,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "getdel",
         arity: 2,
         flags: &[Flag::Write, Flag::Fast],
-        key_specs: &[first_key(&["RW", "ACCESS", "DELETE"])],
+        key_specs: &[KeySpec::first(&["RW", "ACCESS", "DELETE"])],
         since: "6.2.0",
         summary: "Returns a key's string value and deletes the key.",
         handler: Some(getdel),
@@ -119,7 +111,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "setnx",
         arity: 3,
         flags: WRITE_FAST,
-        key_specs: &[first_key(&["OW", "INSERT"])],
+        key_specs: &[KeySpec::first(&["OW", "INSERT"])],
         summary: "Sets a key's string value only if the key is absent.",
         handler: Some(setnx),
         ..ONE_KEY
@@ -128,7 +120,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "setex",
         arity: 4,
         flags: WRITE,
-        key_specs: &[first_key(&["OW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["OW", "UPDATE"])],
         since: "2.0.0",
         summary: "Sets a key's string value with an expiry in seconds.",
         handler: Some(setex),
@@ -138,7 +130,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "psetex",
         arity: 4,
         flags: WRITE,
-        key_specs: &[first_key(&["OW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["OW", "UPDATE"])],
         since: "2.6.0",
         summary: "Sets a key's string value with an expiry in milliseconds.",
         handler: Some(psetex),
@@ -150,15 +142,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         last_key: -1,
         step: 2,
-        key_specs: &[KeySpec {
-            flags: &["OW", "UPDATE"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 2,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range_step(&["OW", "UPDATE"], 1, -1, 2)],
         since: "1.0.1",
         summary: "Sets several keys to string values.",
         complexity: "O(N), N being the number of keys set.",
@@ -175,15 +159,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         last_key: -1,
         step: 2,
-        key_specs: &[KeySpec {
-            flags: &["OW", "INSERT"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 2,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range_step(&["OW", "INSERT"], 1, -1, 2)],
         since: "1.0.1",
         summary: "Sets several keys to string values only if none of them exists.",
         complexity: "O(N), N being the number of keys set.",
@@ -196,15 +172,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -2,
         flags: READ_FAST,
         last_key: -1,
-        key_specs: &[KeySpec {
-            flags: &["RO", "ACCESS"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: -1,
-                step: 1,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range(&["RO", "ACCESS"], 1, -1)],
         summary: "Returns the string values of several keys.",
         complexity: "O(N), N being the number of keys read.",
         tips: &["request_policy:multi_shard"],
@@ -215,7 +183,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "append",
         arity: 3,
         flags: WRITE_FAST,
-        key_specs: &[first_key(&["RW", "INSERT"])],
+        key_specs: &[KeySpec::first(&["RW", "INSERT"])],
         since: "2.0.0",
         summary: "Appends to a key's string value, creating the key if needed.",
         complexity: "O(1) amortized, as the buffer grows geometrically.",
@@ -226,7 +194,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "strlen",
         arity: 2,
         flags: READ_FAST,
-        key_specs: &[first_key(&["RO"])],
+        key_specs: &[KeySpec::first(&["RO"])],
         since: "2.2.0",
         summary: "Returns the length of a key's string value.",
         handler: Some(strlen),
@@ -236,7 +204,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "setrange",
         arity: 4,
         flags: WRITE,
-        key_specs: &[first_key(&["RW", "UPDATE"])],
+        key_specs: &[KeySpec::first(&["RW", "UPDATE"])],
         since: "2.2.0",
         summary: "Overwrites part of a key's string value from an offset, zero-padding.",
         complexity: "O(M), M being the length of the written value (plus any padding).",
@@ -318,15 +286,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -3,
         flags: &[Flag::Readonly],
         last_key: 2,
-        key_specs: &[KeySpec {
-            flags: &["RO", "ACCESS"],
-            begin_search: BeginSearch::Index(1),
-            find_keys: FindKeys::Range {
-                last_key: 1,
-                step: 1,
-                limit: 0,
-            },
-        }],
+        key_specs: &[KeySpec::range(&["RO", "ACCESS"], 1, 1)],
         since: "7.0.0",
         summary: "Finds the longest common subsequence of two keys' string values.",
         complexity: "O(N*M), N and M being the lengths of the two strings.",
@@ -362,22 +322,23 @@ fn reply_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, CmdError> {
             return Ok(false);
         };
         let mut scratch = [0u8; 20];
-        let bytes = entry
-            .value
-            .as_string_bytes(&mut scratch)
-            .ok_or(CmdError::Static(WRONGTYPE))?;
+        let bytes = string_bytes(&entry.value, &mut scratch)?;
         out.bulk(bytes);
         Ok(true)
     })
 }
 
+/// The bytes of a string value (an integer is formatted into `scratch`), or
+/// WRONGTYPE for any other type.
+fn string_bytes<'a>(value: &'a Value, scratch: &'a mut [u8; 20]) -> Result<&'a [u8], CmdError> {
+    value
+        .as_string_bytes(scratch)
+        .ok_or(CmdError::Static(WRONGTYPE))
+}
+
 /// The length of a string value, or WRONGTYPE.
 fn string_len(value: &Value) -> Result<usize, CmdError> {
-    let mut scratch = [0u8; 20];
-    value
-        .as_string_bytes(&mut scratch)
-        .map(<[u8]>::len)
-        .ok_or(CmdError::Static(WRONGTYPE))
+    string_bytes(value, &mut [0u8; 20]).map(<[u8]>::len)
 }
 
 /// `proto-max-bulk-len`: the longest string a command may build.
@@ -711,10 +672,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             return Ok(None);
         };
         let mut scratch = [0u8; 20];
-        let bytes = entry
-            .value
-            .as_string_bytes(&mut scratch)
-            .ok_or(CmdError::Static(WRONGTYPE))?;
+        let bytes = string_bytes(&entry.value, &mut scratch)?;
         let deadline = opts.expire.map(|e| e.deadline(now, cmd)).transpose()?;
         out.bulk(bytes);
         Ok::<_, CmdError>(Some(deadline))
@@ -774,10 +732,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             return Ok(());
         };
         let mut scratch = [0u8; 20];
-        let bytes = entry
-            .value
-            .as_string_bytes(&mut scratch)
-            .ok_or(CmdError::Static(WRONGTYPE))?;
+        let bytes = string_bytes(&entry.value, &mut scratch)?;
         match byte_range(bytes.len(), start, end) {
             Some((from, to)) => out.bulk(&bytes[from..=to]),
             None => out.bulk(b""),
@@ -918,9 +873,7 @@ fn integer_value(value: &Value) -> Result<i64, CmdError> {
         return Ok(*n);
     }
     let mut scratch = [0u8; 20];
-    let bytes = value
-        .as_string_bytes(&mut scratch)
-        .ok_or(CmdError::Static(WRONGTYPE))?;
+    let bytes = string_bytes(value, &mut scratch)?;
     args::int(bytes)
 }
 
@@ -951,9 +904,7 @@ fn long_double_value(value: &Value) -> Result<LongDouble, CmdError> {
         return Ok(LongDouble::from_i64(*n));
     }
     let mut scratch = [0u8; 20];
-    let bytes = value
-        .as_string_bytes(&mut scratch)
-        .ok_or(CmdError::Static(WRONGTYPE))?;
+    let bytes = string_bytes(value, &mut scratch)?;
     LongDouble::parse(bytes).ok_or(CmdError::Static(NOT_FLOAT))
 }
 
@@ -1183,86 +1134,10 @@ impl LcsTable {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
-    use crate::client::Client;
-    use crate::command::lookup;
+    use crate::command::testkit::{argv, Harness, TestNode, T0};
     use crate::config::Config;
-    use crate::node::Clients;
-    use crate::server::Server;
-
-    const T0: Millis = 1_700_000_000_000;
-
-    /// Runs handlers directly against a server, so tests can look at the keyspace,
-    /// the counters and the reply bytes.
-    struct Harness {
-        srv: Server,
-        client: Client,
-        others: Clients,
-        outputs: VecDeque<crate::io::Output>,
-        now: Millis,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            Harness::with_config(Config::default())
-        }
-
-        fn with_config(config: Config) -> Harness {
-            Harness {
-                srv: Server::new(config, [3; 32], T0),
-                client: Client::new(1, 1, "127.0.0.1:1".into(), "127.0.0.1:2".into(), T0),
-                others: Clients::new(),
-                outputs: VecDeque::new(),
-                now: T0,
-            }
-        }
-
-        /// Runs one whitespace-separated command; returns its reply bytes as text.
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<Bytes> = line
-                .split_whitespace()
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect();
-            self.run_args(&args)
-        }
-
-        fn run_args(&mut self, args: &[Bytes]) -> String {
-            let cmd = lookup(&args[0]).expect("a string command");
-            assert!(cmd.arity_ok(args.len()), "arity of {}", cmd.name);
-            let mut ctx = Ctx {
-                srv: &mut self.srv,
-                client: &mut self.client,
-                others: &mut self.others,
-                outputs: &mut self.outputs,
-                now: self.now,
-                cmd,
-            };
-            let handler = cmd.handler.expect("a handler");
-            if let Err(e) = handler(&mut ctx, args) {
-                self.client.out.error(e.message());
-            }
-            String::from_utf8_lossy(&self.client.out.take()).into_owned()
-        }
-
-        fn encoding(&self, key: &str) -> Option<&'static str> {
-            self.srv.dbs[0]
-                .peek(key.as_bytes())
-                .map(|e| e.value.encoding_name())
-        }
-
-        fn expire_at(&self, key: &str) -> Option<Millis> {
-            self.srv.dbs[0]
-                .peek(key.as_bytes())
-                .and_then(Entry::expire_at)
-        }
-
-        fn hits_misses(&self) -> (u64, u64) {
-            let s = &self.srv.keyspace_stats;
-            (s.keyspace_hits, s.keyspace_misses)
-        }
-    }
+    use crate::io::{Input, Output};
 
     #[test]
     fn set_stores_values_with_redis_encodings() {
@@ -1513,11 +1388,7 @@ mod tests {
     #[test]
     fn set_options_follow_redis_precedence() {
         let parse = |line: &str, of| {
-            let opts: Vec<Bytes> = line
-                .split_whitespace()
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect();
-            SetOptions::parse(&opts, of).map(|o| {
+            SetOptions::parse(&argv(line), of).map(|o| {
                 (
                     o.nx,
                     o.xx,
@@ -1600,21 +1471,13 @@ mod tests {
 
     #[test]
     fn a_node_serves_pipelined_string_commands() {
-        use crate::io::{Input, Output};
-        let mut node = crate::Node::new(Config::default(), [9; 32], T0);
-        node.handle(
-            T0,
-            Input::Accepted {
-                conn: 1,
-                peer: "127.0.0.1:5000".into(),
-                local: "127.0.0.1:6379".into(),
-            },
-        );
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
         let request = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n10\r\n\
             *2\r\n$4\r\nINCR\r\n$1\r\nk\r\n\
             *3\r\n$6\r\nAPPEND\r\n$1\r\nk\r\n$2\r\n\x00!\r\n\
             *4\r\n$8\r\nGETRANGE\r\n$1\r\nk\r\n$2\r\n-3\r\n$2\r\n-1\r\n";
-        node.handle(
+        t.node.handle(
             T0,
             Input::Received {
                 conn: 1,
@@ -1622,7 +1485,7 @@ mod tests {
             },
         );
         assert_eq!(
-            node.poll_output(),
+            t.node.poll_output(),
             Some(Output::Send {
                 conn: 1,
                 bytes: Bytes::from_static(b"+OK\r\n:11\r\n:4\r\n$3\r\n1\x00!\r\n"),

@@ -61,6 +61,15 @@ impl List {
         }
     }
 
+    /// A list made of ready listpack nodes, as an RDB file stores them (empty nodes
+    /// are dropped); `fill` applies to the nodes that later inserts create or grow.
+    pub fn from_nodes(fill: i64, nodes: Vec<Listpack>) -> Self {
+        let mut list = List::new(fill);
+        list.nodes = nodes.into_iter().filter(|n| !n.is_empty()).collect();
+        list.len = list.nodes.iter().map(Listpack::len).sum();
+        list
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -77,6 +86,11 @@ impl List {
     /// Number of listpack nodes (for tests and memory accounting).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The listpack nodes, head to tail (an RDB file stores them as they are).
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Listpack> + '_ {
+        self.nodes.iter()
     }
 
     /// Bytes owned outside the `List` itself (node table plus listpacks).
@@ -376,22 +390,20 @@ fn single(value: &[u8]) -> Listpack {
 }
 
 /// Whether a node may take one more element of `len` bytes (Redis's
-/// _quicklistNodeAllowInsert, with its overestimate of the entry's header).
+/// _quicklistNodeAllowInsert): it overestimates the entry's header and backlen as a
+/// flat 8 bytes (SIZE_ESTIMATE_OVERHEAD), so nodes split exactly where Redis's do and
+/// RDB files carry the same node boundaries.
 fn node_allows_insert(node: &Listpack, fill: i16, len: usize) -> bool {
-    let back_len = if len < 254 { 1 } else { 5 };
-    let header = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else {
-        5
-    };
-    let new_bytes = node.bytes_len() + len + back_len + header;
+    let new_bytes = node.bytes_len() + len + SIZE_ESTIMATE_OVERHEAD;
     if fill < 0 {
         return new_bytes <= bytes_limit(fill);
     }
     new_bytes <= NODE_BYTES_SAFETY_MAX && node.len() < fill as usize
 }
+
+/// Redis's flat estimate of one entry's encoding overhead when deciding whether it
+/// fits a node.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 
 fn bytes_limit(fill: i16) -> usize {
     let level = (-i32::from(fill) - 1).clamp(0, 4) as usize;
