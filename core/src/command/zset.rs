@@ -18,7 +18,7 @@ use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_secs, BlockOn};
 use crate::db::{Entry, Millis, Touch};
-use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
+use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
 use crate::listpack::LpValue;
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
@@ -38,7 +38,6 @@ const LIMIT_NEEDS_BY: &str =
     "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
 const WITHSCORES_BYLEX: &str =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
