@@ -321,6 +321,18 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
                 xor_digest(digest, member.bytes(&mut scratch));
             }
         }
+        Value::ZSet(zset) => {
+            // Each (member, "%.17g" score) pair mixes on its own; pairs combine by XOR.
+            let mut text = Vec::with_capacity(24);
+            zset.for_each(|member, score| {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, member);
+                text.clear();
+                crate::util::num::write_f64_g17(score, &mut text);
+                mix_digest(&mut pair, &text);
+                xor_digest(digest, &pair);
+            });
+        }
         Value::List(list) => {
             // Elements in order, each mixed in turn.
             for element in list.iter() {
@@ -331,14 +343,6 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
             if let Some(bytes) = value.as_string_bytes(&mut scratch) {
                 mix_digest(digest, bytes);
             }
-        }
-        // Each collection family adds its element walk when it lands.
-        _ => {
-            return Err(quoting_error(
-                "ERR DEBUG DIGEST does not support ",
-                value.value_type().name().as_bytes(),
-                " values yet",
-            ))
         }
     }
     if has_ttl {
