@@ -227,6 +227,7 @@ impl Found {
 fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult {
     let mut o = SortOptions::parse(&args[2..], readonly)?;
     let key = &args[1];
+
     let kind = match ctx.lookup_read(key).map(|e| &e.value) {
         None => None,
         Some(Value::Set(_)) => Some(Kind::Set),
@@ -234,6 +235,14 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult 
         Some(Value::ZSet(_)) => Some(Kind::ZSet),
         Some(_) => return Err(CmdError::Static(WRONGTYPE)),
     };
+    if kind == Some(Kind::ZSet) {
+        // Redis converts a sorted set it sorts to the skiplist encoding for good
+        // (visible in OBJECT ENCODING afterwards).
+        let hasher = ctx.srv.hasher;
+        if let Some(Value::ZSet(zset)) = ctx.lookup_peek(key).map(|e| &mut e.value) {
+            zset.convert_to_skiplist(hasher);
+        }
+    }
     // A set has no order of its own: sorted output must not depend on the hash
     // seed when it is stored (replicated), so BY without `*` sorts ALPHA then.
     if o.dont_sort && kind == Some(Kind::Set) && o.store.is_some() {
@@ -272,6 +281,7 @@ fn load(ctx: &mut Ctx<'_>, key: &[u8], o: &SortOptions<'_>) -> (Vec<Item>, i64, 
     let len = match value {
         Some(Value::Set(set)) => set.len(),
         Some(Value::List(list)) => list.len(),
+        Some(Value::ZSet(zset)) => zset.len(),
         _ => 0,
     } as i64;
     let mut start = o.limit_start.max(0).min(len);
@@ -307,6 +317,30 @@ fn load(ctx: &mut Ctx<'_>, key: &[u8], o: &SortOptions<'_>) -> (Vec<Item>, i64, 
             }
         }
         Some(Value::List(list)) => list.iter().map(lp_item).collect(),
+        // Unsorted output keeps the sorted set's own order (reversed by DESC), and
+        // only the LIMIT range is loaded, as for lists.
+        Some(Value::ZSet(zset)) if o.dont_sort => {
+            if end < start {
+                Vec::new()
+            } else {
+                let (from, take) = (start as usize, (end - start + 1) as usize);
+                let member = |(m, _): (LpValue<'_>, f64)| lp_item(m);
+                let range: Vec<Item> = if o.desc {
+                    zset.iter()
+                        .rev()
+                        .skip(from)
+                        .take(take)
+                        .map(member)
+                        .collect()
+                } else {
+                    zset.iter().skip(from).take(take).map(member).collect()
+                };
+                end -= start;
+                start = 0;
+                range
+            }
+        }
+        Some(Value::ZSet(zset)) => zset.iter().map(|(m, _)| lp_item(m)).collect(),
         _ => Vec::new(),
     };
     (items, start, end)

@@ -354,7 +354,9 @@ impl ZSet {
         }
     }
 
-    fn convert_to_skiplist(&mut self, hasher: HashKey) {
+    /// Switches a listpack set to the skiplist encoding (no-op if it already is one);
+    /// SORT does this to every sorted set it reads, as Redis's sortCommand does.
+    pub fn convert_to_skiplist(&mut self, hasher: HashKey) {
         if let ZSet::Listpack(p) = self {
             let mut scratch = [0u8; 20];
             let items = p
