@@ -97,7 +97,12 @@ fn cmp_elem(a: &(Vec<u8>, f64), b: &(Vec<u8>, f64)) -> Ordering {
 enum Value {
     Str,
     Z(ZModel),
+    /// A plain set: an input of the set operations where each member scores 1.
+    PlainSet(&'static [&'static str]),
 }
+
+/// The plain set every run starts with, at key "ps".
+const PLAIN_SET: &[&str] = &["a", "c", "e", "longer"];
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Flags {
@@ -464,7 +469,7 @@ impl Model {
     fn zset(&self, key: &str) -> Result<Option<&ZModel>, Reply> {
         match self.keys.get(key) {
             None => Ok(None),
-            Some(Value::Str) => Err(err(WRONGTYPE)),
+            Some(Value::Str | Value::PlainSet(_)) => Err(err(WRONGTYPE)),
             Some(Value::Z(z)) => Ok(Some(z)),
         }
     }
@@ -651,7 +656,9 @@ impl Model {
             Cmd::Zintercard(keys, limit) => {
                 if limit.is_some_and(|l| l < 0) {
                     for k in keys {
-                        self.zset(k)?;
+                        if !matches!(self.keys.get(k), Some(Value::PlainSet(_))) {
+                            self.zset(k)?;
+                        }
                     }
                     return Err(err("ERR LIMIT can't be negative"));
                 }
@@ -688,6 +695,7 @@ impl Model {
             Cmd::Encoding(k) => match self.keys.get(k) {
                 None => Reply::Bulk(None),
                 Some(Value::Str) => bulk(b"embstr"),
+                Some(Value::PlainSet(_)) => bulk(b"hashtable"),
                 Some(Value::Z(z)) => bulk(if z.listpack { b"listpack" } else { b"skiplist" }),
             },
             Cmd::Del(k) => Reply::Int(i64::from(self.keys.remove(k).is_some())),
@@ -840,6 +848,10 @@ impl Model {
     ) -> Result<Vec<(Vec<u8>, f64)>, Reply> {
         let mut sets = Vec::new();
         for k in keys {
+            if let Some(Value::PlainSet(members)) = self.keys.get(k) {
+                sets.push(members.iter().map(|m| (s(m), 1.0)).collect());
+                continue;
+            }
             sets.push(self.zset(k)?.map(|z| z.scores.clone()).unwrap_or_default());
         }
         let w = |i: usize| weights.map_or(1.0, |w| w[i]);
@@ -1009,8 +1021,12 @@ fn flags() -> impl Strategy<Value = Flags> {
     })
 }
 
+/// Keys of the multi-key commands: the sorted-set keys, plus the plain set.
 fn keys_list() -> impl Strategy<Value = Vec<&'static str>> {
-    prop::collection::vec(zkey(), 1..4)
+    prop::collection::vec(
+        prop::sample::select(&["z1", "z2", "z3", "str", "ps"][..]),
+        1..4,
+    )
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -1173,6 +1189,9 @@ proptest! {
         let mut model = Model { keys: BTreeMap::new() };
         run(&mut node, &[s("SET"), s("str"), s("x")]);
         model.keys.insert("str", Value::Str);
+        let sadd: Vec<Vec<u8>> = ["SADD", "ps"].iter().chain(PLAIN_SET).map(|m| s(m)).collect();
+        run(&mut node, &sadd);
+        model.keys.insert("ps", Value::PlainSet(PLAIN_SET));
         for (i, cmd) in steps.iter().enumerate() {
             match model.apply(cmd) {
                 Expect::Skip => {}
@@ -1190,7 +1209,7 @@ proptest! {
             let got = run(&mut node, &Cmd::Zrange { key: k, by: By::Rank(0, -1), rev: false, limit: None, withscores: true, store: None }.args());
             let expected = match model.keys.get(k) {
                 Some(Value::Z(z)) => members_reply(&z.sorted(), true),
-                Some(Value::Str) => err(WRONGTYPE),
+                Some(Value::Str | Value::PlainSet(_)) => err(WRONGTYPE),
                 None => array(vec![]),
             };
             prop_assert_eq!(got, expected, "final contents of {}", k);

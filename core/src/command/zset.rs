@@ -22,6 +22,7 @@ use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
 use crate::listpack::LpValue;
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
+use crate::types::set::Set;
 use crate::types::zset::{AddFlags, AddOutcome, LexBound, LexRange, Limits, Pos, ScoreRange, ZSet};
 use crate::util::glob::glob_match;
 use crate::util::num::{i64_digits, parse_f64, parse_i64, write_f64_g17};
@@ -1602,29 +1603,39 @@ enum Aggregate {
 enum Source<'a> {
     Missing,
     ZSet(&'a ZSet),
-    // TODO(sets): plain sets join once the Set type lands on main; until then a set
-    // key is accepted as an input with no members.
-    Set,
+    Set(&'a Set),
 }
+
+/// The score every member of a plain set has in a set operation.
+const SET_MEMBER_SCORE: f64 = 1.0;
 
 impl Source<'_> {
     fn len(&self) -> usize {
         match self {
             Source::ZSet(z) => z.len(),
-            Source::Missing | Source::Set => 0,
+            Source::Set(s) => s.len(),
+            Source::Missing => 0,
         }
     }
 
     fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             Source::ZSet(z) => z.score(member),
-            Source::Missing | Source::Set => None,
+            Source::Set(s) => s.contains(member).then_some(SET_MEMBER_SCORE),
+            Source::Missing => None,
         }
     }
 
     fn for_each(&self, mut visit: impl FnMut(&[u8], f64)) {
-        if let Source::ZSet(z) = self {
-            z.for_each(|member, score| visit(member, score));
+        match self {
+            Source::ZSet(z) => z.for_each(visit),
+            Source::Set(s) => {
+                let mut scratch = [0u8; 20];
+                for member in s.iter() {
+                    visit(member.bytes(&mut scratch), SET_MEMBER_SCORE);
+                }
+            }
+            Source::Missing => {}
         }
     }
 }
@@ -1707,7 +1718,7 @@ fn zsetop_generic(
         .iter()
         .map(|key| match db.peek(key).map(|e| &e.value) {
             Some(Value::ZSet(z)) => Source::ZSet(z),
-            Some(Value::Set(_)) => Source::Set,
+            Some(Value::Set(s)) => Source::Set(s),
             _ => Source::Missing,
         })
         .collect();
@@ -1863,13 +1874,22 @@ fn inter_card(sources: &[Source<'_>], limit: u64) -> u64 {
         return 0;
     };
     let mut card = 0;
-    if let Source::ZSet(z) = first {
-        z.walk(z.first(), false, |member, _| {
-            if rest.iter().all(|(other, _)| other.score(member).is_some()) {
-                card += 1;
-            }
+    let in_all = |member: &[u8]| rest.iter().all(|(other, _)| other.score(member).is_some());
+    match first {
+        Source::ZSet(z) => z.walk(z.first(), false, |member, _| {
+            card += u64::from(in_all(member));
             limit == 0 || card < limit
-        });
+        }),
+        Source::Set(set) => {
+            let mut scratch = [0u8; 20];
+            for member in set.iter() {
+                card += u64::from(in_all(member.bytes(&mut scratch)));
+                if limit != 0 && card >= limit {
+                    break;
+                }
+            }
+        }
+        Source::Missing => {}
     }
     card
 }
