@@ -323,18 +323,15 @@ fn load(ctx: &mut Ctx<'_>, key: &[u8], o: &SortOptions<'_>) -> (Vec<Item>, i64, 
             if end < start {
                 Vec::new()
             } else {
+                // Seek rank `start` from the end DESC names (log N), then walk.
                 let (from, take) = (start as usize, (end - start + 1) as usize);
-                let member = |(m, _): (LpValue<'_>, f64)| lp_item(m);
-                let range: Vec<Item> = if o.desc {
-                    zset.iter()
-                        .rev()
-                        .skip(from)
-                        .take(take)
-                        .map(member)
-                        .collect()
-                } else {
-                    zset.iter().skip(from).take(take).map(member).collect()
-                };
+                let rank = if o.desc { zset.len() - 1 - from } else { from };
+                let mut range = Vec::with_capacity(take);
+                let mut pos = zset.at_rank(rank);
+                while let Some(p) = pos.filter(|_| range.len() < take) {
+                    range.push(lp_item(zset.get(p).0));
+                    pos = zset.step(p, o.desc);
+                }
                 end -= start;
                 start = 0;
                 range
