@@ -862,17 +862,7 @@ impl SkipList {
         if !self.in_lex_range(range) {
             return None;
         }
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            loop {
-                let next = self.next_at(x, i);
-                if next != NIL && !range.above_min(self.member(next)) {
-                    x = next;
-                } else {
-                    break;
-                }
-            }
-        }
+        let x = self.last_where_member(|member| !range.above_min(member));
         let x = self.next_at(x, 0);
         (x != NIL && range.below_max(self.member(x))).then_some(x)
     }
@@ -881,18 +871,24 @@ impl SkipList {
         if !self.in_lex_range(range) {
             return None;
         }
+        let x = self.last_where_member(|member| range.below_max(member));
+        (x != HEAD && range.above_min(self.member(x))).then_some(x)
+    }
+
+    /// Like [`Self::last_where`], over members: the last node (or the header) of the
+    /// run from the start whose members satisfy `before`.
+    fn last_where_member(&self, before: impl Fn(&[u8]) -> bool) -> u32 {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let next = self.next_at(x, i);
-                if next != NIL && range.below_max(self.member(next)) {
-                    x = next;
-                } else {
+                if next == NIL || !before(self.member(next)) {
                     break;
                 }
+                x = next;
             }
         }
-        (x != HEAD && range.above_min(self.member(x))).then_some(x)
+        x
     }
 
     /// Deletes the nodes from the first one `skip_while` rejects, for as long as
