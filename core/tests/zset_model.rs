@@ -7,41 +7,24 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use ember_core::util::num::format_f64_g17;
-use ember_core::{Config, Input, Node, Output};
+use ember_core::{Config, Node};
 use proptest::prelude::*;
 
-const START_MS: u64 = 1_700_000_000_000;
+mod support;
+use support::{bulk, call, connect, err, Reply, START_MS, WRONGTYPE};
+
 const KEYS: [&str; 4] = ["z1", "z2", "z3", "str"];
 /// Thresholds low enough to be crossed by a few commands.
 const ENTRIES_MAX: usize = 6;
 const VALUE_MAX: usize = 5;
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-#[derive(Debug, Clone, PartialEq)]
-enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Option<Vec<Reply>>),
-}
-
-fn bulk(b: &[u8]) -> Reply {
-    Reply::Bulk(Some(b.to_vec()))
-}
 
 fn score_reply(s: f64) -> Reply {
     bulk(format_f64_g17(s).as_bytes())
 }
 
 fn array(items: Vec<Reply>) -> Reply {
-    Reply::Array(Some(items))
-}
-
-fn err(msg: &str) -> Reply {
-    Reply::Error(msg.to_string())
+    Reply::Array(items)
 }
 
 /// A sorted set in the model: members with scores, and the encoding Redis would use.
@@ -630,7 +613,7 @@ impl Model {
                     }
                 }
                 let Some(k) = found else {
-                    return Ok(Some(Reply::Array(None)));
+                    return Ok(Some(Reply::NullArray));
                 };
                 let popped = self.pop(k, *max, count.unwrap_or(1));
                 let pairs = popped
@@ -1099,67 +1082,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
 
 // --- driving the node -------------------------------------------------------------
 
-fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-fn parse(buf: &[u8], pos: &mut usize) -> Reply {
-    let line_end = buf[*pos..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .expect("CRLF")
-        + *pos;
-    let line = String::from_utf8_lossy(&buf[*pos + 1..line_end]).into_owned();
-    let kind = buf[*pos];
-    *pos = line_end + 2;
-    match kind {
-        b'+' => Reply::Status(line),
-        b'-' => Reply::Error(line),
-        b':' => Reply::Int(line.parse().expect("int")),
-        b'$' => {
-            let len: i64 = line.parse().expect("bulk len");
-            if len < 0 {
-                return Reply::Bulk(None);
-            }
-            let data = buf[*pos..*pos + len as usize].to_vec();
-            *pos += len as usize + 2;
-            Reply::Bulk(Some(data))
-        }
-        b'*' => {
-            let n: i64 = line.parse().expect("array len");
-            if n < 0 {
-                return Reply::Array(None);
-            }
-            Reply::Array(Some((0..n).map(|_| parse(buf, pos)).collect()))
-        }
-        other => panic!("unexpected reply type {}", other as char),
-    }
-}
-
 fn run(node: &mut Node, args: &[Vec<u8>]) -> Reply {
-    node.handle(
-        START_MS,
-        Input::Received {
-            conn: 1,
-            bytes: Bytes::from(encode(args)),
-        },
-    );
-    let mut out = Vec::new();
-    while let Some(o) = node.poll_output() {
-        if let Output::Send { bytes, .. } = o {
-            out.extend_from_slice(&bytes);
-        }
-    }
-    let mut pos = 0;
-    let reply = parse(&out, &mut pos);
-    assert_eq!(pos, out.len(), "exactly one reply per command");
-    reply
+    call(node, START_MS, 1, args)
 }
 
 fn new_node(seed: u8) -> Node {
@@ -1169,14 +1093,7 @@ fn new_node(seed: u8) -> Node {
         ..Config::default()
     };
     let mut node = Node::new(config, [seed; 32], START_MS);
-    node.handle(
-        START_MS,
-        Input::Accepted {
-            conn: 1,
-            peer: "127.0.0.1:1".into(),
-            local: "127.0.0.1:6379".into(),
-        },
-    );
+    connect(&mut node, START_MS, 1);
     node
 }
 
