@@ -6,9 +6,11 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use bytes::Bytes;
-use ember_core::{Config, Input, Node, Output};
+use ember_core::{Config, Node};
 use proptest::prelude::*;
+
+mod support;
+use support::{call, connect, Reply, WRONGTYPE};
 
 const NOW: u64 = 1_700_000_000_000;
 const MAX_INTSET: usize = 6;
@@ -40,50 +42,7 @@ const MEMBERS: &[&[u8]] = &[
 ];
 
 // ---------------------------------------------------------------------------------
-// A minimal RESP2 reader for the replies.
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Vec<Reply>),
-}
-
-fn parse(buf: &[u8]) -> (Reply, usize) {
-    let line_end = buf.windows(2).position(|w| w == b"\r\n").expect("line");
-    let line = std::str::from_utf8(&buf[1..line_end]).expect("utf8 header");
-    let rest = line_end + 2;
-    match buf[0] {
-        b'+' => (Reply::Status(line.into()), rest),
-        b'-' => (Reply::Error(line.into()), rest),
-        b':' => (Reply::Int(line.parse().expect("int")), rest),
-        b'$' => {
-            let n: i64 = line.parse().expect("bulk len");
-            if n < 0 {
-                return (Reply::Bulk(None), rest);
-            }
-            let n = n as usize;
-            (
-                Reply::Bulk(Some(buf[rest..rest + n].to_vec())),
-                rest + n + 2,
-            )
-        }
-        b'*' => {
-            let n: i64 = line.parse().expect("array len");
-            let mut at = rest;
-            let mut items = Vec::new();
-            for _ in 0..n.max(0) {
-                let (item, used) = parse(&buf[at..]);
-                items.push(item);
-                at += used;
-            }
-            (Reply::Array(items), at)
-        }
-        other => panic!("unexpected reply type {other}"),
-    }
-}
+// Reading replies.
 
 impl Reply {
     fn int(&self) -> i64 {
@@ -125,40 +84,12 @@ impl Server {
             ..Config::default()
         };
         let mut node = Node::new(config, [3; 32], NOW);
-        node.handle(
-            NOW,
-            Input::Accepted {
-                conn: 1,
-                peer: "127.0.0.1:5000".into(),
-                local: "127.0.0.1:6379".into(),
-            },
-        );
+        connect(&mut node, NOW, 1);
         Server { node }
     }
 
     fn run(&mut self, args: &[&[u8]]) -> Reply {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            req.extend_from_slice(a);
-            req.extend_from_slice(b"\r\n");
-        }
-        self.node.handle(
-            NOW,
-            Input::Received {
-                conn: 1,
-                bytes: Bytes::from(req),
-            },
-        );
-        let mut out = Vec::new();
-        while let Some(o) = self.node.poll_output() {
-            if let Output::Send { bytes, .. } = o {
-                out.extend_from_slice(&bytes);
-            }
-        }
-        let (reply, used) = parse(&out);
-        assert_eq!(used, out.len(), "one reply expected for {args:?}");
-        reply
+        call(&mut self.node, NOW, 1, args)
     }
 }
 
@@ -304,8 +235,6 @@ fn k(i: usize) -> &'static [u8] {
 fn m(i: usize) -> &'static [u8] {
     MEMBERS[i]
 }
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 /// State: which keys hold a string (for WRONGTYPE checks).
 struct Harness {
