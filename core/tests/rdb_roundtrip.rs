@@ -311,3 +311,84 @@ fn dump_payloads_round_trip_and_bad_footers_are_refused() {
         assert!(rdb::restore_payload(short, &opts).is_err());
     }
 }
+
+/// Sets and sorted sets held as values are written in the encoding they hold and
+/// load back with the same members (and scores).
+#[test]
+fn set_and_zset_values_write_in_their_own_encoding() {
+    use ember_core::types::set::SetLimits;
+    use ember_core::types::zset::Limits;
+    use ember_core::types::{Set, ZSet};
+    use ember_core::util::smallbytes::SmallBytes;
+    let hasher = HashKey::new(1, 2);
+    let set_of = |members: &[&[u8]], max_intset_entries| {
+        let mut set = Set::for_first(members[0], hasher);
+        for m in members {
+            set.insert(
+                m,
+                SetLimits {
+                    max_intset_entries,
+                    hasher,
+                },
+            );
+        }
+        set
+    };
+    let ints = set_of(&[b"3", b"-1", b"70000"], 512);
+    let table = set_of(&[b"a", b"2"], 512);
+    let zset_of = |entries| {
+        let items = vec![
+            (SmallBytes::new(b"a"), -2.5),
+            (SmallBytes::new(b"b"), 0.0),
+            (SmallBytes::new(b"c"), f64::INFINITY),
+        ];
+        ZSet::from_sorted(items, Limits { entries, value: 64 }, hasher)
+    };
+    let (packed, skiplist) = (zset_of(128), zset_of(0));
+    assert_eq!(
+        (packed.encoding_name(), skiplist.encoding_name()),
+        ("listpack", "skiplist")
+    );
+    let values = [
+        (&b"si"[..], Value::Set(Box::new(ints))),
+        (&b"st"[..], Value::Set(Box::new(table))),
+        (&b"zl"[..], Value::ZSet(Box::new(packed))),
+        (&b"zs"[..], Value::ZSet(Box::new(skiplist))),
+    ];
+    let file = dump(&values, true);
+    // Type bytes as Redis 7.0 writes them: intset 11, set 2, zset listpack 17, zset 5.
+    let got = reload(&file);
+    let sorted = |v: &RdbValue| match v {
+        RdbValue::Set(m) => {
+            let mut m = m.clone();
+            m.sort();
+            m
+        }
+        other => panic!("not a set: {other:?}"),
+    };
+    assert_eq!(
+        sorted(&got[0].1),
+        vec![b"-1".to_vec(), b"3".to_vec(), b"70000".to_vec()]
+    );
+    assert_eq!(sorted(&got[1].1), vec![b"2".to_vec(), b"a".to_vec()]);
+    let pairs = vec![
+        (b"a".to_vec(), -2.5),
+        (b"b".to_vec(), 0.0),
+        (b"c".to_vec(), f64::INFINITY),
+    ];
+    assert_eq!(got[2].1, RdbValue::ZSet(pairs.clone()));
+    let mut reversed = pairs;
+    reversed.reverse();
+    assert_eq!(got[3].1, RdbValue::ZSet(reversed));
+    let types: Vec<u8> = [b"si", b"st", b"zl", b"zs"]
+        .iter()
+        .map(|k| {
+            let at = file
+                .windows(3)
+                .position(|w| w[1..] == k[..] && w[0] == 2)
+                .unwrap();
+            file[at - 1]
+        })
+        .collect();
+    assert_eq!(types, vec![11, 2, 17, 5]);
+}

@@ -10,7 +10,7 @@ use super::reader::{ENC_INT16, ENC_INT32, ENC_INT8, ENC_LZF};
 use super::{crc64, opcode, value_type as ty, RDB_VERSION};
 use crate::listpack::{Listpack, LpValue};
 use crate::types::hash::Item;
-use crate::types::{Hash, List};
+use crate::types::{Hash, List, Set, ZSet};
 use crate::util::num::{format_f64_g17, i64_digits, parse_i64};
 use crate::value::Value;
 
@@ -169,8 +169,7 @@ impl RdbWriter {
         self.len(expires);
     }
 
-    /// A key and its value. Sets and sorted sets go through [`Self::key_set`] and
-    /// [`Self::key_zset`] until their types can be walked.
+    /// A key and its value, in the encoding the value holds.
     pub fn key_value(
         &mut self,
         key: &[u8],
@@ -199,8 +198,8 @@ impl RdbWriter {
         match value {
             Value::List(list) => self.list(list),
             Value::Hash(hash) => self.hash(hash),
-            // Excluded by `value_type_byte`.
-            Value::Set(_) | Value::ZSet(_) => {}
+            Value::Set(set) => self.set(set),
+            Value::ZSet(zset) => self.zset(zset),
             other => {
                 let mut scratch = [0u8; 20];
                 let bytes = other.as_string_bytes(&mut scratch).unwrap_or_default();
@@ -318,6 +317,34 @@ impl RdbWriter {
         }
     }
 
+    /// A set: an intset blob as stored, or the members of a hash table.
+    fn set(&mut self, set: &Set) {
+        if let Some(ints) = set.as_intset() {
+            self.string(ints.as_bytes());
+            return;
+        }
+        self.len(set.len() as u64);
+        let mut scratch = [0u8; 20];
+        for member in set.iter() {
+            self.string(member.bytes(&mut scratch));
+        }
+    }
+
+    /// A sorted set: its listpack as stored, or (member, binary score) pairs from
+    /// the highest score down, as Redis walks its skiplist from the tail.
+    fn zset(&mut self, zset: &ZSet) {
+        if let ZSet::Listpack(packed) = zset {
+            self.string(packed.as_listpack().as_bytes());
+            return;
+        }
+        self.len(zset.len() as u64);
+        let mut scratch = [0u8; 20];
+        for (member, score) in zset.iter().rev() {
+            self.string(member.to_bytes(&mut scratch));
+            self.buf.extend_from_slice(&score.to_le_bytes());
+        }
+    }
+
     /// A length in the 6-bit, 14-bit, 32-bit or 64-bit form.
     fn len(&mut self, n: u64) {
         if n < 1 << 6 {
@@ -378,8 +405,10 @@ impl RdbWriter {
 /// The type byte a value is written with.
 fn value_type_byte(value: &Value) -> Result<u8, UnsupportedValue> {
     match value {
-        Value::Set(_) => Err(UnsupportedValue("set")),
-        Value::ZSet(_) => Err(UnsupportedValue("zset")),
+        Value::Set(s) if s.as_intset().is_some() => Ok(ty::SET_INTSET),
+        Value::Set(_) => Ok(ty::SET),
+        Value::ZSet(z) if matches!(**z, ZSet::Listpack(_)) => Ok(ty::ZSET_LISTPACK),
+        Value::ZSet(_) => Ok(ty::ZSET_2),
         Value::List(_) => Ok(ty::LIST_QUICKLIST_2),
         Value::Hash(h) if h.is_listpack() => Ok(ty::HASH_LISTPACK),
         Value::Hash(_) => Ok(ty::HASH),
