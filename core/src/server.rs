@@ -170,6 +170,9 @@ pub struct Server {
     pub used_memory_peak: usize,
     /// Set by the runtime through `Node::set_host_info`.
     pub host: HostInfo,
+    /// The outbox of propagated effects, in execution order, not yet taken by the
+    /// AOF or replication (see `propagate`).
+    pub effects: Vec<crate::propagate::Effect>,
 }
 
 impl Server {
@@ -201,6 +204,7 @@ impl Server {
             client_pause: None,
             used_memory_peak: 0,
             host: HostInfo::default(),
+            effects: Vec::new(),
         }
     }
 

@@ -392,3 +392,42 @@ fn set_and_zset_values_write_in_their_own_encoding() {
         .collect();
     assert_eq!(types, vec![11, 2, 17, 5]);
 }
+
+/// Loaded sets and sorted sets become values in the encoding the thresholds call
+/// for, as Redis's loader converts them.
+#[test]
+fn loaded_sets_and_zsets_take_the_encoding_of_the_thresholds() {
+    let opts = |max: u64| rdb::LoadOptions {
+        set_max_intset_entries: max,
+        zset_max_listpack_entries: max,
+        ..rdb::LoadOptions::default()
+    };
+    let ints = RdbValue::Set(vec![b"3".to_vec(), b"1".to_vec(), b"2".to_vec()]);
+    let mixed = RdbValue::Set(vec![b"3".to_vec(), b"x".to_vec()]);
+    let zset = || {
+        RdbValue::ZSet(vec![
+            (b"b".to_vec(), 2.0),
+            (b"a".to_vec(), 1.0),
+            (b"c".to_vec(), 1.0),
+        ])
+    };
+    let name = |v: Value| v.encoding_name();
+    assert_eq!(name(ints.clone().into_value(&opts(3))), "intset");
+    assert_eq!(name(ints.into_value(&opts(2))), "hashtable");
+    assert_eq!(name(mixed.into_value(&opts(8))), "hashtable");
+    assert_eq!(name(zset().into_value(&opts(3))), "listpack");
+    assert_eq!(name(zset().into_value(&opts(2))), "skiplist");
+    let Value::ZSet(z) = zset().into_value(&opts(3)) else {
+        panic!("not a zset")
+    };
+    let mut order = Vec::new();
+    z.for_each(|m, s| order.push((m.to_vec(), s)));
+    assert_eq!(
+        order,
+        vec![
+            (b"a".to_vec(), 1.0),
+            (b"c".to_vec(), 1.0),
+            (b"b".to_vec(), 2.0)
+        ]
+    );
+}

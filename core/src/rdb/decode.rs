@@ -25,6 +25,12 @@ pub struct LoadOptions {
     pub hash_max_listpack_entries: u64,
     /// `hash-max-listpack-value`.
     pub hash_max_listpack_value: u64,
+    /// `set-max-intset-entries`, for sets built by [`RdbValue::into_value`].
+    pub set_max_intset_entries: u64,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: u64,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: u64,
     /// Key for hash tables of hashes that load past the listpack opts.
     pub hasher: HashKey,
     /// Check the CRC64 after EOF (`rdbchecksum yes`); a stored 0 is never checked.
@@ -37,8 +43,27 @@ impl Default for LoadOptions {
             list_max_listpack_size: -2,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             hasher: HashKey::new(0, 0),
             verify_checksum: true,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// The thresholds of `config`, hash tables keyed with `hasher`.
+    pub fn from_config(config: &crate::config::Config, hasher: HashKey) -> Self {
+        LoadOptions {
+            list_max_listpack_size: config.list_max_listpack_size,
+            hash_max_listpack_entries: config.hash_max_listpack_entries,
+            hash_max_listpack_value: config.hash_max_listpack_value,
+            set_max_intset_entries: config.set_max_intset_entries,
+            zset_max_listpack_entries: config.zset_max_listpack_entries,
+            zset_max_listpack_value: config.zset_max_listpack_value,
+            hasher,
+            verify_checksum: config.rdbchecksum,
         }
     }
 }

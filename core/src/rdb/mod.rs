@@ -23,6 +23,10 @@ pub use decode::{load, load_with, restore_payload, LoadOptions};
 pub use encode::{AuxInfo, KeyMeta, RdbWriter, SetEncoding, UnsupportedValue, ZSetEncoding};
 pub use error::{RdbErrorKind, RdbLoadError};
 
+use crate::types::set::SetLimits;
+use crate::types::zset::Limits as ZSetLimits;
+use crate::types::{Set, ZSet};
+use crate::util::smallbytes::SmallBytes;
 use crate::value::Value;
 
 /// The version this crate writes (Redis 7.0).
@@ -137,11 +141,61 @@ pub struct RdbEntry {
 
 /// A loaded value: strings, lists and hashes as Ember values; sets and sorted sets in
 /// a neutral form until their types can be built from it.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RdbValue {
     Value(Value),
     /// Set members (distinct), in file order.
     Set(Vec<Vec<u8>>),
     /// Sorted set (member, score) pairs (distinct members, no NaN), in file order.
     ZSet(Vec<(Vec<u8>, f64)>),
+}
+
+impl RdbValue {
+    /// The value as a key holds it, sets and sorted sets built in the encoding
+    /// Redis 7.0's loader picks under `opts`' thresholds: an intset while every
+    /// member is an integer and they fit `set-max-intset-entries`, a listpack
+    /// sorted set while it fits the `zset-max-listpack-*` limits.
+    pub fn into_value(self, opts: &LoadOptions) -> Value {
+        match self {
+            RdbValue::Value(v) => v,
+            RdbValue::Set(members) => Value::Set(Box::new(build_set(&members, opts))),
+            RdbValue::ZSet(pairs) => Value::ZSet(Box::new(build_zset(pairs, opts))),
+        }
+    }
+}
+
+fn build_set(members: &[Vec<u8>], opts: &LoadOptions) -> Set {
+    let limits = SetLimits {
+        max_intset_entries: opts.set_max_intset_entries,
+        hasher: opts.hasher,
+    };
+    let mut set = match members.first() {
+        Some(first) if members.len() as u64 <= opts.set_max_intset_entries => {
+            Set::for_first(first, opts.hasher)
+        }
+        _ => Set::new_table(opts.hasher),
+    };
+    for member in members {
+        set.insert(member, limits);
+    }
+    set
+}
+
+/// The loader refuses NaN scores and duplicate members, so a total order by
+/// (score, member) is the set's rank order.
+fn build_zset(mut pairs: Vec<(Vec<u8>, f64)>, opts: &LoadOptions) -> ZSet {
+    pairs.sort_by(|(m1, s1), (m2, s2)| {
+        s1.partial_cmp(s2)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| m1.cmp(m2))
+    });
+    let limits = ZSetLimits {
+        entries: opts.zset_max_listpack_entries,
+        value: opts.zset_max_listpack_value,
+    };
+    let items = pairs
+        .into_iter()
+        .map(|(m, s)| (SmallBytes::from_vec(m), s))
+        .collect();
+    ZSet::from_sorted(items, limits, opts.hasher)
 }
