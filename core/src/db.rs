@@ -5,9 +5,14 @@
 //! without a second lookup; the `volatile` set indexes the keys that have one so that
 //! active expiry samples only those, as Redis samples its expires dict. The two are
 //! only changed together, through [`Db`]'s methods.
+//!
+//! While a snapshot covers a database, every method that changes a key first lets
+//! the snapshot's [`DbCow`] settle that key's start state (copy-on-write per key), so
+//! no caller can forget it; reads never copy.
 
 use crate::dict::{Dict, DictEntry};
 use crate::hash::HashKey;
+use crate::persist::snapshot::DbCow;
 use crate::util::smallbytes::SmallBytes;
 use crate::value::Value;
 
@@ -102,6 +107,8 @@ pub struct Db {
     expire_cursor: u64,
     /// Running average TTL of sampled keys (INFO keyspace avg_ttl).
     pub avg_ttl: u64,
+    /// The snapshot's state while one covers this database (see `persist::snapshot`).
+    cow: Option<Box<DbCow>>,
 }
 
 impl Db {
@@ -111,6 +118,67 @@ impl Db {
             volatile: Dict::new(hasher),
             expire_cursor: 0,
             avg_ttl: 0,
+            cow: None,
+        }
+    }
+
+    /// Puts the database under a snapshot: its table stops resizing.
+    pub fn begin_snapshot(&mut self, cow: Box<DbCow>) {
+        self.keys.set_resize_frozen(true);
+        self.cow = Some(cow);
+    }
+
+    /// Ends the snapshot's hold on this database (walked, or the snapshot stopped).
+    pub fn end_snapshot(&mut self) -> Option<Box<DbCow>> {
+        self.keys.set_resize_frozen(false);
+        self.cow.take()
+    }
+
+    /// The database index the covering snapshot knows this database by.
+    pub fn snapshot_index(&self) -> Option<u64> {
+        self.cow.as_ref().map(|c| c.index())
+    }
+
+    pub fn cow(&self) -> Option<&DbCow> {
+        self.cow.as_deref()
+    }
+
+    pub fn cow_mut(&mut self) -> Option<&mut DbCow> {
+        self.cow.as_deref_mut()
+    }
+
+    /// One snapshot walker step over this database.
+    pub fn walk_snapshot(
+        &mut self,
+        out: &mut crate::rdb::RdbWriter,
+        keys_max: usize,
+        bytes_max: usize,
+    ) -> (usize, bool) {
+        match self.cow.as_deref_mut() {
+            Some(cow) => cow.walk_step(&self.keys, out, keys_max, bytes_max),
+            None => (0, true),
+        }
+    }
+
+    /// The copy-on-write hook: call before `key` is modified, replaced, removed or
+    /// created.
+    #[inline]
+    fn before_write(&mut self, key: &[u8]) {
+        if let Some(cow) = self.cow.as_deref_mut() {
+            cow.before_write(&self.keys, key);
+        }
+    }
+
+    /// Before an insert: if the frozen table must grow anyway, the snapshot walks
+    /// the rest of it first, then the table may resize.
+    fn before_insert(&mut self, key: &[u8]) {
+        let Some(cow) = self.cow.as_deref_mut() else {
+            return;
+        };
+        cow.before_write(&self.keys, key);
+        if cow.tracks_live_table() && self.keys.grow_would_force() {
+            cow.finish_now(&self.keys);
+            self.keys.set_resize_frozen(false);
         }
     }
 
@@ -131,8 +199,9 @@ impl Db {
         self.keys.get(key)
     }
 
-    /// Looks a key up, deleting it first if its deadline has passed (lazy expiry).
-    /// Returns `Some(true)`-like information through the entry; `expired` counts deletions.
+    /// Looks a key up for writing, deleting it first if its deadline has passed
+    /// (lazy expiry; `stats` counts it). Under a snapshot the key's start state is
+    /// settled first, since the caller may change the entry.
     pub fn lookup(
         &mut self,
         key: &[u8],
@@ -142,13 +211,30 @@ impl Db {
         stats: &mut KeyspaceStats,
         rand: u32,
     ) -> Option<&mut Entry> {
-        let expired = match self.keys.get(key) {
-            None => return None,
-            Some(e) => e.expire_at != 0 && e.expire_at <= now,
-        };
-        if expired {
-            self.remove(key);
-            stats.expired_keys += 1;
+        if !self.expire_if_due(key, now, stats) {
+            return None;
+        }
+        self.before_write(key);
+        let entry = self.keys.get_mut(key)?;
+        if touch == Touch::Yes {
+            entry.access = updated_access(entry.access, now, policy, rand);
+        }
+        Some(entry)
+    }
+
+    /// Looks a key up for reading: as [`Db::lookup`], but the entry can only be
+    /// read, so a snapshot copies nothing (except on lazy expiry, a removal). The
+    /// access data is refreshed in place.
+    pub fn lookup_read(
+        &mut self,
+        key: &[u8],
+        now: Millis,
+        touch: Touch,
+        policy: AccessPolicy,
+        stats: &mut KeyspaceStats,
+        rand: u32,
+    ) -> Option<&Entry> {
+        if !self.expire_if_due(key, now, stats) {
             return None;
         }
         let entry = self.keys.get_mut(key)?;
@@ -156,6 +242,35 @@ impl Db {
             entry.access = updated_access(entry.access, now, policy, rand);
         }
         Some(entry)
+    }
+
+    /// Lazy expiry: false if the key is absent or was due (and is now deleted).
+    fn expire_if_due(&mut self, key: &[u8], now: Millis, stats: &mut KeyspaceStats) -> bool {
+        let expired = match self.keys.get(key) {
+            None => return false,
+            Some(e) => e.expire_at != 0 && e.expire_at <= now,
+        };
+        if expired {
+            self.remove(key);
+            stats.expired_keys += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Takes a value out for a read that must hold the whole server at once; see
+    /// `Ctx::lend_for_read`. No snapshot copy: it goes back unchanged before any
+    /// snapshot step can run.
+    pub fn lend_value(&mut self, key: &[u8]) -> Option<Value> {
+        let entry = self.keys.get_mut(key)?;
+        Some(std::mem::replace(&mut entry.value, Value::Int(0)))
+    }
+
+    /// Puts back a value taken with [`Db::lend_value`].
+    pub fn restore_value(&mut self, key: &[u8], value: Value) {
+        if let Some(entry) = self.keys.get_mut(key) {
+            entry.value = value;
+        }
     }
 
     /// Whether a key exists and is not past its deadline, without deleting anything.
@@ -174,6 +289,18 @@ impl Db {
         now: Millis,
         policy: AccessPolicy,
     ) {
+        self.insert_with_access(key, value, expire_at, initial_access(now, policy));
+    }
+
+    /// Adds a key the caller knows is absent with the given access data (loading).
+    pub fn insert_with_access(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<Millis>,
+        access: u32,
+    ) {
+        self.before_insert(key);
         let at = expire_at.unwrap_or(0);
         if at != 0 {
             self.add_volatile(key);
@@ -183,7 +310,7 @@ impl Db {
             key: SmallBytes::new(key),
             value,
             expire_at: at,
-            access: initial_access(now, policy),
+            access,
         }));
     }
 
@@ -197,6 +324,7 @@ impl Db {
         now: Millis,
         policy: AccessPolicy,
     ) {
+        self.before_write(key);
         match self.keys.get_mut(key) {
             Some(entry) => {
                 entry.value = value;
@@ -212,6 +340,7 @@ impl Db {
 
     /// Removes a key, returning its entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Box<Entry>> {
+        self.before_write(key);
         let entry = self.keys.remove(key)?;
         if entry.expire_at != 0 {
             self.volatile.remove(key);
@@ -221,6 +350,7 @@ impl Db {
 
     /// Sets or clears a key's deadline. Returns false if the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) -> bool {
+        self.before_write(key);
         let Some(entry) = self.keys.get_mut(key) else {
             return false;
         };
@@ -243,8 +373,13 @@ impl Db {
         }));
     }
 
-    /// Removes every key.
+    /// Removes every key. Under a snapshot the old table goes to it, to be walked.
     pub fn clear(&mut self) {
+        if let Some(cow) = self.cow.as_deref_mut() {
+            let hasher = self.keys.hasher();
+            let old = std::mem::replace(&mut self.keys, Dict::new(hasher));
+            cow.detach(old);
+        }
         self.keys.clear();
         self.volatile.clear();
         self.expire_cursor = 0;
@@ -270,6 +405,7 @@ impl Db {
 
     /// Shrinks tables that became mostly empty (databasesCron's resize step).
     pub fn shrink_tables(&mut self) {
+        // A frozen table refuses by itself while a snapshot walks it.
         self.keys.shrink_if_sparse();
         self.volatile.shrink_if_sparse();
     }
@@ -339,6 +475,32 @@ fn initial_access(now: Millis, policy: AccessPolicy) -> u32 {
     match policy {
         AccessPolicy::Lru => lru_clock(now),
         AccessPolicy::Lfu { .. } => (lfu_minutes(now) << 8) | LFU_INIT_COUNTER,
+    }
+}
+
+/// A loaded key's access data from the dump's LFU counter or LRU idle seconds
+/// (Redis's objectSetLRUOrLFU); a fresh key's when the dump has neither.
+pub fn loaded_access(
+    now: Millis,
+    policy: AccessPolicy,
+    idle_secs: Option<u64>,
+    freq: Option<u8>,
+) -> u32 {
+    match (policy, freq, idle_secs) {
+        (AccessPolicy::Lfu { .. }, Some(freq), _) => (lfu_minutes(now) << 8) | u32::from(freq),
+        (AccessPolicy::Lru, _, Some(idle)) => {
+            let clock = i64::from(lru_clock(now));
+            let max = 0xff_ffff_i64;
+            let idle = i64::try_from(idle).unwrap_or(max);
+            let abs = clock - idle;
+            let abs = if abs < 0 {
+                (clock + max / 2) % max
+            } else {
+                abs
+            };
+            abs as u32
+        }
+        _ => initial_access(now, policy),
     }
 }
 

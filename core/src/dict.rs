@@ -18,10 +18,18 @@ pub trait DictEntry {
 /// Fewest buckets a non-empty table has (Redis's DICT_HT_INITIAL_SIZE).
 const BUCKETS_MIN: usize = 4;
 
+/// While resizing is frozen, a table still grows once it holds this many entries per
+/// bucket (Redis's dict_force_resize_ratio), so a frozen table cannot degrade
+/// without bound. The owner must be ready for it (see [`Dict::grow_would_force`]).
+pub const FROZEN_LOAD_FACTOR_MAX: usize = 5;
+
 pub struct Dict<E: DictEntry> {
     buckets: Vec<Option<Box<E>>>,
     len: usize,
     hasher: HashKey,
+    /// Set while a snapshot walks the table by bucket index: no resize, so every
+    /// entry keeps its bucket until the walk has passed it.
+    resize_frozen: bool,
 }
 
 impl<E: DictEntry> Dict<E> {
@@ -30,6 +38,39 @@ impl<E: DictEntry> Dict<E> {
             buckets: Vec::new(),
             len: 0,
             hasher,
+            resize_frozen: false,
+        }
+    }
+
+    /// The table's hash key.
+    pub fn hasher(&self) -> HashKey {
+        self.hasher
+    }
+
+    /// Stops (or allows again) resizing; see [`FROZEN_LOAD_FACTOR_MAX`].
+    pub fn set_resize_frozen(&mut self, frozen: bool) {
+        self.resize_frozen = frozen;
+    }
+
+    /// Whether inserting one more entry would resize the table although resizing is
+    /// frozen (the load factor reached [`FROZEN_LOAD_FACTOR_MAX`]) or because the
+    /// table has no buckets yet.
+    pub fn grow_would_force(&self) -> bool {
+        self.buckets.is_empty() || self.len + 1 > self.buckets.len() * FROZEN_LOAD_FACTOR_MAX
+    }
+
+    /// The bucket `key` lives in (or would be inserted into); None while the table
+    /// has no buckets.
+    pub fn bucket_index(&self, key: &[u8]) -> Option<usize> {
+        (!self.buckets.is_empty()).then(|| self.bucket_of(key))
+    }
+
+    /// Calls `visit` on every entry of bucket `idx` (nothing past the end).
+    pub fn visit_bucket(&self, idx: usize, mut visit: impl FnMut(&E)) {
+        let mut node = self.buckets.get(idx).and_then(|b| b.as_deref());
+        while let Some(n) = node {
+            visit(n);
+            node = n.next();
         }
     }
 
@@ -82,7 +123,12 @@ impl<E: DictEntry> Dict<E> {
     /// Adds an entry whose key the caller knows is absent.
     pub fn insert_new(&mut self, mut entry: Box<E>) {
         debug_assert!(self.get(entry.key()).is_none(), "duplicate key inserted");
-        if self.len >= self.buckets.len() {
+        let grow = if self.resize_frozen {
+            self.grow_would_force()
+        } else {
+            self.len >= self.buckets.len()
+        };
+        if grow {
             self.resize((self.len + 1).next_power_of_two().max(BUCKETS_MIN));
         }
         let idx = self.bucket_of(entry.key());
@@ -133,7 +179,7 @@ impl<E: DictEntry> Dict<E> {
     /// lazier than Redis's 1/10), as Redis's databasesCron does.
     pub fn shrink_if_sparse(&mut self) {
         let buckets = self.buckets.len();
-        if buckets > BUCKETS_MIN && self.len * 8 < buckets {
+        if !self.resize_frozen && buckets > BUCKETS_MIN && self.len * 8 < buckets {
             let target = self.len.next_power_of_two().max(BUCKETS_MIN);
             self.resize(target);
         }

@@ -33,6 +33,8 @@ pub struct Node {
     /// Clients just served or timed out of a blocking command, whose pending input
     /// runs once the current event is done (Redis's unblocked_clients).
     unblocked: VecDeque<ConnId>,
+    /// The time of the last input, for `poll_timeout` to ask for a prompt tick.
+    now: Millis,
 }
 
 /// What a command handler sees: the shared server state, its own client, the other
@@ -57,6 +59,15 @@ impl Node {
             outputs: VecDeque::new(),
             cron_at: now,
             unblocked: VecDeque::new(),
+            now,
+        }
+    }
+
+    /// Starts the node's work at process start: with no AOF, reads the dump
+    /// (`dir`/`dbfilename`); clients get -LOADING until it is in.
+    pub fn start(&mut self, _now: Millis) {
+        if !self.srv.config.appendonly {
+            crate::persist::start_loading(&mut self.srv, &mut self.outputs);
         }
     }
 
@@ -76,6 +87,7 @@ impl Node {
 
     /// Feeds one event at time `now` (the node's wall clock, Unix ms).
     pub fn handle(&mut self, now: Millis, input: Input) {
+        self.now = self.now.max(now);
         match input {
             Input::Accepted { conn, peer, local } => self.on_accepted(now, conn, peer, local),
             Input::Received { conn, bytes } => self.on_received(now, conn, bytes),
@@ -88,11 +100,13 @@ impl Node {
                     self.server_cron(now);
                 }
                 self.time_out_blocked(now);
+                crate::persist::tick(&mut self.srv, &mut self.outputs);
             }
-            Input::Signal(signal) => self.on_signal(signal),
-            // Outgoing connections and disk requests arrive with replication and
-            // persistence; until then nothing asks for them.
-            Input::Connected { .. } | Input::ConnectFailed { .. } | Input::DiskDone { .. } => {}
+            Input::Signal(signal) => self.on_signal(now, signal),
+            Input::DiskDone { id, result } => self.on_disk_done(now, id, result),
+            // Outgoing connections arrive with replication; until then nothing asks
+            // for them.
+            Input::Connected { .. } | Input::ConnectFailed { .. } => {}
         }
         self.resume_unblocked(now);
     }
@@ -106,14 +120,18 @@ impl Node {
     /// When the node next needs [`Input::Tick`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
+        if self.srv.persist.wants_prompt_tick() {
+            return Some(self.now);
+        }
         match self.srv.blocking.next_deadline() {
             Some(at) => Some(at.min(self.cron_at)),
             None => Some(self.cron_at),
         }
     }
 
-    /// SIGINT/SIGTERM: shut down as SHUTDOWN would (persistence adds the final save).
-    fn on_signal(&mut self, signal: Signal) {
+    /// SIGINT/SIGTERM: shut down as SHUTDOWN would, with the final save when save
+    /// points are configured.
+    fn on_signal(&mut self, now: Millis, signal: Signal) {
         let name = match signal {
             Signal::Interrupt => "SIGINT",
             Signal::Terminate => "SIGTERM",
@@ -122,11 +140,93 @@ impl Node {
             LogLevel::Warning,
             format!("Received {name} scheduling shutdown..."),
         );
-        self.log(
-            LogLevel::Warning,
-            "Redis is now ready to exit, bye bye...".into(),
-        );
-        self.outputs.push_back(Output::Stop { code: 0 });
+        let save = !self.srv.config.save_params.is_empty();
+        if let Some(done) =
+            crate::persist::shutdown(&mut self.srv, &mut self.outputs, now, save, None, false)
+        {
+            self.answer_save_waiters(done);
+        }
+    }
+
+    /// Routes a finished disk request to the subsystem that asked for it, by id.
+    /// (The AOF routes its own requests here too.)
+    fn on_disk_done(
+        &mut self,
+        now: Millis,
+        id: crate::io::DiskOpId,
+        result: Result<crate::io::DiskData, crate::io::DiskError>,
+    ) {
+        if self.srv.persist.owns(id) {
+            let outcome =
+                crate::persist::on_disk_done(&mut self.srv, &mut self.outputs, now, id, result);
+            if let crate::persist::DiskOutcome::Saved(done) = outcome {
+                self.answer_save_waiters(done);
+            }
+        }
+    }
+
+    /// Tells everyone who waited for a save how it ended: SAVE-like clients get
+    /// their reply and resume; a pending shutdown stops the process (or, when the
+    /// save failed and it is not forced, reports the failure and carries on).
+    pub(crate) fn answer_save_waiters(&mut self, done: crate::persist::SaveDone) {
+        use crate::persist::Waiter;
+        for waiter in done.waiters {
+            match waiter {
+                Waiter::Reply(conn) => {
+                    let reply: Result<(), &str> = if done.ok {
+                        Ok(())
+                    } else {
+                        Err(crate::persist::SAVE_FAILED)
+                    };
+                    self.resume_waiting_client(conn, reply);
+                }
+                Waiter::Shutdown { conn, force } if done.ok || force => {
+                    let _ = conn;
+                    self.log(
+                        LogLevel::Warning,
+                        "Redis is now ready to exit, bye bye...".into(),
+                    );
+                    self.outputs.push_back(Output::Stop { code: 0 });
+                }
+                Waiter::Shutdown {
+                    conn: Some(conn), ..
+                } => {
+                    self.log(
+                        LogLevel::Warning,
+                        "Error trying to save the DB, can't exit.".into(),
+                    );
+                    self.log(LogLevel::Warning, "Errors trying to shut down the server. Check the logs for more information.".into());
+                    self.resume_waiting_client(conn, Err(crate::persist::SHUTDOWN_FAILED));
+                }
+                Waiter::Shutdown { conn: None, .. } => {
+                    self.log(
+                        LogLevel::Warning,
+                        "Error trying to save the DB, can't exit.".into(),
+                    );
+                    self.log(LogLevel::Warning, "SIGTERM received but errors trying to shut down the server, check the logs for more information".into());
+                }
+            }
+        }
+    }
+
+    /// Replies to a client that waited for a save and lets its input run again.
+    fn resume_waiting_client(&mut self, conn: ConnId, reply: Result<(), &str>) {
+        let Some(mut client) = self.clients.remove(&conn) else {
+            return;
+        };
+        client.blocked = false;
+        if client.reply_mode != ReplyMode::Off {
+            match reply {
+                Ok(()) => client.out.ok(),
+                Err(message) => {
+                    self.srv.stats.total_error_replies += 1;
+                    self.srv.stats.count_error(message.as_bytes());
+                    client.out.error(message);
+                }
+            }
+        }
+        self.flush(client);
+        self.unblocked.push_back(conn);
     }
 
     fn on_accepted(&mut self, now: Millis, conn: ConnId, peer: String, local: String) {
@@ -297,6 +397,13 @@ impl Node {
                     .count_command(Some(cmd), CallOutcome::Rejected);
                 Err(CmdError::Static(error::NOAUTH))
             }
+            Ok(cmd) if crate::persist::refusal(&self.srv, cmd).is_some() => {
+                self.srv
+                    .stats
+                    .count_command(Some(cmd), CallOutcome::Rejected);
+                let e = crate::persist::refusal(&self.srv, cmd).unwrap_or(error::SYNTAX);
+                Err(CmdError::Static(e))
+            }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
                 client.last_spec = Some(cmd);
@@ -449,6 +556,7 @@ impl Node {
     /// itself again `1000 / hz` ms later.
     fn server_cron(&mut self, now: Millis) {
         expire_cycle::run(&mut self.srv, now);
+        crate::persist::cron(&mut self.srv, &mut self.outputs, now);
         for db in &mut self.srv.dbs {
             db.shrink_tables();
         }
@@ -547,12 +655,13 @@ impl Ctx<'_> {
 
     /// Looks a key up for reading: expires it if due, refreshes its access data,
     /// counts a keyspace hit or miss (Redis's lookupKeyRead).
-    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
         let policy = self.srv.access_policy();
         let draw = self.srv.access_draw();
         let srv = &mut *self.srv;
         let stats = &mut srv.keyspace_stats;
-        let found = srv.dbs[self.client.db].lookup(key, self.now, Touch::Yes, policy, stats, draw);
+        let db = &mut srv.dbs[self.client.db];
+        let found = db.lookup_read(key, self.now, Touch::Yes, policy, stats, draw);
         if found.is_some() {
             srv.keyspace_stats.keyspace_hits += 1;
         } else {
@@ -568,8 +677,30 @@ impl Ctx<'_> {
     }
 
     /// Looks a key up without touching its access data (OBJECT, TTL, TYPE).
-    pub fn lookup_peek(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        let policy = self.srv.access_policy();
+        let srv = &mut *self.srv;
+        let stats = &mut srv.keyspace_stats;
+        srv.dbs[self.client.db].lookup_read(key, self.now, Touch::No, policy, stats, 0)
+    }
+
+    /// A write lookup that leaves access data alone: for changing a key the
+    /// command already looked up, or an encoding change a read makes (SORT).
+    pub fn lookup_write_untouched(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.lookup(key, Touch::No)
+    }
+
+    /// Lends a value out of the keyspace for a read that needs the whole context at
+    /// once (it draws random numbers while replying); [`Ctx::restore_lent`] puts it
+    /// back before the command ends. Nothing changes in between, so a snapshot need
+    /// not copy it (it only runs between commands).
+    pub fn lend_for_read(&mut self, key: &[u8]) -> Option<crate::value::Value> {
+        self.srv.dbs[self.client.db].lend_value(key)
+    }
+
+    /// Puts back a value taken with [`Ctx::lend_for_read`].
+    pub fn restore_lent(&mut self, key: &[u8], value: crate::value::Value) {
+        self.srv.dbs[self.client.db].restore_value(key, value);
     }
 
     fn lookup(&mut self, key: &[u8], touch: Touch) -> Option<&mut Entry> {

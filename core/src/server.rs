@@ -173,6 +173,9 @@ pub struct Server {
     /// The outbox of propagated effects, in execution order, not yet taken by the
     /// AOF or replication (see `propagate`).
     pub effects: Vec<crate::propagate::Effect>,
+    /// RDB persistence: saves in progress, save-point state, loading.
+    pub persist: crate::persist::Persist,
+    next_disk_op: crate::io::DiskOpId,
 }
 
 impl Server {
@@ -205,7 +208,16 @@ impl Server {
             used_memory_peak: 0,
             host: HostInfo::default(),
             effects: Vec::new(),
+            persist: crate::persist::Persist::new(now),
+            next_disk_op: 1,
         }
+    }
+
+    /// A fresh id for a disk request (shared by every subsystem that asks for one).
+    pub fn next_disk_op_id(&mut self) -> crate::io::DiskOpId {
+        let id = self.next_disk_op;
+        self.next_disk_op += 1;
+        id
     }
 
     pub fn next_client_id(&mut self) -> u64 {

@@ -136,6 +136,22 @@ impl Shared {
         conn
     }
 
+    /// Runs the node's start-up work (reading the dump) to the end before any
+    /// connection is accepted; false if the node asked to stop (a corrupt dump).
+    pub fn start_node(&self) -> bool {
+        {
+            let mut node = self.node.borrow_mut();
+            node.start(now_ms());
+            self.drain(&mut node, None);
+        }
+        !self.stopping()
+    }
+
+    /// The exit code the node asked for, if it asked to stop.
+    pub fn stop_code(&self) -> Option<i32> {
+        self.stop_code.get()
+    }
+
     fn stopping(&self) -> bool {
         self.stop_code.get().is_some()
     }
@@ -345,6 +361,9 @@ async fn timer_loop(shared: Rc<Shared>) {
                 () = tokio::time::sleep(wait) => {}
                 () = shared.timer_notify.notified() => {}
             }
+        } else {
+            // A prompt tick (a snapshot in progress): let connections run first.
+            tokio::task::yield_now().await;
         }
         if shared.stopping() {
             return;

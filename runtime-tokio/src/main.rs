@@ -254,6 +254,9 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
         node.set_memory_probe(alloc::allocated_bytes);
         node.set_host_info(host_info(config_file_path));
         let shared = Shared::new(node, logger);
+        if !shared.start_node() {
+            return shared.stop_code().unwrap_or(1);
+        }
         if port == 0 && unixsocket.is_empty() {
             shared.log(
                 LogLevel::Warning,

@@ -563,19 +563,15 @@ fn with_taken_hash<R>(
 ) -> Result<R, CmdError> {
     let taken = match ctx.lookup_read(key) {
         None => None,
-        Some(entry) if matches!(entry.value, Value::Hash(_)) => {
-            match std::mem::replace(&mut entry.value, Value::Int(0)) {
-                Value::Hash(h) => Some(h),
-                _ => None,
-            }
-        }
+        Some(entry) if matches!(entry.value, Value::Hash(_)) => match ctx.lend_for_read(key) {
+            Some(Value::Hash(h)) => Some(h),
+            _ => None,
+        },
         Some(_) => return Err(CmdError::Static(WRONGTYPE)),
     };
     let result = f(ctx, taken.as_deref());
     if let Some(h) = taken {
-        if let Some(entry) = ctx.lookup_peek(key) {
-            entry.value = Value::Hash(h);
-        }
+        ctx.restore_lent(key, Value::Hash(h));
     }
     Ok(result)
 }

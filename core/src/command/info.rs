@@ -303,27 +303,52 @@ fn scripting_memory(f: &mut Fields<'_>) {
     f.add("used_memory_scripts_human", "0B");
 }
 
+/// Ember has no fork: the "cow" fields report the bytes serialised ahead of the
+/// snapshot walker (its copy-on-write cost) and "fork_perc" the walk's progress.
 fn persistence(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
-    f.zeros(&[
-        "loading",
-        "async_loading",
+    let p = &ctx.srv.persist;
+    let bgsave_started = p.bgsave_started_at();
+    let (processed, total) = p.save_progress();
+    let cow_now = crate::persist::snapshot::Snapshot::copied_bytes(&ctx.srv.dbs);
+    f.add("loading", u8::from(p.loading));
+    f.add("async_loading", 0);
+    f.add(
         "current_cow_peak",
-        "current_cow_size",
-        "current_cow_size_age",
-    ]);
-    f.add("current_fork_perc", "0.00");
-    f.zeros(&["current_save_keys_processed", "current_save_keys_total"]);
+        p.cow_peak_bytes.max(cow_now) * usize::from(bgsave_started.is_some()),
+    );
+    f.add("current_cow_size", cow_now);
+    f.add("current_cow_size_age", 0);
+    let perc = if total > 0 {
+        processed as f64 * 100.0 / total as f64
+    } else {
+        0.0
+    };
+    f.add("current_fork_perc", format!("{perc:.2}"));
+    f.add("current_save_keys_processed", processed);
+    f.add("current_save_keys_total", total);
     f.add("rdb_changes_since_last_save", ctx.srv.dirty);
-    f.add("rdb_bgsave_in_progress", 0);
-    f.add("rdb_last_save_time", ctx.srv.started_at / 1000);
-    f.add("rdb_last_bgsave_status", "ok");
-    f.add("rdb_last_bgsave_time_sec", -1);
-    f.add("rdb_current_bgsave_time_sec", -1);
+    f.add("rdb_bgsave_in_progress", u8::from(bgsave_started.is_some()));
+    f.add("rdb_last_save_time", p.lastsave_secs);
+    f.add(
+        "rdb_last_bgsave_status",
+        if p.last_bgsave_failed { "err" } else { "ok" },
+    );
+    match p.last_bgsave_time_secs {
+        Some(secs) => f.add("rdb_last_bgsave_time_sec", secs),
+        None => f.add("rdb_last_bgsave_time_sec", -1),
+    }
+    match bgsave_started {
+        Some(at) => f.add(
+            "rdb_current_bgsave_time_sec",
+            ctx.now.saturating_sub(at) / 1000,
+        ),
+        None => f.add("rdb_current_bgsave_time_sec", -1),
+    }
+    f.add("rdb_saves", p.rdb_saves);
+    f.add("rdb_last_cow_size", p.last_cow_bytes);
+    f.add("rdb_last_load_keys_expired", p.load_keys_expired);
+    f.add("rdb_last_load_keys_loaded", p.load_keys_loaded);
     f.zeros(&[
-        "rdb_saves",
-        "rdb_last_cow_size",
-        "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
         "aof_enabled",
         "aof_rewrite_in_progress",
         "aof_rewrite_scheduled",

@@ -293,11 +293,11 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// Looks a key up for reading without refreshing its access data, but counting a
 /// keyspace hit or miss and expiring it if due (Redis's lookupKeyReadWithFlags with
 /// LOOKUP_NOTOUCH): TYPE, EXISTS, TTL and OBJECT read keys this way.
-pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c mut Entry> {
+pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Entry> {
     let policy = ctx.srv.access_policy();
     let srv = &mut *ctx.srv;
     let stats = &mut srv.keyspace_stats;
-    let found = srv.dbs[ctx.client.db].lookup(key, ctx.now, Touch::No, policy, stats, 0);
+    let found = srv.dbs[ctx.client.db].lookup_read(key, ctx.now, Touch::No, policy, stats, 0);
     if found.is_some() {
         stats.keyspace_hits += 1;
     } else {

@@ -322,13 +322,26 @@ fn with_list<R>(
     write: bool,
     f: impl FnOnce(Option<&mut List>, &mut ReplyBuf) -> R,
 ) -> Result<R, CmdError> {
+    debug_assert!(write, "reads use read_list");
     let mut out = std::mem::take(&mut ctx.client.out);
-    let entry = if write {
-        ctx.lookup_write(key)
-    } else {
-        ctx.lookup_read(key)
+    let result = match ctx.lookup_write(key).map(|e| &mut e.value) {
+        None => Ok(f(None, &mut out)),
+        Some(Value::List(list)) => Ok(f(Some(list), &mut out)),
+        Some(_) => Err(CmdError::Static(WRONGTYPE)),
     };
-    let result = match entry.map(|e| &mut e.value) {
+    ctx.client.out = out;
+    result
+}
+
+/// Runs `f` on the list at `key` looked up for reading (Redis's lookupKeyRead:
+/// hit/miss counting); WRONGTYPE if the key holds something else.
+fn read_list<R>(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    f: impl FnOnce(Option<&List>, &mut ReplyBuf) -> R,
+) -> Result<R, CmdError> {
+    let mut out = std::mem::take(&mut ctx.client.out);
+    let result = match ctx.lookup_read(key).map(|e| &e.value) {
         None => Ok(f(None, &mut out)),
         Some(Value::List(list)) => Ok(f(Some(list), &mut out)),
         Some(_) => Err(CmdError::Static(WRONGTYPE)),
@@ -553,7 +566,7 @@ fn pop_range_reply(list: &mut List, end: End, count: u64, out: &mut ReplyBuf) ->
 
 /// LLEN key
 fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let len = with_list(ctx, &args[1], false, |list, _| list.map_or(0, |l| l.len()))?;
+    let len = read_list(ctx, &args[1], |list, _| list.map_or(0, |l| l.len()))?;
     ctx.out().int(len as i64);
     Ok(())
 }
@@ -562,7 +575,7 @@ fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let start = int(&args[2])?;
     let stop = int(&args[3])?;
-    with_list(ctx, &args[1], false, |list, out| {
+    read_list(ctx, &args[1], |list, out| {
         let range = list.and_then(|l| Some((normalize_range(start, stop, l.len())?, l)));
         let Some(((first, n), list)) = range else {
             out.array(0);
@@ -576,7 +589,7 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// LINDEX key index: the key is looked up before the index is checked.
 fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let index_arg = &args[2];
-    with_list(ctx, &args[1], false, |list, out| {
+    read_list(ctx, &args[1], |list, out| {
         let Some(list) = list else {
             out.null();
             return Ok(());
@@ -593,7 +606,7 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let opts = LposOptions::parse(&args[3..])?;
     let element = &args[2];
-    with_list(ctx, &args[1], false, |list, out| {
+    read_list(ctx, &args[1], |list, out| {
         let Some(list) = list else {
             match opts.count {
                 Some(_) => out.array(0),

@@ -1,4 +1,5 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, SAVE, BGSAVE, LASTSAVE,
+//! SHUTDOWN.
 //! INFO lives in `info.rs` and DEBUG in `debug.rs`.
 
 use bytes::Bytes;
@@ -9,10 +10,13 @@ use crate::error::{CmdError, CmdResult, DB_INDEX_OUT_OF_RANGE, SYNTAX};
 use crate::io::LogLevel;
 use crate::io::Output;
 use crate::node::Ctx;
+use crate::persist::{self, Waiter};
 
 const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
 const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
 const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+const BGSAVE_CHILD_ACTIVE: &str = "ERR Another child process is active (AOF?): can't BGSAVE \
+    right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 
 const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 const FLUSH_HISTORY: &[(&str, &str)] = &[
@@ -83,6 +87,32 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
+        name: "save",
+        arity: 1,
+        flags: &[
+            Flag::Admin,
+            Flag::Noscript,
+            Flag::NoAsyncLoading,
+            Flag::NoMulti,
+        ],
+        group: Group::Server,
+        summary: "Synchronously save the dataset to disk",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        handler: Some(save),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "bgsave",
+        arity: -1,
+        flags: &[Flag::Admin, Flag::Noscript, Flag::NoAsyncLoading],
+        group: Group::Server,
+        summary: "Asynchronously save the dataset to disk",
+        history: &[("3.2.2", "Added the `SCHEDULE` option.")],
+        complexity: "O(1)",
+        handler: Some(bgsave),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
         name: "lastsave",
         arity: 1,
         flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
@@ -141,13 +171,56 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHALL [ASYNC|SYNC]
+/// FLUSHALL [ASYNC|SYNC]: as Redis 7.0, a running BGSAVE is killed and, when save
+/// points are configured, the now empty dataset is saved at once.
 fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     check_flush_mode(args)?;
     let removed: u64 = ctx.srv.dbs.iter().map(|db| db.len() as u64).sum();
+    persist::kill_bgsave(ctx.srv, ctx.outputs);
     ctx.srv.reset_databases();
-    ctx.srv.dirty += removed + 1;
+    ctx.srv.dirty += removed;
+    if !ctx.srv.config.save_params.is_empty() {
+        persist::start_save(ctx.srv, ctx.outputs, ctx.now, false, Vec::new());
+    }
+    ctx.srv.dirty += 1;
     ctx.out().ok();
+    Ok(())
+}
+
+/// SAVE: the snapshot is written at once; the reply waits until the dump is in
+/// place (+OK), or the bare -ERR if writing it failed.
+fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    if ctx.srv.persist.bgsave_in_progress() {
+        return Err(persist::BGSAVE_IN_PROGRESS.into());
+    }
+    let waiter = Waiter::Reply(ctx.client.conn);
+    if !persist::start_save(ctx.srv, ctx.outputs, ctx.now, false, vec![waiter]) {
+        persist::wait_for_running_save(ctx.srv, waiter);
+    }
+    ctx.client.blocked = true;
+    Ok(())
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let schedule = match args {
+        [_] => false,
+        [_, arg] if is(arg, "SCHEDULE") => true,
+        _ => return Err(SYNTAX.into()),
+    };
+    if ctx.srv.persist.bgsave_in_progress() {
+        return Err(persist::BGSAVE_IN_PROGRESS.into());
+    }
+    if ctx.srv.persist.save_in_progress() {
+        if !schedule {
+            return Err(BGSAVE_CHILD_ACTIVE.into());
+        }
+        ctx.srv.persist.bgsave_scheduled = true;
+        ctx.out().status(persist::BGSAVE_SCHEDULED);
+        return Ok(());
+    }
+    persist::start_save(ctx.srv, ctx.outputs, ctx.now, true, Vec::new());
+    ctx.out().status(persist::BGSAVE_STARTED);
     Ok(())
 }
 
@@ -187,9 +260,9 @@ fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// LASTSAVE: nothing has been saved yet, so the start time (Redis's initial value).
+/// LASTSAVE: when the last save succeeded (the start time before any).
 fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    let at = (ctx.srv.started_at / 1000) as i64;
+    let at = ctx.srv.persist.lastsave_secs as i64;
     ctx.out().int(at);
     Ok(())
 }
@@ -198,12 +271,14 @@ fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
 /// process stops and every connection closes.
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    let mut force = false;
     for arg in &args[1..] {
         if is(arg, "NOSAVE") {
             nosave = true;
         } else if is(arg, "SAVE") {
             save = true;
         } else if is(arg, "NOW") || is(arg, "FORCE") {
+            force |= is(arg, "FORCE");
             other = true;
         } else if is(arg, "ABORT") {
             abort = true;
@@ -217,19 +292,27 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if abort {
         return Err(NO_SHUTDOWN_IN_PROGRESS.into());
     }
-    for line in [
-        "User requested shutdown...",
-        "Redis is now ready to exit, bye bye...",
-    ] {
-        if LogLevel::Warning >= ctx.srv.config.loglevel {
-            ctx.outputs.push_back(Output::Log {
-                level: LogLevel::Warning,
-                line: line.into(),
-            });
+    log_warning(ctx, "User requested shutdown...");
+    let save = save || (!nosave && !ctx.srv.config.save_params.is_empty());
+    let conn = Some(ctx.client.conn);
+    match persist::shutdown(ctx.srv, ctx.outputs, ctx.now, save, conn, force) {
+        // The final save is on its way: the node stops (or replies) when it ends.
+        None => ctx.client.blocked = true,
+        Some(_) => {
+            log_warning(ctx, "Redis is now ready to exit, bye bye...");
+            ctx.srv.shutdown_requested = Some(0);
         }
     }
-    ctx.srv.shutdown_requested = Some(0);
     Ok(())
+}
+
+fn log_warning(ctx: &mut Ctx<'_>, line: &str) {
+    if LogLevel::Warning >= ctx.srv.config.loglevel {
+        ctx.outputs.push_back(Output::Log {
+            level: LogLevel::Warning,
+            line: line.into(),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +380,10 @@ mod tests {
 
     #[test]
     fn shutdown_stops_the_node_without_a_reply() {
-        let mut t = node();
+        let mut config = Config::default();
+        config.save_params.clear();
+        let mut t = TestNode::new(config);
+        t.connect(1);
         assert_eq!(
             t.cmd(1, &["SHUTDOWN", "NOSAVE", "SAVE"]),
             "-ERR syntax error\r\n"

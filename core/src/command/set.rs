@@ -535,7 +535,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// A set this command already looked up (so live and of the right type), for
 /// changing it: no second expiry check or access update.
 fn set_mut_looked_up<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<&'c mut Set, CmdError> {
-    match ctx.lookup_peek(key) {
+    match ctx.lookup_write_untouched(key) {
         Some(entry) => as_set_mut(&mut entry.value),
         None => Err(CmdError::Static(WRONGTYPE)),
     }

@@ -239,7 +239,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult 
         // Redis converts a sorted set it sorts to the skiplist encoding for good
         // (visible in OBJECT ENCODING afterwards).
         let hasher = ctx.srv.hasher;
-        if let Some(Value::ZSet(zset)) = ctx.lookup_peek(key).map(|e| &mut e.value) {
+        if let Some(Value::ZSet(zset)) = ctx.lookup_write_untouched(key).map(|e| &mut e.value) {
             zset.convert_to_skiplist(hasher);
         }
     }

@@ -305,7 +305,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 fn with_read<R>(
     ctx: &mut Ctx<'_>,
     key: &[u8],
-    f: impl FnOnce(Option<&mut Entry>, &mut ReplyBuf) -> R,
+    f: impl FnOnce(Option<&Entry>, &mut ReplyBuf) -> R,
 ) -> R {
     let mut out = std::mem::take(&mut ctx.client.out);
     let result = f(ctx.lookup_read(key), &mut out);

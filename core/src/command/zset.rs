@@ -532,7 +532,7 @@ fn read_zset<'c>(
     let draw = ctx.srv.access_draw();
     let srv = &mut *ctx.srv;
     let stats = &mut srv.keyspace_stats;
-    let found = srv.dbs[ctx.client.db].lookup(key, ctx.now, Touch::Yes, policy, stats, draw);
+    let found = srv.dbs[ctx.client.db].lookup_read(key, ctx.now, Touch::Yes, policy, stats, draw);
     if found.is_some() {
         srv.keyspace_stats.keyspace_hits += 1;
     } else {
