@@ -187,6 +187,13 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out().ok();
             Ok(())
         }
+        2 if is(sub, "RELOAD") => {
+            let conn = ctx.client.conn;
+            crate::persist::debug_reload(ctx.srv, ctx.outputs, ctx.now, conn)?;
+            // The +OK goes out once the dump is on disk.
+            ctx.client.blocked = true;
+            Ok(())
+        }
         3 if is(sub, "SET-ACTIVE-EXPIRE") => {
             ctx.srv.active_expire_enabled = c_atoi(&args[2]) != 0;
             ctx.out().ok();

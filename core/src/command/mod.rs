@@ -19,7 +19,7 @@ pub mod set;
 pub mod sort;
 pub mod string;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod zset;
 
 use bytes::Bytes;

@@ -10,6 +10,8 @@
 //! [`Waiter`]s, answered by the node when the job ends.
 
 pub mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -41,6 +43,7 @@ pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 /// Redis's shared.err: a bare error.
 pub const SAVE_FAILED: &str = "ERR";
 pub const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
+pub const RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump, check server logs.";
 pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
     currently unable to persist to disk. Commands that may modify the data set are \
@@ -111,13 +114,12 @@ struct SaveJob {
 }
 
 impl SaveJob {
-    fn push_bytes(&mut self, bytes: Vec<u8>) {
-        if bytes.is_empty() {
+    fn push_bytes(&mut self, bytes: Bytes) {
+        if bytes.is_empty() && self.wrote_first {
             return;
         }
         self.queued_bytes += bytes.len();
         let path = self.temp.clone();
-        let bytes = Bytes::from(bytes);
         self.queue.push_back(if self.wrote_first {
             DiskOp::Append { path, bytes }
         } else {
@@ -129,7 +131,7 @@ impl SaveJob {
     /// Every byte is queued: make it durable, then put it in place.
     fn seal(&mut self) {
         if !self.wrote_first {
-            self.push_bytes(Vec::new());
+            self.push_bytes(Bytes::new());
         }
         self.queue.push_back(DiskOp::Fsync {
             path: self.temp.clone(),
@@ -294,12 +296,30 @@ pub fn start_save(
         return false;
     }
     let opts = snapshot_options(srv, now);
-    let mut snap = Snapshot::start(&mut srv.dbs, &opts);
+    let snap = Snapshot::start(&mut srv.dbs, &opts);
+    if background {
+        start_job(srv, outputs, now, Some(snap), None, waiters);
+    } else {
+        let bytes = Bytes::from(snap.run_to_end(&mut srv.dbs));
+        start_job(srv, outputs, now, None, Some(bytes), waiters);
+    }
+    true
+}
+
+/// Starts a job: `snap` to be stepped (background), or the whole file's `bytes`.
+fn start_job(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    now: Millis,
+    snap: Option<Snapshot>,
+    bytes: Option<Bytes>,
+    waiters: Vec<Waiter>,
+) {
     srv.persist.jobs_started += 1;
     srv.persist.rdb_saves += 1;
     srv.persist.cow_peak_bytes = 0;
     let mut job = SaveJob {
-        background,
+        background: snap.is_some(),
         snapshot: None,
         temp: format!(
             "temp-{}-{}.rdb",
@@ -314,7 +334,7 @@ pub fn start_save(
         dirty_at_start: srv.dirty,
         waiters,
     };
-    if background {
+    if let Some(snap) = snap {
         srv.persist.last_bgsave_try_secs = now / 1000;
         job.snapshot = Some(snap);
         log(
@@ -323,20 +343,51 @@ pub fn start_save(
             LogLevel::Notice,
             "Background saving started".into(),
         );
-    } else {
-        let mut bytes = Vec::new();
-        while !snap.is_done() {
-            bytes.extend_from_slice(&snap.step(&mut srv.dbs, usize::MAX, SAVE_CHUNK_BYTES));
-            if bytes.len() >= SAVE_CHUNK_BYTES {
-                job.push_bytes(std::mem::take(&mut bytes));
-            }
+    }
+    if let Some(bytes) = bytes {
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = (at + SAVE_CHUNK_BYTES).min(bytes.len());
+            job.push_bytes(bytes.slice(at..end));
+            at = end;
         }
-        job.push_bytes(bytes);
         job.seal();
     }
     srv.persist.job = Some(job);
     pump(srv, outputs);
-    true
+}
+
+/// DEBUG RELOAD: saves as SAVE does (the client waits for the dump to be in place),
+/// then empties the databases and loads the very bytes written.
+pub fn debug_reload(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    now: Millis,
+    conn: ConnId,
+) -> Result<(), &'static str> {
+    kill_bgsave(srv, outputs);
+    if srv.persist.job.is_some() {
+        return Err(SAVE_FAILED);
+    }
+    let opts = snapshot_options(srv, now);
+    let bytes = Bytes::from(Snapshot::start(&mut srv.dbs, &opts).run_to_end(&mut srv.dbs));
+    let waiters = vec![Waiter::Reply(conn)];
+    start_job(srv, outputs, now, None, Some(bytes.clone()), waiters);
+    srv.reset_databases();
+    if let Err(message) = load(srv, &bytes, now) {
+        if let Some(job) = srv.persist.job.as_mut() {
+            job.waiters.clear();
+        }
+        log(srv, outputs, LogLevel::Warning, message);
+        return Err(RELOAD_FAILED);
+    }
+    log(
+        srv,
+        outputs,
+        LogLevel::Warning,
+        "DB reloaded by DEBUG RELOAD".into(),
+    );
+    Ok(())
 }
 
 /// One BGSAVE step (called on every tick): serialise a bounded piece, queue it.
@@ -356,7 +407,7 @@ pub fn tick(srv: &mut Server, outputs: &mut VecDeque<Output>) {
         SNAPSHOT_STEP_BYTES_MAX,
     );
     let done = snap.is_done();
-    job.push_bytes(chunk);
+    job.push_bytes(Bytes::from(chunk));
     if done {
         job.snapshot = None;
         job.seal();
