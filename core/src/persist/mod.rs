@@ -43,7 +43,7 @@ pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 /// Redis's shared.err: a bare error.
 pub const SAVE_FAILED: &str = "ERR";
 pub const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
-pub const RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump, check server logs.";
+pub const RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
 pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
     currently unable to persist to disk. Commands that may modify the data set are \
