@@ -225,6 +225,7 @@ fn ember_save_and_bgsave_dumps_load_into_redis_with_identical_data() {
         check_rdb(&ember.dir().join("dump.rdb"));
         let redis =
             Server::start_redis(&["--dir", &dir_arg(&ember), "--enable-debug-command", "yes"]);
+        wait_for_load(&mut connect(&redis));
         assert_same(&dataset(&redis), &expected, save);
         assert_eq!(
             text(run(&mut connect(&redis), &["DEBUG", "DIGEST"])),
