@@ -349,7 +349,7 @@ fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// TYPE key
 fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let name = type_name(lookup_read_notouch(ctx, &args[1]).map(|e| &*e));
+    let name = type_name(lookup_read_notouch(ctx, &args[1]));
     ctx.out().status(name);
     Ok(())
 }
@@ -632,7 +632,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     found.retain(|key| opts.pattern.is_none_or(|p| glob_match(p, key, false)));
     if let Some(wanted) = opts.type_name {
         found.retain(|key| {
-            type_name(lookup_read_notouch(ctx, key).map(|e| &*e))
+            type_name(lookup_read_notouch(ctx, key))
                 .as_bytes()
                 .eq_ignore_ascii_case(wanted)
         });

@@ -380,9 +380,10 @@ mod tests {
 
     #[test]
     fn shutdown_stops_the_node_without_a_reply() {
-        let mut config = Config::default();
-        config.save_params.clear();
-        let mut t = TestNode::new(config);
+        let mut t = TestNode::new(Config {
+            save_params: Vec::new(),
+            ..Config::default()
+        });
         t.connect(1);
         assert_eq!(
             t.cmd(1, &["SHUTDOWN", "NOSAVE", "SAVE"]),

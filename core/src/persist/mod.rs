@@ -401,6 +401,9 @@ pub fn tick(srv: &mut Server, outputs: &mut VecDeque<Output>) {
     let Some(snap) = job.snapshot.as_mut() else {
         return;
     };
+    // Copies made since the last step are the peak: the step drains them.
+    let cow = Snapshot::copied_bytes(&srv.dbs);
+    srv.persist.cow_peak_bytes = srv.persist.cow_peak_bytes.max(cow);
     let chunk = snap.step(
         &mut srv.dbs,
         SNAPSHOT_STEP_KEYS_MAX,

@@ -244,8 +244,10 @@ fn a_missing_dump_is_an_empty_start_and_a_corrupt_one_stops_the_node() {
 
 #[test]
 fn a_save_point_starts_a_background_save_from_cron() {
-    let mut config = Config::default();
-    config.save_params = vec![(1, 2)];
+    let config = Config {
+        save_params: vec![(1, 2)],
+        ..Config::default()
+    };
     let (mut t, mut disk) = (node_with(config), Disk::default());
     t.cmd(1, &["SET", "a", "1"]);
     t.now += 2_000;
