@@ -122,6 +122,11 @@ impl Db {
         }
     }
 
+    /// Makes room for `n` keys at once (loading a dump).
+    pub fn reserve(&mut self, n: usize) {
+        self.keys.reserve(self.keys.len() + n);
+    }
+
     /// Puts the database under a snapshot: its table stops resizing.
     pub fn begin_snapshot(&mut self, cow: Box<DbCow>) {
         self.keys.set_resize_frozen(true);

@@ -42,6 +42,15 @@ impl<E: DictEntry> Dict<E> {
         }
     }
 
+    /// Grows the bucket array to hold `n` entries without further resizing (a
+    /// loader that knows the count, as Redis's dictExpand on RESIZEDB).
+    pub fn reserve(&mut self, n: usize) {
+        let want = n.checked_next_power_of_two().unwrap_or(n).max(BUCKETS_MIN);
+        if !self.resize_frozen && want > self.buckets.len() {
+            self.resize(want);
+        }
+    }
+
     /// The table's hash key.
     pub fn hasher(&self) -> HashKey {
         self.hasher

@@ -699,6 +699,7 @@ pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), S
                 srv.config.databases
             ));
         };
+        db.reserve(rdb_db.entries.len());
         for e in rdb_db.entries {
             if e.expire_ms.is_some_and(|at| at < now as i64) {
                 expired += 1;
