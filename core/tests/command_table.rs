@@ -1,6 +1,6 @@
 //! The command table checked against facts from redis-server 7.0.15.
 //!
-//! `EXPECTED` below lists, for every command of the strings/keys/expire/connection/
+//! `EXPECTED` below lists, for every command of the strings/keys/dump/expire/connection/
 //! server/introspect families (subcommands included, by full name `container|sub`),
 //! what `COMMAND INFO` and `COMMAND DOCS` report on a real redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
@@ -418,6 +418,12 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
+    E { name: "dump", arity: 2, flags: &["readonly"], keys: (1, 1, 1), acl: &["@keyspace", "@read", "@slow"], tips: &["nondeterministic_output"],
+        group: "generic", since: "2.6.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
     E { name: "echo", arity: 2, flags: &["loading", "stale", "fast"], keys: (0, 0, 0), acl: &["@fast", "@connection"], tips: &[],
         group: "connection", since: "1.0.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
@@ -646,6 +652,12 @@ static EXPECTED: &[E] = &[
         group: "connection", since: "6.2.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
+    E { name: "restore", arity: -4, flags: &["write", "denyoom"], keys: (1, 1, 1), acl: &["@keyspace", "@write", "@slow", "@dangerous"], tips: &[],
+        group: "generic", since: "2.6.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["OW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
     E { name: "scan", arity: -2, flags: &["readonly"], keys: (0, 0, 0), acl: &["@keyspace", "@read", "@slow"], tips: &["nondeterministic_output", "request_policy:special"],
         group: "generic", since: "2.8.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],

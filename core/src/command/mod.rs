@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod expire;
 pub mod hash;
 pub mod info;
@@ -463,6 +464,7 @@ impl CommandSpec {
 pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
+    dump::COMMANDS,
     expire::COMMANDS,
     list::COMMANDS,
     hash::COMMANDS,

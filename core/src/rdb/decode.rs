@@ -102,10 +102,10 @@ pub fn restore_payload(
     payload: &[u8],
     opts: &LoadOptions,
 ) -> std::result::Result<RdbValue, RdbLoadError> {
+    // A payload of just a footer passes this check and fails as bad data below.
     let footer_at = payload
         .len()
         .checked_sub(DUMP_FOOTER_BYTES)
-        .filter(|&n| n > 0)
         .ok_or(Reader::error_at(0, RdbErrorKind::BadDumpFooter))?;
     let version = u16::from_le_bytes([payload[footer_at], payload[footer_at + 1]]);
     let crc_at = footer_at + 2;
