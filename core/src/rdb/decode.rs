@@ -116,7 +116,9 @@ pub fn restore_payload(
     if u32::from(version) > RDB_VERSION_MAX || !crc_ok {
         return Err(Reader::error_at(footer_at, RdbErrorKind::BadDumpFooter));
     }
-    let mut r = Reader::new(&payload[..footer_at]);
+    // Redis reads the value from the whole payload: a value that runs into the
+    // footer reads its bytes rather than failing.
+    let mut r = Reader::new(payload);
     let t = r.u8()?;
     match read_value(&mut r, 0, t, opts)? {
         Decoded::Value(v) => Ok(v),
