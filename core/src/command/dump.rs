@@ -17,8 +17,6 @@ const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
 const BAD_FOOTER: &str = "ERR DUMP payload version or checksum are wrong";
 const BAD_DATA: &str = "ERR Bad data format";
 
-/// Highest LFU counter FREQ accepts.
-const FREQ_MAX: i64 = 255;
 /// Redis's LRU field is 24 bits wide (LRU_CLOCK_MAX).
 const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
 
@@ -109,10 +107,8 @@ fn parse_restore_options(opts: &[Bytes]) -> Result<RestoreOptions, CmdError> {
             i += 1;
         } else if args::is(&opts[i], "FREQ") && has_value && parsed.idle_secs.is_none() {
             let freq = args::int(&opts[i + 1])?;
-            let freq = u8::try_from(freq)
-                .ok()
-                .filter(|_| (0..=FREQ_MAX).contains(&freq))
-                .ok_or(CmdError::Static(INVALID_FREQ))?;
+            // The counter is a byte: 0 to 255.
+            let freq = u8::try_from(freq).map_err(|_| CmdError::Static(INVALID_FREQ))?;
             parsed.freq = Some(freq);
             i += 1;
         } else {
