@@ -18,6 +18,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod transaction;
 #[cfg(test)]
 mod testkit;
 pub mod zset;
@@ -476,6 +477,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     debug::COMMANDS,
     introspect::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Iterates over every top-level command.
