@@ -312,22 +312,13 @@ impl Node {
     /// Resolves and checks a request, then runs it, or queues it inside MULTI. A
     /// request refused inside MULTI makes the transaction abort at EXEC.
     fn dispatch(&mut self, now: Millis, client: &mut Client, args: Vec<Bytes>) -> CmdResult {
-        let result = match resolve(&args) {
-            Err((cmd, e)) => {
-                self.srv.stats.count_command(cmd, CallOutcome::Rejected);
-                Err(e)
-            }
+        let rejected: Rejected = match resolve(&args) {
+            Err(rejected) => rejected,
             Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => {
-                self.srv
-                    .stats
-                    .count_command(Some(cmd), CallOutcome::Rejected);
-                Err(CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
+                (Some(cmd), CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
             }
             Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
-                self.srv
-                    .stats
-                    .count_command(Some(cmd), CallOutcome::Rejected);
-                Err(CmdError::Static(error::NOAUTH))
+                (Some(cmd), CmdError::Static(error::NOAUTH))
             }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
@@ -340,10 +331,23 @@ impl Node {
                 return result;
             }
         };
+        let (cmd, e) = rejected;
+        self.srv.stats.count_command(cmd, CallOutcome::Rejected);
         if let Some(state) = client.multi.as_mut() {
             state.aborted = true;
         }
-        result
+        match cmd {
+            // A refused EXEC ends the transaction, in MULTI or not (execCommandAbort).
+            Some(cmd) if cmd.name == "exec" => {
+                transaction::discard_transaction(&mut self.ctx(now, client, cmd));
+                let message = e.message();
+                let reason = message.strip_prefix(b"ERR ").unwrap_or(message);
+                let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
+                abort.extend_from_slice(reason);
+                Err(CmdError::Bytes(abort))
+            }
+            _ => Err(e),
+        }
     }
 
     /// Queues a command of a client inside MULTI, or refuses it (no-multi commands).

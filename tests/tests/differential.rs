@@ -31,6 +31,7 @@ differential_scripts! {
     sets,
     zsets,
     sort,
+    transactions,
 }
 
 fn scripts_dir() -> &'static Path {

@@ -20,7 +20,7 @@ pub mod sort;
 pub mod string;
 pub mod transaction;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod zset;
 
 use bytes::Bytes;
