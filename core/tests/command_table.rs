@@ -1,7 +1,7 @@
 //! The command table checked against facts from redis-server 7.0.15.
 //!
 //! `EXPECTED` below lists, for every command of the strings/keys/expire/connection/
-//! server/introspect families (subcommands included, by full name `container|sub`),
+//! server/introspect/transactions families (subcommands included, by full name `container|sub`),
 //! what `COMMAND INFO` and `COMMAND DOCS` report on a real redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
 //! group, since, doc flags and deprecated_since. It was captured with `COMMAND` and
@@ -418,8 +418,16 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
+    E { name: "discard", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "echo", arity: 2, flags: &["loading", "stale", "fast"], keys: (0, 0, 0), acl: &["@fast", "@connection"], tips: &[],
         group: "connection", since: "1.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "exec", arity: 1, flags: &["noscript", "loading", "stale", "skip_slowlog"], keys: (0, 0, 0), acl: &["@slow", "@transaction"], tips: &[],
+        group: "transactions", since: "1.2.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
     E { name: "exists", arity: -2, flags: &["readonly", "fast"], keys: (1, -1, 1), acl: &["@keyspace", "@read", "@fast"], tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
@@ -548,6 +556,10 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["OW", "insert"], begin: idx(1), find: range(-1, 2, 0) },
         ] },
+    E { name: "multi", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "1.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "object", arity: -2, flags: &[], keys: (0, 0, 0), acl: &["@slow"], tips: &[],
         group: "generic", since: "2.2.3", doc_flags: &[], deprecated_since: "",
         subcommands: &["encoding", "freq", "help", "idletime", "refcount"],
@@ -725,5 +737,15 @@ static EXPECTED: &[E] = &[
         subcommands: &[],
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
+        ] },
+    E { name: "unwatch", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "watch", arity: -2, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (1, -1, 1), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
 ];
