@@ -108,6 +108,12 @@ impl Node {
         self.srv.propagation.enabled = enabled;
     }
 
+    /// The watched keys (for tests).
+    #[cfg(test)]
+    pub(crate) fn watches(&self) -> &crate::command::transaction::Watches {
+        &self.srv.watches
+    }
+
     /// Takes the effects propagated so far (see [`crate::propagate`]).
     pub fn take_effects(&mut self) -> Vec<crate::propagate::Effect> {
         std::mem::take(&mut self.srv.effects)
@@ -281,6 +287,7 @@ impl Node {
             });
         }
         if client.close_after_reply {
+            self.srv.watches.forget(client.conn);
             self.outputs.push_back(Output::Close { conn: client.conn });
         } else {
             self.clients.insert(client.conn, client);
@@ -314,9 +321,10 @@ impl Node {
     fn dispatch(&mut self, now: Millis, client: &mut Client, args: Vec<Bytes>) -> CmdResult {
         let rejected: Rejected = match resolve(&args) {
             Err(rejected) => rejected,
-            Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => {
-                (Some(cmd), CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
-            }
+            Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => (
+                Some(cmd),
+                CmdError::Static(command::debug::DEBUG_NOT_ALLOWED),
+            ),
             Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
                 (Some(cmd), CmdError::Static(error::NOAUTH))
             }
@@ -351,13 +359,20 @@ impl Node {
     }
 
     /// Queues a command of a client inside MULTI, or refuses it (no-multi commands).
-    fn queue(&mut self, client: &mut Client, cmd: &'static CommandSpec, args: Vec<Bytes>) -> CmdResult {
+    fn queue(
+        &mut self,
+        client: &mut Client,
+        cmd: &'static CommandSpec,
+        args: Vec<Bytes>,
+    ) -> CmdResult {
         let Some(state) = client.multi.as_mut() else {
             return Ok(());
         };
         if cmd.has_flag(Flag::NoMulti) {
             state.aborted = true;
-            self.srv.stats.count_command(Some(cmd), CallOutcome::Rejected);
+            self.srv
+                .stats
+                .count_command(Some(cmd), CallOutcome::Rejected);
             return Err(CmdError::Static(transaction::NOT_ALLOWED_IN_MULTI));
         }
         state.commands.push((cmd, args));
@@ -365,7 +380,12 @@ impl Node {
         Ok(())
     }
 
-    fn ctx<'a>(&'a mut self, now: Millis, client: &'a mut Client, cmd: &'static CommandSpec) -> Ctx<'a> {
+    fn ctx<'a>(
+        &'a mut self,
+        now: Millis,
+        client: &'a mut Client,
+        cmd: &'static CommandSpec,
+    ) -> Ctx<'a> {
         Ctx {
             srv: &mut self.srv,
             client,
@@ -511,6 +531,7 @@ impl Node {
             .collect();
         for conn in idle {
             self.clients.remove(&conn);
+            self.srv.watches.forget(conn);
             self.outputs.push_back(Output::Close { conn });
         }
     }

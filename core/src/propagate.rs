@@ -245,9 +245,10 @@ mod tests {
 
     #[test]
     fn deletions_by_expiry_are_unlink_under_lazyfree_lazy_expire() {
-        let mut config = Config::default();
-        config.lazyfree_lazy_expire = true;
-        let mut t = node_with(config);
+        let mut t = node_with(Config {
+            lazyfree_lazy_expire: true,
+            ..Config::default()
+        });
         t.cmd(1, &["set", "k", "1"]);
         t.cmd(1, &["set", "g", "1"]);
         t.node.take_effects();
@@ -404,7 +405,9 @@ mod tests {
         assert!(effects(&mut t, &["MULTI", "GET x", "EXEC"]).is_empty());
         let several = effects(
             &mut t,
-            &["MULTI", "SET y 1", "INCR y", "GET y", "SELECT 3", "SET z 1", "EXEC"],
+            &[
+                "MULTI", "SET y 1", "INCR y", "GET y", "SELECT 3", "SET z 1", "EXEC",
+            ],
         );
         assert_eq!(
             several,
@@ -428,11 +431,24 @@ mod tests {
         let mut t = node();
         let got = effects(
             &mut t,
-            &["flushall", "flushdb", "swapdb 0 0", "select 5", "flushdb", "swapdb 1 2"],
+            &[
+                "flushall",
+                "flushdb",
+                "swapdb 0 0",
+                "select 5",
+                "flushdb",
+                "swapdb 1 2",
+            ],
         );
         assert_eq!(
             got,
-            ["flushall", "flushdb", "swapdb 0 0", "[5] flushdb", "[5] swapdb 1 2"]
+            [
+                "flushall",
+                "flushdb",
+                "swapdb 0 0",
+                "[5] flushdb",
+                "[5] swapdb 1 2"
+            ]
         );
     }
 
@@ -487,8 +503,14 @@ mod tests {
             ..Propagation::default()
         };
         let mut outbox = Vec::new();
-        p.also(1, vec![Bytes::from_static(b"DEL"), Bytes::from_static(b"a")]);
-        p.also(2, vec![Bytes::from_static(b"DEL"), Bytes::from_static(b"b")]);
+        p.also(
+            1,
+            vec![Bytes::from_static(b"DEL"), Bytes::from_static(b"a")],
+        );
+        p.also(
+            2,
+            vec![Bytes::from_static(b"DEL"), Bytes::from_static(b"b")],
+        );
         p.flush_unit(&mut outbox);
         let dbs: Vec<usize> = outbox.iter().map(|e| e.db).collect();
         assert_eq!(dbs, [1, 1, 2, 2]);

@@ -276,7 +276,12 @@ fn filled_and_emptied_in_one_transaction(server: &Server) {
     };
     let reply = transaction(
         &mut writer,
-        &[&["RPUSH", "k", "a", "b"], &["DEL", "k"], &["ZADD", "z", "1", "m"], &["ZREM", "z", "m"]],
+        &[
+            &["RPUSH", "k", "a", "b"],
+            &["DEL", "k"],
+            &["ZADD", "z", "1", "m"],
+            &["ZREM", "z", "m"],
+        ],
     );
     assert_eq!(reply, b"*4\r\n:2\r\n:1\r\n:1\r\n:1\r\n");
     let reply = transaction(&mut writer, &[&["RPUSH", "k", "c"], &["LPOP", "k"]]);
@@ -287,13 +292,21 @@ fn filled_and_emptied_in_one_transaction(server: &Server) {
     assert_silent(&mut zwaiter, Duration::from_millis(50));
     let reply = transaction(
         &mut writer,
-        &[&["RPUSH", "k", "x"], &["RPUSH", "k", "y"], &["LPUSH", "k", "w"], &["ZADD", "z", "2", "n"]],
+        &[
+            &["RPUSH", "k", "x"],
+            &["RPUSH", "k", "y"],
+            &["LPUSH", "k", "w"],
+            &["ZADD", "z", "2", "n"],
+        ],
     );
     assert_eq!(reply, b"*4\r\n:1\r\n:2\r\n:3\r\n:1\r\n");
     for (waiter, value) in waiters.iter_mut().zip(["w", "x", "y"]) {
         assert_eq!(waiter.read_reply(), bulk_pair("k", value));
     }
-    assert_eq!(zwaiter.read_reply(), b"*3\r\n$1\r\nz\r\n$1\r\nn\r\n$1\r\n2\r\n");
+    assert_eq!(
+        zwaiter.read_reply(),
+        b"*3\r\n$1\r\nz\r\n$1\r\nn\r\n$1\r\n2\r\n"
+    );
     writer.send_command(&["EXISTS", "k", "z"]);
     assert_eq!(writer.read_reply(), b":0\r\n");
 }

@@ -311,7 +311,13 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         let wanted = client_type(&args[3])?;
         for client in clients_in_order(ctx) {
             if type_of(client) == wanted {
-                write_client_line(&mut text, client, ctx.now, &ctx.srv.watches, running(ctx, client, args));
+                write_client_line(
+                    &mut text,
+                    client,
+                    ctx.now,
+                    &ctx.srv.watches,
+                    running(ctx, client, args),
+                );
             }
         }
     } else if args.len() > 3 && is(&args[2], "ID") {
@@ -321,14 +327,26 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             .collect::<Result<Vec<i64>, CmdError>>()?;
         for id in ids {
             if let Some(client) = clients_in_order(ctx).find(|c| c.id as i64 == id) {
-                write_client_line(&mut text, client, ctx.now, &ctx.srv.watches, running(ctx, client, args));
+                write_client_line(
+                    &mut text,
+                    client,
+                    ctx.now,
+                    &ctx.srv.watches,
+                    running(ctx, client, args),
+                );
             }
         }
     } else if args.len() != 2 {
         return Err(SYNTAX.into());
     } else {
         for client in clients_in_order(ctx) {
-            write_client_line(&mut text, client, ctx.now, &ctx.srv.watches, running(ctx, client, args));
+            write_client_line(
+                &mut text,
+                client,
+                ctx.now,
+                &ctx.srv.watches,
+                running(ctx, client, args),
+            );
         }
     }
     ctx.out().verbatim(&text);

@@ -871,7 +871,11 @@ fn blmove_generic(
         lmove_generic(ctx, &args[1], &args[2], from, to)?;
         // Served: it propagates as its non-blocking form.
         let argv = if args.len() == 4 {
-            vec![Bytes::from_static(b"RPOPLPUSH"), args[1].clone(), args[2].clone()]
+            vec![
+                Bytes::from_static(b"RPOPLPUSH"),
+                args[1].clone(),
+                args[2].clone(),
+            ]
         } else {
             let mut argv = vec![Bytes::from_static(b"LMOVE")];
             argv.extend_from_slice(&args[1..5]);

@@ -18,9 +18,9 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
-pub mod transaction;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod transaction;
 pub mod zset;
 
 use bytes::Bytes;

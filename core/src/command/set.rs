@@ -607,7 +607,10 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
         ctx.db().remove(key);
         ctx.modified(key);
         // Redis 7.0 propagates DEL here whatever lazyfree-lazy-server-del says.
-        ctx.rewrite_argv(vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]);
+        ctx.rewrite_argv(vec![
+            Bytes::from_static(b"DEL"),
+            Bytes::copy_from_slice(key),
+        ]);
         reply_members(ctx.out(), &union);
         return Ok(());
     }

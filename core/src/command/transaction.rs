@@ -48,7 +48,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "exec",
         arity: 1,
-        flags: &[Flag::Noscript, Flag::Loading, Flag::Stale, Flag::SkipSlowlog],
+        flags: &[
+            Flag::Noscript,
+            Flag::Loading,
+            Flag::Stale,
+            Flag::SkipSlowlog,
+        ],
         acl: &[Acl::Transaction],
         group: Group::Transactions,
         since: "1.2.0",
@@ -141,7 +146,10 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     ctx.prevent_propagation();
     let conn = ctx.client.conn;
     let dirty_cas = ctx.srv.watches.is_dirty(conn)
-        || ctx.srv.watches.watched_key_expired(conn, &ctx.srv.dbs, ctx.now);
+        || ctx
+            .srv
+            .watches
+            .watched_key_expired(conn, &ctx.srv.dbs, ctx.now);
     ctx.srv.watches.unwatch_all(conn);
     if aborted {
         ctx.client.multi = None;
@@ -360,7 +368,11 @@ impl Watches {
             if !in_emptied && !in_other {
                 continue;
             }
-            let watchers = self.by_key.get(&(db, key.clone())).cloned().unwrap_or_default();
+            let watchers = self
+                .by_key
+                .get(&(db, key.clone()))
+                .cloned()
+                .unwrap_or_default();
             for conn in watchers {
                 if self.touch_one_in_flush(conn, db, &key, in_emptied, other, now) {
                     self.invalidate(conn);
@@ -410,5 +422,183 @@ impl Watches {
                 .iter()
                 .any(|w| !w.expired && is_expired(&dbs[w.db], &w.key, now))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::testkit::TestNode;
+    use crate::config::Config;
+
+    fn node() -> TestNode {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        t.connect(2);
+        t
+    }
+
+    fn watches(t: &TestNode) -> &Watches {
+        t.node.watches()
+    }
+
+    /// Runs a line split on spaces on `conn`, returning the reply.
+    fn run(t: &mut TestNode, conn: ConnId, line: &str) -> String {
+        let args: Vec<&str> = line.split(' ').collect();
+        t.cmd(conn, &args)
+    }
+
+    #[test]
+    fn queued_commands_run_at_exec_with_errors_in_place() {
+        let mut t = node();
+        assert_eq!(run(&mut t, 1, "MULTI"), "+OK\r\n");
+        assert_eq!(run(&mut t, 1, "SET k v"), "+QUEUED\r\n");
+        assert_eq!(run(&mut t, 1, "INCR k"), "+QUEUED\r\n");
+        assert_eq!(run(&mut t, 1, "GET k"), "+QUEUED\r\n");
+        assert_eq!(
+            run(&mut t, 1, "EXEC"),
+            "*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n$1\r\nv\r\n"
+        );
+    }
+
+    #[test]
+    fn a_refused_command_while_queueing_aborts_exec() {
+        let mut t = node();
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "SET k v");
+        assert!(run(&mut t, 1, "SET k").starts_with("-ERR wrong number"));
+        assert_eq!(run(&mut t, 1, "EXEC"), format!("-{EXEC_ABORT}\r\n"));
+        assert_eq!(run(&mut t, 1, "EXISTS k"), ":0\r\n");
+        run(&mut t, 1, "MULTI");
+        assert_eq!(
+            run(&mut t, 1, "SHUTDOWN"),
+            format!("-{NOT_ALLOWED_IN_MULTI}\r\n")
+        );
+        assert_eq!(run(&mut t, 1, "EXEC"), format!("-{EXEC_ABORT}\r\n"));
+    }
+
+    #[test]
+    fn exec_with_wrong_arity_aborts_even_outside_multi() {
+        let mut t = node();
+        let abort = "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n";
+        assert_eq!(run(&mut t, 1, "EXEC x"), abort);
+        run(&mut t, 1, "MULTI");
+        assert_eq!(run(&mut t, 1, "EXEC x"), abort);
+        assert_eq!(run(&mut t, 1, "EXEC"), format!("-{EXEC_WITHOUT_MULTI}\r\n"));
+    }
+
+    #[test]
+    fn a_write_by_another_client_fails_exec_but_a_failed_write_does_not() {
+        let mut t = node();
+        run(&mut t, 1, "SET k a");
+        run(&mut t, 1, "WATCH k");
+        run(&mut t, 2, "SET k b NX");
+        run(&mut t, 2, "LPUSH k x");
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "GET k");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*1\r\n$1\r\na\r\n");
+        run(&mut t, 1, "WATCH k");
+        run(&mut t, 2, "APPEND k b");
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "GET k");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*-1\r\n");
+        // EXEC forgot the watch either way.
+        assert_eq!(watches(&t).watched_count(1), 0);
+    }
+
+    #[test]
+    fn a_watched_key_that_expires_fails_exec_unless_it_had_expired_already() {
+        let mut t = node();
+        run(&mut t, 1, "SET k v PX 10");
+        run(&mut t, 1, "WATCH k");
+        t.now += 20;
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "PING");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*-1\r\n");
+        // Watched after its deadline: its deletion by another client's lookup is
+        // no logical change.
+        run(&mut t, 1, "SET j v PX 10");
+        t.now += 20;
+        run(&mut t, 1, "WATCH j");
+        assert_eq!(run(&mut t, 2, "GET j"), "$-1\r\n");
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "PING");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*1\r\n+PONG\r\n");
+    }
+
+    #[test]
+    fn flushdb_touches_only_watched_keys_that_existed() {
+        let mut t = node();
+        run(&mut t, 1, "WATCH missing");
+        run(&mut t, 2, "FLUSHDB");
+        run(&mut t, 1, "MULTI");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*0\r\n");
+        run(&mut t, 1, "SET k v");
+        run(&mut t, 1, "WATCH k");
+        run(&mut t, 2, "FLUSHALL");
+        run(&mut t, 1, "MULTI");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*-1\r\n");
+    }
+
+    #[test]
+    fn swapdb_touches_keys_present_in_either_database() {
+        let mut t = node();
+        run(&mut t, 2, "SELECT 1");
+        run(&mut t, 2, "SET k other");
+        run(&mut t, 1, "WATCH k");
+        run(&mut t, 2, "SWAPDB 0 1");
+        run(&mut t, 1, "MULTI");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*-1\r\n");
+    }
+
+    #[test]
+    fn client_list_shows_multi_count_and_the_x_and_d_flags() {
+        let mut t = node();
+        run(&mut t, 1, "SET k v");
+        run(&mut t, 1, "WATCH k");
+        run(&mut t, 2, "SET k w");
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "SET a 1");
+        let list = run(&mut t, 2, "CLIENT LIST");
+        let line = list
+            .lines()
+            .find(|l| l.contains("id=3 "))
+            .expect("client 1");
+        assert!(line.contains(" flags=xd "), "{line}");
+        assert!(line.contains(" multi=1 "), "{line}");
+        assert!(line.contains(" multi-mem=29 "), "{line}");
+        run(&mut t, 1, "DISCARD");
+        let list = run(&mut t, 2, "CLIENT LIST");
+        let line = list
+            .lines()
+            .find(|l| l.contains("id=3 "))
+            .expect("client 1");
+        assert!(
+            line.contains(" flags=N ") && line.contains(" multi=-1 "),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn reset_and_disconnect_forget_the_transaction_and_the_watches() {
+        let mut t = node();
+        run(&mut t, 1, "WATCH a b");
+        run(&mut t, 1, "MULTI");
+        assert_eq!(run(&mut t, 1, "RESET"), "+RESET\r\n");
+        assert_eq!(watches(&t).watched_count(1), 0);
+        assert_eq!(run(&mut t, 1, "EXEC"), format!("-{EXEC_WITHOUT_MULTI}\r\n"));
+        run(&mut t, 2, "WATCH a");
+        t.node.handle(t.now, crate::io::Input::Closed { conn: 2 });
+        assert!(watches(&t).is_empty());
+    }
+
+    #[test]
+    fn blocking_commands_inside_exec_reply_as_on_timeout() {
+        let mut t = node();
+        run(&mut t, 1, "MULTI");
+        run(&mut t, 1, "BLPOP l 0");
+        run(&mut t, 1, "BLMOVE l d LEFT RIGHT 0");
+        run(&mut t, 1, "BZPOPMIN z 0");
+        assert_eq!(run(&mut t, 1, "EXEC"), "*3\r\n*-1\r\n$-1\r\n*-1\r\n");
     }
 }
