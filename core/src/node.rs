@@ -751,9 +751,19 @@ impl Ctx<'_> {
     /// Records that a key changed: Redis's signalModifiedKey + dirty++. WATCH,
     /// keyspace notifications and client-side caching hang off this point.
     pub fn modified(&mut self, key: &[u8]) {
+        self.modified_in(self.client.db, key);
+    }
+
+    /// [`Ctx::modified`] for a key of database `db` (COPY ... DB n).
+    pub fn modified_in(&mut self, db: usize, key: &[u8]) {
         self.srv.dirty += 1;
+        self.touch_watched(db, key);
+    }
+
+    /// Tells clients watching `key` in `db` that it changed, without counting a
+    /// change (MOVE touches the key in both databases but counts one).
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
         if !self.srv.watches.is_empty() {
-            let db = self.client.db;
             let exists = self.srv.dbs[db].peek(key).is_some();
             self.srv.watches.touch(db, key, exists);
         }

@@ -369,6 +369,50 @@ mod tests {
     }
 
     #[test]
+    fn served_blocked_commands_propagate_their_plain_forms_after_the_write() {
+        let mut t = node();
+        let waits: [&[&str]; 6] = [
+            &["blmpop", "0", "2", "a", "b", "left", "count", "5"],
+            &["blmove", "c", "d", "left", "right", "0"],
+            &["brpoplpush", "e", "f", "0"],
+            &["bzmpop", "0", "1", "z", "max", "count", "3"],
+            &["bzpopmax", "y", "0"],
+            &["blpop", "d", "0"],
+        ];
+        for (i, wait) in waits.iter().enumerate() {
+            let conn = 10 + i as crate::io::ConnId;
+            t.connect(conn);
+            t.cmd(conn, wait);
+        }
+        let got = effects(
+            &mut t,
+            &[
+                "rpush b 1 2",
+                "rpush c x",
+                "rpush e q",
+                "zadd z 1 a 2 b",
+                "zadd y 1 a",
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                "rpush b 1 2",
+                "LPOP b 2",
+                "rpush c x",
+                "LMOVE c d left right",
+                "LPOP d",
+                "rpush e q",
+                "RPOPLPUSH e f",
+                "zadd z 1 a 2 b",
+                "ZPOPMAX z 2",
+                "zadd y 1 a",
+                "ZPOPMAX y",
+            ]
+        );
+    }
+
+    #[test]
     fn lazy_expiry_propagates_del_before_the_command_in_one_block() {
         let mut t = node();
         for key in ["a", "b", "c"] {
