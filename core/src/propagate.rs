@@ -54,7 +54,9 @@ pub struct Propagation {
 impl Propagation {
     /// Adds an effect to the unit in progress (Redis's alsoPropagate).
     pub fn also(&mut self, db: usize, argv: Vec<Bytes>) {
-        self.pending.push(Effect::new(db, argv));
+        if self.enabled {
+            self.pending.push(Effect::new(db, argv));
+        }
     }
 
     /// Starts a call; returns the enclosing call's state for [`Propagation::end_call`].
@@ -67,7 +69,7 @@ impl Propagation {
     /// call added itself, as Redis's call() does.
     pub fn end_call(&mut self, outer: CallState, dirty: bool, db: usize, argv: &[Bytes]) {
         let call = std::mem::replace(&mut self.call, outer);
-        if (dirty || call.forced) && !call.prevented {
+        if self.enabled && (dirty || call.forced) && !call.prevented {
             let argv = call.rewritten.unwrap_or_else(|| argv.to_vec());
             self.pending.push(Effect::new(db, argv));
         }
@@ -80,10 +82,6 @@ impl Propagation {
     /// Ends the execution unit: its effects go to `outbox`, wrapped in MULTI/EXEC
     /// when more than one (MULTI in the first effect's database, EXEC in the last's).
     pub fn flush_unit(&mut self, outbox: &mut Vec<Effect>) {
-        if !self.enabled {
-            self.pending.clear();
-            return;
-        }
         match self.pending.len() {
             0 => {}
             1 => outbox.append(&mut self.pending),
