@@ -571,6 +571,7 @@ fn kill_matching(ctx: &mut Ctx<'_>, filter: &KillFilter<'_>) -> usize {
         .collect();
     for conn in &victims {
         ctx.others.remove(conn);
+        ctx.srv.watches.forget(*conn);
         ctx.outputs.push_back(Output::Close { conn: *conn });
     }
     let mut killed = victims.len();
