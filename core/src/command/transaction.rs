@@ -488,6 +488,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unauthenticated_exec_aborts_with_noauth_as_the_reason() {
+        // Bytes as redis-server 7.0.15 with requirepass sent them.
+        let mut t = TestNode::new(Config {
+            requirepass: Some("pw".into()),
+            ..Config::default()
+        });
+        t.connect(1);
+        let replies = t.raw(
+            1,
+            b"EXEC\r\nMULTI\r\nEXEC x\r\nAUTH pw\r\nMULTI\r\nSET a\r\nEXEC\r\n",
+        );
+        let expected = "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n\
+            -NOAUTH Authentication required.\r\n\
+            -EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n\
+            +OK\r\n+OK\r\n-ERR wrong number of arguments for 'set' command\r\n\
+            -EXECABORT Transaction discarded because of previous errors.\r\n";
+        assert_eq!(String::from_utf8_lossy(&replies), expected);
+    }
+
+    #[test]
     fn a_write_by_another_client_fails_exec_but_a_failed_write_does_not() {
         let mut t = node();
         run(&mut t, 1, "SET k a");
