@@ -538,6 +538,117 @@ mod tests {
         assert!(t.node.take_effects().is_empty());
     }
 
+    /// Applies effects to `replica` as the AOF loader or a replica would: SELECT
+    /// where the database changes, then each command.
+    fn replay(replica: &mut TestNode, effects: &[Effect]) {
+        let mut db = 0;
+        for effect in effects {
+            if effect.db != db {
+                db = effect.db;
+                replica.cmd(1, &["SELECT", &db.to_string()]);
+            }
+            let args: Vec<String> = effect
+                .argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            replica.cmd(1, &args);
+        }
+    }
+
+    /// Every live key of databases 0-2 with its type, deadline and contents, in a
+    /// form that does not depend on the order a hash table keeps.
+    fn dataset(t: &mut TestNode) -> Vec<String> {
+        let mut seen = Vec::new();
+        for db in 0..3 {
+            t.cmd(2, &["SELECT", &db.to_string()]);
+            let keys = t.cmd(2, &["KEYS", "*"]);
+            let mut names: Vec<String> = keys
+                .split("\r\n")
+                .skip(1)
+                .filter(|l| !l.starts_with('$') && !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            names.sort();
+            for key in names {
+                let kind = t.cmd(2, &["TYPE", &key]);
+                let contents = match kind.as_str() {
+                    "+string\r\n" => t.cmd(2, &["GET", &key]),
+                    "+list\r\n" => t.cmd(2, &["LRANGE", &key, "0", "-1"]),
+                    "+zset\r\n" => t.cmd(2, &["ZRANGE", &key, "0", "-1", "WITHSCORES"]),
+                    "+set\r\n" => sorted_lines(t.cmd(2, &["SMEMBERS", &key])),
+                    _ => sorted_lines(t.cmd(2, &["HGETALL", &key])),
+                };
+                let deadline = t.cmd(2, &["PEXPIRETIME", &key]);
+                seen.push(format!("{db} {key} {kind} {deadline} {contents}"));
+            }
+        }
+        seen
+    }
+
+    fn sorted_lines(reply: String) -> String {
+        let mut lines: Vec<&str> = reply.split("\r\n").collect();
+        lines.sort_unstable();
+        lines.join(",")
+    }
+
+    #[test]
+    fn replaying_the_effects_on_an_empty_node_rebuilds_the_same_dataset() {
+        let mut primary = node();
+        primary.connect(3);
+        primary.cmd(3, &["BLPOP", "q", "0"]);
+        let script = [
+            "SET s1 v EX 100",
+            "SETEX s2 100 v",
+            "SET s3 v PX 5",
+            "INCRBYFLOAT f 0.1",
+            "INCRBYFLOAT f 0.2",
+            "HINCRBYFLOAT h x 1.25",
+            "SADD set a b c d e f g h i j 1 2 3",
+            "SPOP set",
+            "SPOP set 4",
+            "SADD gone a b",
+            "SPOP gone 10",
+            "RPUSH q a b c",
+            "LMPOP 1 q RIGHT COUNT 1",
+            "ZADD z 1 a 2 b 3 c 4 d",
+            "ZMPOP 1 z MIN COUNT 2",
+            "BZPOPMAX z 0",
+            "SET e v",
+            "EXPIRE e 500",
+            "GETEX e PX 700",
+            "SET p v",
+            "GETEX p EXAT 1",
+            "MULTI",
+            "SELECT 1",
+            "RPUSH l x y",
+            "BLMOVE l l2 LEFT RIGHT 0",
+            "SELECT 2",
+            "SET k 5",
+            "EXEC",
+            "SET gd x",
+            "GETDEL gd",
+        ];
+        for line in script {
+            let args: Vec<&str> = line.split(' ').collect();
+            primary.cmd(1, &args);
+        }
+        primary.now += 10;
+        primary.cmd(1, &["GET", "s3"]);
+        let effects = primary.node.take_effects();
+        // Another seed, so a random choice replayed as such would differ.
+        let mut replica = TestNode::new(Config::default());
+        replica.node = crate::node::Node::new(Config::default(), [8; 32], primary.now);
+        replica.now = primary.now;
+        replica.connect(1);
+        replica.connect(2);
+        replay(&mut replica, &effects);
+        let expected = dataset(&mut primary);
+        assert!(expected.len() > 10, "{expected:?}");
+        assert_eq!(dataset(&mut replica), expected);
+    }
+
     #[test]
     fn the_unit_wraps_in_multi_exec_in_the_first_and_last_databases() {
         let mut p = Propagation {
