@@ -687,11 +687,6 @@ impl Ctx<'_> {
         self.srv.propagation.also(self.client.db, argv);
     }
 
-    /// DEL or UNLINK, as Redis names a deletion that `lazy` config makes async.
-    pub fn del_command(lazy: bool) -> Bytes {
-        Bytes::from_static(if lazy { b"UNLINK" } else { b"DEL" })
-    }
-
     /// Database `emptied` is about to be flushed, or swapped with `replaced_with`:
     /// clients watching its keys see the change (touchAllWatchedKeysInDb).
     pub fn touch_watched_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {

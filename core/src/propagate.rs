@@ -96,11 +96,15 @@ impl Propagation {
     }
 }
 
-/// A key deleted because its deadline passed, as Redis propagates it: UNLINK under
-/// `lazyfree-lazy-expire`, DEL otherwise.
+/// The command a deletion propagates as: UNLINK when the lazyfree setting that
+/// governs it is on (`lazyfree-lazy-expire` for expiry), DEL otherwise.
+pub fn deletion_command(lazy: bool) -> Bytes {
+    Bytes::from_static(if lazy { b"UNLINK" } else { b"DEL" })
+}
+
+/// A key deleted because its deadline passed, as Redis propagates it.
 pub fn expired_key_deletion(key: &[u8], lazy: bool) -> Vec<Bytes> {
-    let name: &'static [u8] = if lazy { b"UNLINK" } else { b"DEL" };
-    vec![Bytes::from_static(name), Bytes::copy_from_slice(key)]
+    vec![deletion_command(lazy), Bytes::copy_from_slice(key)]
 }
 
 /// Effects of commands run on a whole node. Every expected stream below is what

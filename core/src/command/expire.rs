@@ -253,7 +253,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], base: i64, unit: Unit) -> C
     if when <= ctx.now as i64 {
         ctx.db().remove(key);
         // Propagates as a deletion, UNLINK under lazyfree-lazy-expire.
-        let del = Ctx::del_command(ctx.srv.config.lazyfree_lazy_expire);
+        let del = crate::propagate::deletion_command(ctx.srv.config.lazyfree_lazy_expire);
         ctx.rewrite_argv(vec![del, key.clone()]);
     } else {
         ctx.db().set_expire(key, Some(when as u64));

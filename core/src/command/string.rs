@@ -697,7 +697,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let argv: Vec<Bytes> = match deadline {
         Some(at) if absolute && at <= now => {
             ctx.db().remove(key);
-            let del = Ctx::del_command(ctx.srv.config.lazyfree_lazy_expire);
+            let del = crate::propagate::deletion_command(ctx.srv.config.lazyfree_lazy_expire);
             vec![del, key.clone()]
         }
         Some(at) => {
