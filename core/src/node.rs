@@ -779,10 +779,10 @@ impl Ctx<'_> {
     /// handler's own `args`). While the node re-runs a blocked client's command, a
     /// second call just keeps the client blocked where it was.
     ///
-    /// Hook for transactions and scripts: Redis never blocks a client inside MULTI
-    /// or a script (CLIENT_DENY_BLOCKING); there the handler must reply as on a
-    /// timeout instead (BLMOVE/BRPOPLPUSH reply a null bulk there). When MULTI
-    /// lands, check its flag here and in the handlers.
+    /// Redis never blocks a client running EXEC (or, later, a script:
+    /// CLIENT_DENY_BLOCKING): there this writes the `on_timeout` reply instead and
+    /// parks nothing. BLMOVE/BRPOPLPUSH reply a null bulk string there rather than
+    /// their timeout's null array, so they check `client.in_exec` themselves.
     pub fn block(&mut self, argv: &[Bytes], on: BlockOn<'_>) {
         if self.client.in_exec {
             (on.on_timeout)(&mut self.client.out);
