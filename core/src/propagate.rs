@@ -363,6 +363,41 @@ mod tests {
     }
 
     #[test]
+    fn right_pops_absolute_getex_and_past_absolute_expiries() {
+        let mut t = node();
+        let got = effects(
+            &mut t,
+            &[
+                "rpush l a b c",
+                "brpop l 0",
+                "blmpop 0 1 l right",
+                "set g v",
+                "getex g exat 1900000000",
+                "set h v",
+                "set h w px 100 get",
+                "expireat h 1",
+                "set i 1",
+                "pexpireat i 1",
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                "rpush l a b c".to_string(),
+                "RPOP l".to_string(),
+                "RPOP l 1".to_string(),
+                "set g v".to_string(),
+                "PEXPIREAT g 1900000000000".to_string(),
+                "set h v".to_string(),
+                format!("SET h w PXAT {}", at(100)),
+                "DEL h".to_string(),
+                "set i 1".to_string(),
+                "DEL i".to_string(),
+            ]
+        );
+    }
+
+    #[test]
     fn a_served_blocked_pop_follows_the_push_that_served_it() {
         let mut t = node();
         t.cmd(2, &["blpop", "l", "0"]);
