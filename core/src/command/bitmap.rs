@@ -1,0 +1,3 @@
+//! Bitmap commands (placeholder).
+use super::CommandSpec;
+pub static COMMANDS: &[CommandSpec] = &[];
