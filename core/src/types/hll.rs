@@ -741,4 +741,61 @@ mod tests {
         assert_eq!(v[15], 0x80);
         assert_eq!(cached_cardinality(&v), None);
     }
+
+    /// One step of a random HLL workload.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Add(Vec<u8>),
+        /// A register write as PFMERGE makes it, clustered so runs split and merge.
+        Raise(usize, u8),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => prop::collection::vec(any::<u8>(), 0..12).prop_map(Step::Add),
+            2 => (0usize..64, 1u8..=33).prop_map(|(i, c)| Step::Raise(i, c)),
+            1 => (0usize..REGISTERS, 1u8..=(Q as u8 + 1)).prop_map(|(i, c)| Step::Raise(i, c)),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The same writes to a sparse and a dense value leave the same registers,
+        /// the same count, and the sparse one converts to the dense one's bytes.
+        #[test]
+        fn sparse_and_dense_values_agree(
+            steps in prop::collection::vec(step(), 0..120),
+            sparse_max in prop_oneof![Just(3000u64), 20u64..200],
+        ) {
+            let mut sparse = new_sparse();
+            let mut dense = new_sparse();
+            to_dense(&mut dense).unwrap();
+            let mut model = [0u8; REGISTERS];
+            for step in &steps {
+                let (i, c) = match step {
+                    Step::Add(e) => register_of(e),
+                    Step::Raise(i, c) => (*i, *c),
+                };
+                let changed = c > model[i];
+                model[i] = model[i].max(c);
+                prop_assert_eq!(set_register(&mut sparse, i, c, sparse_max), Ok(changed));
+                prop_assert_eq!(set_register(&mut dense, i, c, sparse_max), Ok(changed));
+                if encoding_of(&sparse) == Some(Encoding::Sparse) {
+                    prop_assert!(sparse.len() as u64 <= sparse_max.max(18));
+                }
+            }
+            prop_assert_eq!(count(&sparse), count(&dense));
+            prop_assert_eq!(count(&dense), Ok(count_registers(&model)));
+            prop_assert_eq!(&dense_registers(&dense)[..], &model[..]);
+            let mut merged = [0u8; REGISTERS];
+            merge_into(&mut merged, &sparse).unwrap();
+            prop_assert_eq!(&merged[..], &model[..]);
+            let mut converted = sparse.clone();
+            to_dense(&mut converted).unwrap();
+            prop_assert_eq!(&converted[HEADER_BYTES..], &dense[HEADER_BYTES..]);
+        }
+    }
 }
