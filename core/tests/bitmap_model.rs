@@ -91,7 +91,9 @@ fn put(bytes: &mut Vec<u8>, i: u64, on: bool) {
 fn bit_interval(len: usize, start: i64, end: i64, in_bits: bool) -> Option<(u64, u64)> {
     let total = if in_bits { len as i64 * 8 } else { len as i64 };
     let start = if start < 0 { total + start } else { start }.max(0);
-    let end = if end < 0 { total + end } else { end }.max(0).min(total - 1);
+    let end = if end < 0 { total + end } else { end }
+        .max(0)
+        .min(total - 1);
     if start > end {
         return None;
     }
@@ -155,9 +157,7 @@ fn overflowed(
                 // through `max - value` in wrapping 64-bit arithmetic, so values
                 // within `max` of i64::MIN saturate high too.
                 Some(v) if !signed => v < 0 || value > max,
-                Some(v) if signed && value < min => {
-                    i128::from(v) <= i128::from(i64::MIN) + max
-                }
+                Some(v) if signed && value < min => i128::from(v) <= i128::from(i64::MIN) + max,
                 _ => value > max,
             };
             Some(if high { max } else { min })

@@ -103,7 +103,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "bitfield",
         arity: -2,
         flags: &[Flag::Write, Flag::Denyoom],
-        key_specs: &[KeySpec::first(&["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"])],
+        key_specs: &[KeySpec::first(&[
+            "RW",
+            "ACCESS",
+            "UPDATE",
+            "VARIABLE_FLAGS",
+        ])],
         since: "3.2.0",
         summary: "Reads, sets and increments integer fields of any width in a string.",
         complexity: "O(1) for each subcommand specified",
@@ -173,7 +178,9 @@ fn string_for_bits<'c>(
     key: &[u8],
     highest_bit: u64,
 ) -> Result<(&'c mut Vec<u8>, bool), CmdError> {
-    let len = usize::try_from(highest_bit >> 3).unwrap_or(usize::MAX) + 1;
+    let len = usize::try_from(highest_bit >> 3)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
     let exists = match ctx.lookup_write(key) {
         Some(entry) if !is_string(entry) => return Err(WRONGTYPE.into()),
         found => found.is_some(),
@@ -247,7 +254,11 @@ pub fn first_bit(bytes: &[u8], bit: bool) -> i64 {
     }
     while let Some(&b) = bytes.get(pos) {
         if b != skip {
-            let lead = if bit { b.leading_zeros() } else { b.leading_ones() };
+            let lead = if bit {
+                b.leading_zeros()
+            } else {
+                b.leading_ones()
+            };
             return (pos as i64) * 8 + i64::from(lead);
         }
         pos += 1;
@@ -378,7 +389,8 @@ fn count_in(bytes: &[u8], args: &[Bytes]) -> Result<u64, CmdError> {
         return Ok(0);
     }
     let (s, e) = (span.start as usize, span.end as usize);
-    let outside = (bytes[s] & span.first_mask).count_ones() + (bytes[e] & span.last_mask).count_ones();
+    let outside =
+        (bytes[s] & span.first_mask).count_ones() + (bytes[e] & span.last_mask).count_ones();
     Ok(popcount(&bytes[s..=e]) - u64::from(outside))
 }
 
@@ -501,7 +513,9 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     let mut result: Vec<u8> = Vec::new();
     for (i, key) in args[3..].iter().enumerate() {
-        with_string(ctx, key, |s| combine(&mut result, s.unwrap_or(&[]), op, i == 0))?;
+        with_string(ctx, key, |s| {
+            combine(&mut result, s.unwrap_or(&[]), op, i == 0)
+        })?;
     }
     let dest = &args[2];
     let len = result.len();
@@ -731,7 +745,11 @@ fn apply_field(bytes: &mut [u8], f: &Field) -> Option<i64> {
         let old = get_signed(bytes, f.offset, f.bits);
         let base = set_to.unwrap_or(old);
         let (overflowed, limit) = signed_overflow(base, incr, f.bits, f.overflow);
-        let new = if overflowed { limit } else { base.wrapping_add(incr) };
+        let new = if overflowed {
+            limit
+        } else {
+            base.wrapping_add(incr)
+        };
         let reply = if set_to.is_some() { old } else { new };
         (new as u64, reply, overflowed)
     } else {
@@ -766,9 +784,23 @@ fn unsigned_overflow(value: u64, incr: i64, bits: u32, overflow: Overflow) -> (b
     let min_incr = value.wrapping_neg() as i64;
     let wrapped = value.wrapping_add(incr as u64) & !(u64::MAX.checked_shl(bits).unwrap_or(0));
     if value > max || (incr > 0 && incr > max_incr) {
-        (true, if overflow == Overflow::Sat { max } else { wrapped })
+        (
+            true,
+            if overflow == Overflow::Sat {
+                max
+            } else {
+                wrapped
+            },
+        )
     } else if incr < 0 && incr < min_incr {
-        (true, if overflow == Overflow::Sat { 0 } else { wrapped })
+        (
+            true,
+            if overflow == Overflow::Sat {
+                0
+            } else {
+                wrapped
+            },
+        )
     } else {
         (false, 0)
     }
@@ -800,12 +832,26 @@ fn signed_overflow(value: i64, incr: i64, bits: u32, overflow: Overflow) -> (boo
     } as i64;
     if value > max || (bits != 64 && incr > max_incr) || (value >= 0 && incr > 0 && incr > max_incr)
     {
-        (true, if overflow == Overflow::Sat { max } else { wrapped })
+        (
+            true,
+            if overflow == Overflow::Sat {
+                max
+            } else {
+                wrapped
+            },
+        )
     } else if value < min
         || (bits != 64 && incr < min_incr)
         || (value < 0 && incr < 0 && incr < min_incr)
     {
-        (true, if overflow == Overflow::Sat { min } else { wrapped })
+        (
+            true,
+            if overflow == Overflow::Sat {
+                min
+            } else {
+                wrapped
+            },
+        )
     } else {
         (false, 0)
     }

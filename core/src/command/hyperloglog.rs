@@ -129,7 +129,10 @@ fn insert(ctx: &mut Ctx<'_>, key: &[u8], value: Value) {
 
 /// Looks `key` up for writing, creating an empty HLL if it is absent; the value
 /// checked and made raw. Also says whether it was created.
-fn hll_for_write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(&'c mut Vec<u8>, bool), CmdError> {
+fn hll_for_write<'c>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+) -> Result<(&'c mut Vec<u8>, bool), CmdError> {
     let created = ctx.lookup_write(key).is_none();
     if created {
         insert(ctx, key, Value::Raw(Box::new(hll::new_sparse())));

@@ -658,7 +658,9 @@ pub fn self_test() -> Result<(), String> {
         // Standard error 1.04/sqrt(m) is 0.81%; allow five of them.
         let rel = (cd as f64 - added as f64).abs() / added as f64;
         if added >= 1000 && rel > 5.0 * 1.04 / (REGISTERS as f64).sqrt() {
-            return Err(format!("TESTFAILED too big error. card:{added} relerr:{rel}"));
+            return Err(format!(
+                "TESTFAILED too big error. card:{added} relerr:{rel}"
+            ));
         }
         if checkpoint == 5000 {
             let mut promoted = sparse.clone();
