@@ -2,7 +2,8 @@
 //!
 //! `EXPECTED` below lists, for every command of the strings/keys/expire/connection/
 //! server/introspect/bitmap/hyperloglog families (subcommands included, by full name
-//! `container|sub`), what `COMMAND INFO` and `COMMAND DOCS` report on a real redis-server 7.0.15:
+//! `container|sub`), what `COMMAND INFO` and `COMMAND DOCS` report on a real
+//! redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
 //! group, since, doc flags and deprecated_since. It was captured with `COMMAND` and
 //! `COMMAND DOCS` (RESP3) on that server; more families are added the same way.
