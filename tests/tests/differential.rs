@@ -31,6 +31,8 @@ differential_scripts! {
     sets,
     zsets,
     sort,
+    bitmaps,
+    hyperloglog,
     transactions,
 }
 

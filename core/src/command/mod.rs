@@ -4,12 +4,14 @@
 //! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
 pub mod hash;
+pub mod hyperloglog;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -470,6 +472,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    bitmap::COMMANDS,
+    hyperloglog::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,
