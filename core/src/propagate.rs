@@ -398,6 +398,51 @@ mod tests {
     }
 
     #[test]
+    fn bitmap_and_hyperloglog_writes_propagate_verbatim_when_they_change_something() {
+        let mut t = node();
+        let got = effects(
+            &mut t,
+            &[
+                "setbit b 3 1",
+                "setbit b 3 1",
+                "setbit b 100 0",
+                "bitop and d b nokey",
+                "bitop or d2 nokey",
+                "bitfield bf set u8 0 255 get u8 0",
+                "bitfield bf get u8 0",
+                "bitfield bf incrby u8 0 1 overflow fail incrby u8 0 300",
+                "bitfield_ro bf get u8 0",
+                "pfadd h a b c",
+                "pfadd h a",
+                "pfcount h",
+                "pfcount h",
+                "pfadd h2 x",
+                "pfcount h h2",
+                "pfmerge h3 h h2",
+                "pfmerge h3",
+                "pfdebug todense h",
+                "pfdebug getreg h",
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                "setbit b 3 1",
+                "setbit b 100 0",
+                "bitop and d b nokey",
+                "bitfield bf set u8 0 255 get u8 0",
+                "bitfield bf incrby u8 0 1 overflow fail incrby u8 0 300",
+                "pfadd h a b c",
+                "pfcount h",
+                "pfadd h2 x",
+                "pfmerge h3 h h2",
+                "pfmerge h3",
+                "pfdebug todense h",
+            ]
+        );
+    }
+
+    #[test]
     fn a_served_blocked_pop_follows_the_push_that_served_it() {
         let mut t = node();
         t.cmd(2, &["blpop", "l", "0"]);
