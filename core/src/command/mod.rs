@@ -4,6 +4,7 @@
 //! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod config;
 pub mod connection;
@@ -11,6 +12,7 @@ pub mod debug;
 pub mod dump;
 pub mod expire;
 pub mod hash;
+pub mod hyperloglog;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -20,7 +22,8 @@ pub mod set;
 pub mod sort;
 pub mod string;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
+pub mod transaction;
 pub mod zset;
 
 use bytes::Bytes;
@@ -471,6 +474,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    bitmap::COMMANDS,
+    hyperloglog::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,
@@ -478,6 +483,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     debug::COMMANDS,
     introspect::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Iterates over every top-level command.
