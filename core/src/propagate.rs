@@ -578,6 +578,66 @@ mod tests {
         );
     }
 
+    /// RESTORE's payload is binary (it holds a space and non-UTF-8 bytes), so
+    /// this test sends and compares argv as bytes.
+    #[test]
+    fn restore_propagates_an_absolute_ttl_and_a_replaced_past_key_as_del() {
+        // DUMP of the string "hello" (redis-server 7.0.15).
+        const PAYLOAD: &[u8] = b"\x00\x05hello\x0a\x00cr\xdfve4 \x0a";
+        let mut t = node();
+        t.cmd(1, &["set", "a", "hello"]);
+        take(&mut t);
+        let restore = |t: &mut TestNode, words: &[&[u8]]| {
+            let mut req = format!("*{}\r\n", words.len()).into_bytes();
+            for w in words {
+                req.extend_from_slice(format!("${}\r\n", w.len()).as_bytes());
+                req.extend_from_slice(w);
+                req.extend_from_slice(b"\r\n");
+            }
+            assert_eq!(t.raw(1, &req), b"+OK\r\n");
+        };
+        restore(&mut t, &[b"restore", b"b", b"100000", PAYLOAD]);
+        restore(&mut t, &[b"restore", b"c", b"0", PAYLOAD]);
+        restore(
+            &mut t,
+            &[b"restore", b"a", b"1", PAYLOAD, b"replace", b"absttl"],
+        );
+        restore(
+            &mut t,
+            &[
+                b"restore",
+                b"c",
+                b"5000",
+                PAYLOAD,
+                b"replace",
+                b"idletime",
+                b"5",
+            ],
+        );
+        restore(&mut t, &[b"restore", b"d", b"1", PAYLOAD, b"absttl"]);
+        let got: Vec<Vec<Bytes>> = t.node.take_effects().into_iter().map(|e| e.argv).collect();
+        let argv = |words: &[&[u8]]| -> Vec<Bytes> {
+            words.iter().map(|w| Bytes::copy_from_slice(w)).collect()
+        };
+        let (b_at, c_at) = (at(100_000), at(5000));
+        let want = vec![
+            argv(&[b"restore", b"b", b_at.as_bytes(), PAYLOAD, b"ABSTTL"]),
+            argv(&[b"restore", b"c", b"0", PAYLOAD]),
+            argv(&[b"DEL", b"a"]),
+            argv(&[
+                b"restore",
+                b"c",
+                c_at.as_bytes(),
+                PAYLOAD,
+                b"replace",
+                b"idletime",
+                b"5",
+                b"ABSTTL",
+            ]),
+        ];
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn keyspace_commands_propagate_verbatim() {
         let mut t = node();

@@ -7,6 +7,7 @@ use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::db::{self, AccessPolicy, Millis, Touch};
 use crate::error::{CmdError, CmdResult, SYNTAX};
 use crate::node::Ctx;
+use crate::propagate;
 use crate::rdb::{self, LoadOptions, RdbErrorKind, RdbWriter};
 use crate::value::Value;
 
@@ -166,10 +167,21 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // Redis's checkAlreadyExpired; a replica (not yet in Ember) keeps such keys.
     if deadline.is_some_and(|at| at <= now as i64) {
         if replaced {
+            // The old key went away: that deletion is the effect.
+            let lazy = ctx.srv.config.lazyfree_lazy_server_del;
+            ctx.rewrite_argv(vec![propagate::deletion_command(lazy), key.clone()]);
             ctx.modified(key);
         }
         ctx.out().ok();
         return Ok(());
+    }
+    if let (Some(at), false) = (deadline, opts.absttl) {
+        // A relative TTL propagates as the absolute deadline it gave, so a replica
+        // or a reload sets the same one.
+        let mut argv = args.to_vec();
+        argv[2] = Bytes::from(at.to_string());
+        argv.push(Bytes::from_static(b"ABSTTL"));
+        ctx.rewrite_argv(argv);
     }
     let policy = ctx.srv.access_policy();
     let expire_at = deadline.map(|at| at as Millis);
