@@ -10,6 +10,8 @@
 //! the snapshot's [`DbCow`] settle that key's start state (copy-on-write per key), so
 //! no caller can forget it; reads never copy.
 
+use bytes::Bytes;
+
 use crate::dict::{Dict, DictEntry};
 use crate::hash::HashKey;
 use crate::persist::snapshot::DbCow;
@@ -109,6 +111,9 @@ pub struct Db {
     pub avg_ttl: u64,
     /// The snapshot's state while one covers this database (see `persist::snapshot`).
     cow: Option<Box<DbCow>>,
+    /// Keys deleted by expiry (lazily or by the active cycle) that the node has not
+    /// yet propagated and shown to WATCH; it takes them after every command and cycle.
+    pub expired_log: Vec<Bytes>,
 }
 
 impl Db {
@@ -119,6 +124,7 @@ impl Db {
             expire_cursor: 0,
             avg_ttl: 0,
             cow: None,
+            expired_log: Vec::new(),
         }
     }
 
@@ -257,6 +263,7 @@ impl Db {
         };
         if expired {
             self.remove(key);
+            self.expired_log.push(Bytes::copy_from_slice(key));
             stats.expired_keys += 1;
             return false;
         }
@@ -441,6 +448,7 @@ impl Db {
         }
         for key in due {
             self.remove(&key);
+            self.expired_log.push(Bytes::copy_from_slice(&key));
             step.expired += 1;
         }
         step

@@ -176,6 +176,10 @@ pub struct Server {
     /// RDB persistence: saves in progress, save-point state, loading.
     pub persist: crate::persist::Persist,
     next_disk_op: crate::io::DiskOpId,
+    /// The effects of the execution unit in progress, before they reach `effects`.
+    pub propagation: crate::propagate::Propagation,
+    /// WATCHed keys and the clients watching them.
+    pub watches: crate::command::transaction::Watches,
 }
 
 impl Server {
@@ -210,6 +214,8 @@ impl Server {
             effects: Vec::new(),
             persist: crate::persist::Persist::new(now),
             next_disk_op: 1,
+            propagation: Default::default(),
+            watches: Default::default(),
         }
     }
 

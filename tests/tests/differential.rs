@@ -31,6 +31,10 @@ differential_scripts! {
     sets,
     zsets,
     sort,
+    bitmaps,
+    hyperloglog,
+    transactions,
+    dump,
 }
 
 fn scripts_dir() -> &'static Path {

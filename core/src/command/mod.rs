@@ -4,12 +4,15 @@
 //! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod expire;
 pub mod hash;
+pub mod hyperloglog;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -20,6 +23,7 @@ pub mod sort;
 pub mod string;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod transaction;
 pub mod zset;
 
 use bytes::Bytes;
@@ -463,12 +467,15 @@ impl CommandSpec {
 pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
+    dump::COMMANDS,
     expire::COMMANDS,
     list::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    bitmap::COMMANDS,
+    hyperloglog::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,
@@ -476,6 +483,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     debug::COMMANDS,
     introspect::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Iterates over every top-level command.
