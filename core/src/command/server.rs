@@ -217,8 +217,10 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if ctx.srv.persist.bgsave_in_progress() {
         return Err(persist::BGSAVE_IN_PROGRESS.into());
     }
-    if ctx.srv.persist.save_in_progress() {
-        if !schedule {
+    // Inside EXEC Redis never forks: the save is scheduled for serverCron.
+    let in_exec = ctx.client.in_exec;
+    if ctx.srv.persist.save_in_progress() || in_exec {
+        if !schedule && !in_exec {
             return Err(BGSAVE_CHILD_ACTIVE.into());
         }
         ctx.srv.persist.bgsave_scheduled = true;

@@ -317,3 +317,18 @@ fn debug_reload_saves_and_loads_the_same_data_back() {
     assert_eq!(t.cmd(1, &["DEBUG", "DIGEST"]), digest);
     assert_eq!(dump_keys(&disk), 3);
 }
+
+#[test]
+fn bgsave_inside_exec_is_scheduled_for_cron() {
+    let (mut t, mut disk) = (node(), Disk::default());
+    t.cmd(1, &["SET", "a", "1"]);
+    t.cmd(1, &["MULTI"]);
+    t.cmd(1, &["BGSAVE"]);
+    assert_eq!(t.cmd(1, &["EXEC"]), "*1\r\n+Background saving scheduled\r\n");
+    assert_eq!(info_field(&mut t, "rdb_bgsave_in_progress"), "0");
+    t.now += 1_000;
+    t.node.handle(t.now, Input::Tick);
+    assert_eq!(info_field(&mut t, "rdb_bgsave_in_progress"), "1");
+    finish_bgsave(&mut t, &mut disk);
+    assert_eq!(dump_keys(&disk), 1);
+}
