@@ -324,7 +324,10 @@ fn bgsave_inside_exec_is_scheduled_for_cron() {
     t.cmd(1, &["SET", "a", "1"]);
     t.cmd(1, &["MULTI"]);
     t.cmd(1, &["BGSAVE"]);
-    assert_eq!(t.cmd(1, &["EXEC"]), "*1\r\n+Background saving scheduled\r\n");
+    assert_eq!(
+        t.cmd(1, &["EXEC"]),
+        "*1\r\n+Background saving scheduled\r\n"
+    );
     assert_eq!(info_field(&mut t, "rdb_bgsave_in_progress"), "0");
     t.now += 1_000;
     t.node.handle(t.now, Input::Tick);
