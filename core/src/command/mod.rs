@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
 pub mod info;
@@ -473,6 +474,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     bitmap::COMMANDS,
     hyperloglog::COMMANDS,
+    geo::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,
