@@ -33,6 +33,7 @@ differential_scripts! {
     sort,
     bitmaps,
     hyperloglog,
+    geo,
 }
 
 fn scripts_dir() -> &'static Path {

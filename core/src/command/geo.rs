@@ -500,7 +500,14 @@ fn georadius_generic(ctx: &mut Ctx<'_>, args: &[Bytes], src: usize, kind: Kind) 
     } else {
         req.count as usize
     };
-    sort_points(&mut points, req.sort, returned);
+    // COUNT means the nearest ones: ascending unless told otherwise (but ANY
+    // takes whatever it found first).
+    let sort = if req.count != 0 && req.sort == Sort::None && !req.any {
+        Sort::Asc
+    } else {
+        req.sort
+    };
+    sort_points(&mut points, sort, returned);
     points.truncate(returned);
     for p in &mut points {
         p.dist /= conversion;
