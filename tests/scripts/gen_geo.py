@@ -260,6 +260,25 @@ GEOSEARCH edges FROMLONLAT 0 0 BYRADIUS 0.2 m WITHDIST
 GEOSEARCH edges FROMLONLAT 0.000001 -0.000001 BYRADIUS 0 m WITHDIST
 GEOSEARCH edges FROMLONLAT 0 0 BYRADIUS 1e-10 mi WITHDIST
 
+# --- Antipodes and shared meridians ----------------------------------------------------------
+GEOADD anti 0 10 a 180 -10 b 45 45 c -135 -45 d 10.5 33.3 e -169.5 -33.3 f 0 0 g 180 0 h 13 0.5 i -167 -0.5 j
+GEODIST anti a b
+GEODIST anti c d
+GEODIST anti e f
+GEODIST anti g h
+GEODIST anti i j
+GEOSEARCH anti FROMMEMBER a BYRADIUS 20020 km ASC WITHDIST
+GEOSEARCH anti FROMMEMBER c BYRADIUS 30000 km DESC WITHDIST WITHCOORD
+GEOSEARCH anti FROMLONLAT 0 0 BYBOX 40040 20000 km ASC WITHDIST
+GEOADD meridian 7 0 a 7 1 b 7 -1 c 7 45.5 d 7 85 e 7 -85 f 7 0.000001 g 7 10 h
+GEODIST meridian a b
+GEODIST meridian a c
+GEODIST meridian a g
+GEODIST meridian e f km
+GEODIST meridian d h mi
+GEOSEARCH meridian FROMMEMBER a BYRADIUS 10000 km ASC WITHDIST
+GEOSEARCH meridian FROMMEMBER a BYBOX 1 20000 km ASC WITHDIST
+
 # --- RESP3 ------------------------------------------------------------------------------------
 HELLO 3
 GEOPOS Sicily Palermo missing
@@ -296,7 +315,7 @@ def clamp_lon(x):
 
 def main():
     out = [HEAD]
-    sets = {'gsmall': 60, 'gbig': 300}
+    sets = {'gsmall': 60, 'gbig': 400}
     for key, n in sets.items():
         for start in range(0, n, 20):
             args = []
@@ -312,7 +331,7 @@ def main():
             a, b = rng.randrange(n), rng.randrange(n)
             out.append('GEODIST %s m%d m%d %s\n' % (key, a, b, rng.choice(['m', 'km', 'mi', 'ft'])))
         units = ['m', 'km', 'mi', 'ft']
-        for q in range(60):
+        for q in range(100):
             x, y = point()
             unit = rng.choice(units)
             scale = {'m': 1, 'km': 1000, 'mi': 1609.34, 'ft': 0.3048}[unit]
@@ -340,6 +359,25 @@ def main():
             r = round(10 ** rng.uniform(1, 4), 1)
             out.append('GEORADIUS %s %s %s %s km WITHDIST WITHCOORD ASC\n' % (key, fmt(clamp_lon(x)), fmt(y), r))
             out.append('GEORADIUSBYMEMBER %s m%d %s km WITHDIST DESC COUNT %d\n' % (key, rng.randrange(n), r, rng.randint(1, 20)))
+    # Many members at one place: COUNT goes through Redis's partial quicksort (its
+    # median-of-three choices above 7 and 40 elements decide the order of ties).
+    for start in range(0, 90, 30):
+        args = []
+        for i in range(start, start + 30):
+            if i % 3 == 2:
+                args.append('%s %s t%d' % (fmt(5 + rng.uniform(-0.01, 0.01)), fmt(5 + rng.uniform(-0.01, 0.01)), i))
+            else:
+                args.append('5 5 t%d' % i)
+        out.append('GEOADD ties %s\n' % ' '.join(args))
+    for k in [1, 2, 5, 6, 7, 8, 20, 40, 41, 59, 60, 61, 89, 90, 100]:
+        for order in ['ASC', 'DESC']:
+            out.append('GEOSEARCH ties FROMLONLAT 5 5 BYRADIUS 3 km COUNT %d %s WITHDIST\n' % (k, order))
+    out.append('GEOSEARCH ties FROMLONLAT 5 5 BYRADIUS 3 km ASC\n')
+    out.append('GEOSEARCH ties FROMLONLAT 5 5 BYRADIUS 3 km DESC\n')
+    out.append('GEOSEARCH ties FROMLONLAT 5.001 5.001 BYBOX 3 3 km COUNT 17 DESC WITHDIST\n')
+    out.append('GEOSEARCHSTORE tdst ties FROMLONLAT 5 5 BYRADIUS 3 km COUNT 50 STOREDIST\n')
+    out.append('ZRANGE tdst 0 -1 WITHSCORES\n')
+    out.append('OBJECT ENCODING tdst\n')
     text = ''.join(out)
     text = '\n'.join(' '.join(line.split()) if not line.startswith('#') else line for line in text.split('\n'))
     with open(os.path.join(HERE, 'geo.txt'), 'w') as f:
