@@ -288,7 +288,7 @@ fn reply_coordinate(out: &mut ReplyBuf, v: f64) {
 /// C's conversion of a double to `long long` on x86-64 (WITHHASH of odd scores).
 fn score_as_i64(score: f64) -> i64 {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    if score.is_nan() || score >= TWO_63 || score < -TWO_63 {
+    if !(-TWO_63..TWO_63).contains(&score) {
         i64::MIN
     } else {
         score as i64
@@ -651,7 +651,10 @@ fn name_error(text: &str, name: &[u8]) -> CmdError {
     let name = name.split(|&b| b == 0).next().unwrap_or_default();
     let mut msg = b"ERR ".to_vec();
     msg.extend_from_slice(text.as_bytes());
-    msg.extend(name.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    msg.extend(
+        name.iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
     CmdError::Bytes(msg)
 }
 
@@ -769,7 +772,8 @@ fn sort_points(points: &mut [Point], sort: Sort, returned: usize) {
 }
 
 fn reply_points(out: &mut ReplyBuf, points: &[Point], req: &Request) {
-    let options = usize::from(req.withdist) + usize::from(req.withcoord) + usize::from(req.withhash);
+    let options =
+        usize::from(req.withdist) + usize::from(req.withcoord) + usize::from(req.withhash);
     out.array(points.len());
     for p in points {
         if options > 0 {
@@ -818,7 +822,10 @@ mod tests {
 
     #[test]
     fn coordinates_print_as_redis_prints_them() {
-        assert_eq!(format_coordinate(13.361389338970184), "13.36138933897018433");
+        assert_eq!(
+            format_coordinate(13.361389338970184),
+            "13.36138933897018433"
+        );
         assert_eq!(format_coordinate(0.0), "0");
         assert_eq!(format_coordinate(-0.0), "0");
         assert_eq!(format_coordinate(-180.0), "-180");

@@ -150,7 +150,7 @@ pub fn score_bits(score: f64) -> u64 {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     // cvttsd2si: truncation, or the "integer indefinite" value when out of range.
     let cvtt = |v: f64| -> u64 {
-        if v.is_nan() || v >= TWO_63 || v < -TWO_63 {
+        if !(-TWO_63..TWO_63).contains(&v) {
             1u64 << 63
         } else {
             v as i64 as u64
@@ -606,14 +606,22 @@ mod tests {
 
     #[test]
     fn distance_between_palermo_and_catania_matches_redis() {
-        let (a, b) = (decode_score(3479099956230698.0), decode_score(3479447370796909.0));
+        let (a, b) = (
+            decode_score(3479099956230698.0),
+            decode_score(3479447370796909.0),
+        );
         let d = distance(a.0, a.1, b.0, b.1);
         assert_eq!(format!("{d:.4}"), "166274.1516");
     }
 
     #[test]
     fn encode_then_decode_stays_within_one_cell() {
-        for &(lon, lat) in &[(0.0, 0.0), (-180.0, -85.05112878), (179.999, 85.0), (-73.9, 40.7)] {
+        for &(lon, lat) in &[
+            (0.0, 0.0),
+            (-180.0, -85.05112878),
+            (179.999, 85.0),
+            (-73.9, 40.7),
+        ] {
             let score = score_of(lon, lat).unwrap_or(0);
             let (dlon, dlat) = decode_score(score as f64);
             assert!((dlon - lon).abs() < 360.0 / f64::from(1u32 << 26));
@@ -657,7 +665,9 @@ mod tests {
     #[test]
     fn merge_sort_is_stable() {
         let mut v = vec![(1, 'a'), (0, 'b'), (1, 'c'), (0, 'd')];
-        merge_sort(&mut v, &|a: &(i32, char), b: &(i32, char)| a.0.cmp(&b.0) as i32);
+        merge_sort(&mut v, &|a: &(i32, char), b: &(i32, char)| {
+            a.0.cmp(&b.0) as i32
+        });
         assert_eq!(v, vec![(0, 'b'), (0, 'd'), (1, 'a'), (1, 'c')]);
     }
 }
