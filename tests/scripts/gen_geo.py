@@ -47,6 +47,9 @@ GEOADD Sicily 1e300 -1e300 bad
 GEOADD Sicily inf 0 bad
 GEOADD Sicily -inf 0 bad
 GEOADD Sicily 0.0078125 100 bad
+GEOADD Sicily -0 100 bad
+GEOADD Sicily -0.0000001 -90 bad
+GEOADD Sicily 0x10 -85.1 bad
 GEOADD Sicily abc 10 bad
 GEOADD Sicily 10 abc bad
 GEOADD Sicily " 10" 10 bad
@@ -359,6 +362,22 @@ def main():
             r = round(10 ** rng.uniform(1, 4), 1)
             out.append('GEORADIUS %s %s %s %s km WITHDIST WITHCOORD ASC\n' % (key, fmt(clamp_lon(x)), fmt(y), r))
             out.append('GEORADIUSBYMEMBER %s m%d %s km WITHDIST DESC COUNT %d\n' % (key, rng.randrange(n), r, rng.randint(1, 20)))
+    # The whole world: long replies, big radii, poles and the antimeridian.
+    for start in range(0, 1000, 50):
+        args = ['%s %s w%d' % (fmt(rng.uniform(-180, 180)), fmt(rng.uniform(-85.05112878, 85.05112878)), i)
+                for i in range(start, start + 50)]
+        out.append('GEOADD gworld %s\n' % ' '.join(args))
+    for q in range(40):
+        x = rng.choice([rng.uniform(-180, 180), 180, -180, 179.99, -179.99])
+        y = rng.choice([rng.uniform(-85, 85), 85.05112878, -85.05112878, 84.9, -70])
+        unit = rng.choice(['m', 'km', 'mi', 'ft'])
+        scale = {'m': 1, 'km': 1000, 'mi': 1609.34, 'ft': 0.3048}[unit]
+        r = round(10 ** rng.uniform(4.5, 7.4) / scale, 2)
+        if q % 2:
+            out.append('GEOSEARCH gworld FROMLONLAT %s %s BYRADIUS %s %s ASC WITHDIST\n' % (fmt(x), fmt(y), r, unit))
+        else:
+            out.append('GEOSEARCH gworld FROMLONLAT %s %s BYBOX %s %s %s DESC WITHDIST WITHHASH COUNT 30\n'
+                       % (fmt(x), fmt(y), r, round(r * rng.uniform(0.1, 2), 2), unit))
     # Many members at one place: COUNT goes through Redis's partial quicksort (its
     # median-of-three choices above 7 and 40 elements decide the order of ties).
     for start in range(0, 90, 30):
