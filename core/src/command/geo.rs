@@ -819,6 +819,47 @@ fn store_points(ctx: &mut Ctx<'_>, dst: &[u8], points: Vec<Point>, storedist: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::testkit::Harness;
+
+    #[test]
+    fn geoadd_stores_geohash_scores_in_a_sorted_set() {
+        let mut h = Harness::new();
+        let added = h.run("GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+        assert_eq!(added, ":2\r\n");
+        assert_eq!(h.encoding("Sicily"), Some("listpack"));
+        assert_eq!(
+            h.run("ZSCORE Sicily Palermo"),
+            "$16\r\n3479099956230698\r\n"
+        );
+    }
+
+    #[test]
+    fn store_counts_one_change_per_stored_member() {
+        let mut h = Harness::new();
+        h.run("GEOADD g 1 1 a 1.001 1 b 1.002 1 c");
+        let before = h.srv.dirty;
+        assert_eq!(h.run("GEORADIUS g 1 1 10 km STOREDIST d"), ":3\r\n");
+        assert_eq!(h.srv.dirty - before, 3);
+        assert_eq!(h.run("GEORADIUS g 50 50 1 km STORE d"), ":0\r\n");
+        assert_eq!(h.encoding("d"), None);
+        assert_eq!(h.srv.dirty - before, 4);
+    }
+
+    #[test]
+    fn search_errors_come_in_redis_order() {
+        let mut h = Harness::new();
+        h.run("GEOADD g 1 1 a");
+        assert_eq!(
+            h.run("geoSearch g FROMLONLAT 1 1 WITHDIST ANY"),
+            "-ERR exactly one of BYRADIUS and BYBOX can be specified for geoSearch\r\n"
+        );
+        let reply = h.run("GEORADIUS g 1 1 1 km STORE x WITHDIST ANY");
+        assert!(reply.starts_with("-ERR STORE option in GEORADIUS"));
+        assert_eq!(
+            h.run("GEOSEARCH g FROMLONLAT 1 1 BYRADIUS 1 km ANY"),
+            "-ERR the ANY argument requires COUNT argument\r\n"
+        );
+    }
 
     #[test]
     fn coordinates_print_as_redis_prints_them() {
