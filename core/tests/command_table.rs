@@ -1,9 +1,9 @@
 //! The command table checked against facts from redis-server 7.0.15.
 //!
-//! `EXPECTED` below lists, for every command of the strings/keys/expire/connection/
-//! server/introspect/bitmap/hyperloglog/geo families (subcommands included, by full name
-//! `container|sub`), what `COMMAND INFO` and `COMMAND DOCS` report on a real
-//! redis-server 7.0.15:
+//! `EXPECTED` below lists, for every command of the strings/keys/dump/expire/
+//! connection/server/introspect/bitmap/hyperloglog/transactions/geo families
+//! (subcommands included, by full name `container|sub`), what `COMMAND INFO` and
+//! `COMMAND DOCS` report on a real redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
 //! group, since, doc flags and deprecated_since. It was captured with `COMMAND` and
 //! `COMMAND DOCS` (RESP3) on that server; more families are added the same way.
@@ -448,8 +448,22 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
+    E { name: "discard", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "dump", arity: 2, flags: &["readonly"], keys: (1, 1, 1), acl: &["@keyspace", "@read", "@slow"], tips: &["nondeterministic_output"],
+        group: "generic", since: "2.6.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
     E { name: "echo", arity: 2, flags: &["loading", "stale", "fast"], keys: (0, 0, 0), acl: &["@fast", "@connection"], tips: &[],
         group: "connection", since: "1.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "exec", arity: 1, flags: &["noscript", "loading", "stale", "skip_slowlog"], keys: (0, 0, 0), acl: &["@slow", "@transaction"], tips: &[],
+        group: "transactions", since: "1.2.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
     E { name: "exists", arity: -2, flags: &["readonly", "fast"], keys: (1, -1, 1), acl: &["@keyspace", "@read", "@fast"], tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
@@ -649,6 +663,10 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["OW", "insert"], begin: idx(1), find: range(-1, 2, 0) },
         ] },
+    E { name: "multi", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "1.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "object", arity: -2, flags: &[], keys: (0, 0, 0), acl: &["@slow"], tips: &[],
         group: "generic", since: "2.2.3", doc_flags: &[], deprecated_since: "",
         subcommands: &["encoding", "freq", "help", "idletime", "refcount"],
@@ -776,6 +794,12 @@ static EXPECTED: &[E] = &[
         group: "connection", since: "6.2.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
+    E { name: "restore", arity: -4, flags: &["write", "denyoom"], keys: (1, 1, 1), acl: &["@keyspace", "@write", "@slow", "@dangerous"], tips: &[],
+        group: "generic", since: "2.6.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["OW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
     E { name: "scan", arity: -2, flags: &["readonly"], keys: (0, 0, 0), acl: &["@keyspace", "@read", "@slow"], tips: &["nondeterministic_output", "request_policy:special"],
         group: "generic", since: "2.8.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
@@ -861,5 +885,15 @@ static EXPECTED: &[E] = &[
         subcommands: &[],
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
+        ] },
+    E { name: "unwatch", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "watch", arity: -2, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (1, -1, 1), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
 ];

@@ -2,6 +2,7 @@
 //! command line: `ember-server [/path/to/redis.conf] [--directive value ...]`.
 
 mod alloc;
+mod check_rdb;
 mod event_loop;
 mod host;
 mod log;
@@ -28,8 +29,15 @@ const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    let program = args.first().map_or("ember-server", String::as_str);
+    // Like redis-server, which becomes redis-check-rdb under that name.
+    let base = program.rsplit('/').next().unwrap_or(program);
+    if base.contains("check-rdb") {
+        return ExitCode::from(check_rdb::main(program, &args[1..]));
+    }
     if let Some(first) = args.get(1) {
         match first.as_str() {
+            "--check-rdb" => return ExitCode::from(check_rdb::main(program, &args[2..])),
             "-v" | "--version" => {
                 println!(
                     "Ember server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=ember-{}",
@@ -56,6 +64,7 @@ fn usage() -> String {
         "       ./ember-server - (read config from stdin)",
         "       ./ember-server -v or --version",
         "       ./ember-server -h or --help",
+        "       ./ember-server --check-rdb <rdb-file-name>",
         "",
         "Examples:",
         "       ./ember-server (run the server with default config)",

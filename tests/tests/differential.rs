@@ -33,6 +33,8 @@ differential_scripts! {
     sort,
     bitmaps,
     hyperloglog,
+    transactions,
+    dump,
     geo,
 }
 

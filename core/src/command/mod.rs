@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod expire;
 pub mod geo;
 pub mod hash;
@@ -22,7 +23,8 @@ pub mod set;
 pub mod sort;
 pub mod string;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
+pub mod transaction;
 pub mod zset;
 
 use bytes::Bytes;
@@ -466,6 +468,7 @@ impl CommandSpec {
 pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
+    dump::COMMANDS,
     expire::COMMANDS,
     list::COMMANDS,
     hash::COMMANDS,
@@ -482,6 +485,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     debug::COMMANDS,
     introspect::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Iterates over every top-level command.

@@ -79,8 +79,52 @@ pub fn load_with(
     bytes: &[u8],
     opts: &LoadOptions,
 ) -> std::result::Result<RdbContents, RdbLoadError> {
+    load_observed(bytes, opts, &mut |_, _| {})
+}
+
+/// What the loader meets, in file order. Each comes with the offset just past it,
+/// which is where redis-check-rdb reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadEvent<'a> {
+    /// The header was read.
+    Header {
+        version: u32,
+    },
+    /// A type or opcode byte was read; what it introduces is read next.
+    Opcode(u8),
+    /// The item the last opcode introduced was read whole.
+    Done,
+    Aux {
+        field: &'a [u8],
+        value: &'a [u8],
+    },
+    SelectDb(u64),
+    /// A key's type and name; its value is read next.
+    Key {
+        value_type: u8,
+        key: &'a [u8],
+        expire_ms: Option<i64>,
+    },
+    /// The value of the last key was read; `empty` if it was an empty collection
+    /// (the loader drops the key, redis-check-rdb calls it an error).
+    Value {
+        empty: bool,
+    },
+    /// The checksum after EOF was read and matched (or `stored` is 0: not kept).
+    Checksum {
+        stored: u64,
+    },
+}
+
+/// [`load_with`], telling `observe` each item as it is read, with its end offset.
+pub fn load_observed(
+    bytes: &[u8],
+    opts: &LoadOptions,
+    observe: &mut dyn FnMut(usize, LoadEvent<'_>),
+) -> std::result::Result<RdbContents, RdbLoadError> {
     let mut r = Reader::new(bytes);
     let version = header(&mut r)?;
+    observe(r.pos(), LoadEvent::Header { version });
     let mut loader = Loader {
         out: RdbContents {
             version,
@@ -89,8 +133,11 @@ pub fn load_with(
         db: None,
         pending: Pending::default(),
         opts,
+        observe,
     };
-    while loader.step(&mut r)? {}
+    while loader.step(&mut r)? {
+        (loader.observe)(r.pos(), LoadEvent::Done);
+    }
     loader.checksum(&mut r)?;
     loader.out.end_offset = r.pos();
     Ok(loader.out)
@@ -102,10 +149,10 @@ pub fn restore_payload(
     payload: &[u8],
     opts: &LoadOptions,
 ) -> std::result::Result<RdbValue, RdbLoadError> {
+    // A payload of just a footer passes this check and fails as bad data below.
     let footer_at = payload
         .len()
         .checked_sub(DUMP_FOOTER_BYTES)
-        .filter(|&n| n > 0)
         .ok_or(Reader::error_at(0, RdbErrorKind::BadDumpFooter))?;
     let version = u16::from_le_bytes([payload[footer_at], payload[footer_at + 1]]);
     let crc_at = footer_at + 2;
@@ -116,7 +163,9 @@ pub fn restore_payload(
     if u32::from(version) > RDB_VERSION_MAX || !crc_ok {
         return Err(Reader::error_at(footer_at, RdbErrorKind::BadDumpFooter));
     }
-    let mut r = Reader::new(&payload[..footer_at]);
+    // Redis reads the value from the whole payload: a value that runs into the
+    // footer reads its bytes rather than failing.
+    let mut r = Reader::new(payload);
     let t = r.u8()?;
     match read_value(&mut r, 0, t, opts)? {
         Decoded::Value(v) => Ok(v),
@@ -156,16 +205,20 @@ struct Loader<'l> {
     db: Option<usize>,
     pending: Pending,
     opts: &'l LoadOptions,
+    observe: &'l mut dyn FnMut(usize, LoadEvent<'_>),
 }
 
 impl Loader<'_> {
     /// Reads one opcode or key; false at EOF.
     fn step(&mut self, r: &mut Reader<'_>) -> Result<bool> {
         let start = r.pos();
-        match r.u8()? {
+        let t = r.u8()?;
+        (self.observe)(r.pos(), LoadEvent::Opcode(t));
+        match t {
             opcode::EOF => return Ok(false),
             opcode::SELECTDB => {
                 let index = r.length()?;
+                (self.observe)(r.pos(), LoadEvent::SelectDb(index));
                 self.select(index);
             }
             opcode::RESIZEDB => {
@@ -175,6 +228,11 @@ impl Loader<'_> {
             }
             opcode::AUX => {
                 let field = (r.string_vec()?, r.string_vec()?);
+                let event = LoadEvent::Aux {
+                    field: &field.0,
+                    value: &field.1,
+                };
+                (self.observe)(r.pos(), event);
                 self.out.aux.push(field);
             }
             opcode::EXPIRETIME_MS => {
@@ -225,7 +283,16 @@ impl Loader<'_> {
         }
         let key = r.string_vec()?;
         let pending = std::mem::take(&mut self.pending);
-        let value = match read_value(r, start, t, self.opts)? {
+        let event = LoadEvent::Key {
+            value_type: t,
+            key: &key,
+            expire_ms: pending.expire_ms,
+        };
+        (self.observe)(r.pos(), event);
+        let decoded = read_value(r, start, t, self.opts)?;
+        let empty = matches!(decoded, Decoded::Empty);
+        (self.observe)(r.pos(), LoadEvent::Value { empty });
+        let value = match decoded {
             Decoded::Value(v) => v,
             Decoded::Empty => {
                 self.out.empty_keys_skipped += 1;
@@ -243,7 +310,7 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn checksum(&self, r: &mut Reader<'_>) -> Result<()> {
+    fn checksum(&mut self, r: &mut Reader<'_>) -> Result<()> {
         if self.out.version < CHECKSUM_SINCE_VERSION {
             return Ok(());
         }
@@ -256,6 +323,7 @@ impl Loader<'_> {
                 RdbErrorKind::ChecksumMismatch { stored, computed },
             ));
         }
+        (self.observe)(r.pos(), LoadEvent::Checksum { stored });
         Ok(())
     }
 }

@@ -13,14 +13,14 @@ use std::fmt;
 
 /// Longest literal run one control byte describes.
 const LITERAL_RUN_MAX: usize = 32;
-/// Shortest match worth a back reference.
-const MATCH_MIN: usize = 3;
 /// Longest match: 7 + 255 in the length fields, plus 2.
 const MATCH_MAX: usize = 264;
 /// Farthest back a match may point (13 distance bits).
 const DISTANCE_MAX: usize = 1 << 13;
-/// Hash table size for finding matches (entries).
-const HASH_BITS: u32 = 14;
+/// Hash table size for finding matches, as Redis builds liblzf (HLOG 16).
+const HASH_BITS: u32 = 16;
+/// Past this many input bytes the match table is cleared instead of re-based.
+const STAMP_LIMIT: u32 = u32::MAX / 2;
 
 /// Why a stream did not decompress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,10 +111,19 @@ fn copy_match(
     Ok(ip)
 }
 
-/// A compressor with a reusable match table. Stale entries from earlier inputs are
-/// harmless: every candidate match is verified byte by byte.
+/// A compressor that makes the same choices as the liblzf Redis links (VERY_FAST
+/// mode, a 2^16-entry table of the last position of each 3-byte hash, matches
+/// looked for at each position, the two positions before a match's end re-hashed),
+/// so a DUMP or RDB string compresses to Redis's bytes.
+///
+/// The table is reused between calls. An entry holds a stamp (`base` of the call
+/// plus the position), so entries of earlier calls fall below the current `base`
+/// and read as empty without clearing the table each time. Redis's table is
+/// uninitialized stack memory; an empty table is what it holds in effect, since a
+/// stale pointer only counts when it points into the current input.
 pub struct Compressor {
     table: Vec<u32>,
+    base: u32,
 }
 
 impl Default for Compressor {
@@ -123,85 +132,189 @@ impl Default for Compressor {
     }
 }
 
+/// liblzf's hash of the three bytes in the low 24 bits of `h` (higher bits of `h`
+/// do not change the result).
+fn slot(h: u32) -> usize {
+    let mask = (1u32 << HASH_BITS) - 1;
+    ((h >> (24 - HASH_BITS)).wrapping_sub(h.wrapping_mul(5)) & mask) as usize
+}
+
+/// The output buffer and run bookkeeping of one compression.
+struct Out {
+    buf: Vec<u8>,
+    /// Where the next byte goes; the current literal run's control byte is at
+    /// `op - lit - 1`.
+    op: usize,
+    lit: usize,
+    end: usize,
+}
+
+impl Out {
+    fn put(&mut self, b: u8) {
+        self.buf[self.op] = b;
+        self.op += 1;
+    }
+
+    /// Closes the literal run at its control byte (liblzf writes `lit - 1`).
+    fn close_run(&mut self) {
+        self.buf[self.op - self.lit - 1] = (self.lit as u8).wrapping_sub(1);
+    }
+
+    /// Closes the run and drops its control byte if it is empty.
+    fn end_run(&mut self) {
+        self.close_run();
+        if self.lit == 0 {
+            self.op -= 1;
+        }
+    }
+
+    fn literal(&mut self, b: u8) {
+        self.lit += 1;
+        self.put(b);
+        if self.lit == LITERAL_RUN_MAX {
+            self.close_run();
+            self.lit = 0;
+            self.op += 1;
+        }
+    }
+}
+
 impl Compressor {
     pub fn new() -> Self {
         Compressor {
             table: vec![0; 1 << HASH_BITS],
+            base: 1,
         }
+    }
+
+    /// Starts a call over `len` input bytes: positions are stamped from `base`.
+    fn rebase(&mut self, len: usize) -> u32 {
+        let fits = u32::try_from(len)
+            .ok()
+            .and_then(|n| self.base.checked_add(n + 1))
+            .filter(|&next| next < STAMP_LIMIT);
+        match fits {
+            Some(_) => {}
+            None => {
+                self.table.fill(0);
+                self.base = 1;
+            }
+        }
+        let base = self.base;
+        self.base = self.base.saturating_add(len as u32 + 1);
+        base
     }
 
     /// Compresses `input` into at most `max_out` bytes; `None` if it does not fit
-    /// (as liblzf's `lzf_compress` returns 0), so the caller stores it plain.
+    /// (where liblzf's `lzf_compress` returns 0, with the same conservative checks),
+    /// so the caller stores it plain.
     pub fn compress(&mut self, input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(max_out.min(input.len() + input.len() / 32 + 1));
-        let mut lit_start = 0;
-        let mut ip = 0;
-        while ip + MATCH_MIN <= input.len() {
-            match self.find_match(input, ip) {
-                Some((distance, len)) => {
-                    flush_literals(&input[lit_start..ip], &mut out);
-                    push_match(distance, len, &mut out);
-                    if out.len() > max_out {
-                        return None;
-                    }
-                    self.remember(input, ip + len - 1);
-                    ip += len;
-                    lit_start = ip;
-                }
-                None => ip += 1,
-            }
-        }
-        flush_literals(&input[lit_start..], &mut out);
-        (out.len() <= max_out && !input.is_empty()).then_some(out)
-    }
-
-    /// The longest usable match for the bytes at `ip` (distance, length), and
-    /// records `ip` in the table.
-    fn find_match(&mut self, input: &[u8], ip: usize) -> Option<(usize, usize)> {
-        let slot = hash3(input, ip);
-        let candidate = self.table[slot] as usize;
-        self.table[slot] = ip as u32;
-        if candidate >= ip || ip - candidate > DISTANCE_MAX {
+        let n = input.len();
+        if n == 0 || max_out == 0 || n >= STAMP_LIMIT as usize {
             return None;
         }
-        let max = MATCH_MAX.min(input.len() - ip);
-        let len = input[candidate..]
-            .iter()
-            .zip(&input[ip..ip + max])
-            .take_while(|(a, b)| a == b)
-            .count();
-        (len >= MATCH_MIN).then_some((ip - candidate, len))
+        let base = self.rebase(n);
+        // Two spare bytes: liblzf may open a run's control byte just past the end
+        // before its next check refuses to write there.
+        let mut out = Out {
+            buf: vec![0; max_out + 2],
+            op: 1,
+            lit: 0,
+            end: max_out,
+        };
+        let mut ip = 0;
+        let mut h = if n >= 2 {
+            u32::from(input[0]) << 8 | u32::from(input[1])
+        } else {
+            0
+        };
+        while ip + 2 < n {
+            h = h << 8 | u32::from(input[ip + 2]);
+            let s = slot(h);
+            let stamp = self.table[s];
+            self.table[s] = base + ip as u32;
+            let candidate = stamp.checked_sub(base).map(|r| r as usize);
+            let Some(r) = candidate.filter(|&r| is_match(input, r, ip)) else {
+                if out.op >= out.end {
+                    return None;
+                }
+                out.literal(input[ip]);
+                ip += 1;
+                continue;
+            };
+            out.end_run();
+            if out.op + 4 >= out.end {
+                return None;
+            }
+            let len = match_len(input, r, ip);
+            push_match(&mut out, ip - r - 1, len - 2);
+            ip += len;
+            if ip + 2 >= n {
+                break;
+            }
+            // Re-hash the two positions before the match's end.
+            ip -= 2;
+            h = u32::from(input[ip]) << 8 | u32::from(input[ip + 1]);
+            for _ in 0..2 {
+                h = h << 8 | u32::from(input[ip + 2]);
+                self.table[slot(h)] = base + ip as u32;
+                ip += 1;
+            }
+        }
+        if out.op + 3 > out.end {
+            return None;
+        }
+        for &b in &input[ip..] {
+            out.literal(b);
+        }
+        out.end_run();
+        (out.op <= max_out).then(|| {
+            out.buf.truncate(out.op);
+            out.buf
+        })
     }
+}
 
-    fn remember(&mut self, input: &[u8], pos: usize) {
-        if pos + MATCH_MIN <= input.len() {
-            self.table[hash3(input, pos)] = pos as u32;
+/// Whether a back reference from `ip` to `r` may start here: it points back at
+/// most [`DISTANCE_MAX`] bytes, not to the first byte, and the three bytes agree.
+fn is_match(input: &[u8], r: usize, ip: usize) -> bool {
+    r < ip && ip - r - 1 < DISTANCE_MAX && r > 0 && input[r..r + 3] == input[ip..ip + 3]
+}
+
+/// The length of the match at `ip` against `r`, as liblzf measures it: up to
+/// `input.len() - ip - 2` bytes (and [`MATCH_MAX`]), except that its unrolled
+/// first 16 comparisons run without that bound and may take up to 2 more.
+fn match_len(input: &[u8], r: usize, ip: usize) -> usize {
+    let max = (input.len() - ip - 2).min(MATCH_MAX);
+    let mut len = 2;
+    if max > 16 {
+        for _ in 0..16 {
+            len += 1;
+            if input[r + len] != input[ip + len] {
+                return len;
+            }
+        }
+    }
+    loop {
+        len += 1;
+        if !(len < max && input[r + len] == input[ip + len]) {
+            return len;
         }
     }
 }
 
-fn hash3(input: &[u8], ip: usize) -> usize {
-    let v = u32::from(input[ip]) << 16 | u32::from(input[ip + 1]) << 8 | u32::from(input[ip + 2]);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
-}
-
-fn flush_literals(lits: &[u8], out: &mut Vec<u8>) {
-    for run in lits.chunks(LITERAL_RUN_MAX) {
-        out.push((run.len() - 1) as u8);
-        out.extend_from_slice(run);
-    }
-}
-
-fn push_match(distance: usize, len: usize, out: &mut Vec<u8>) {
-    let off = distance - 1;
-    let len = len - 2;
+/// A back reference of `len + 2` bytes, `off + 1` back; then a new literal run.
+fn push_match(out: &mut Out, off: usize, len: usize) {
+    let high = (off >> 8) as u8;
     if len < 7 {
-        out.push(((len << 5) | (off >> 8)) as u8);
+        out.put(high + ((len as u8) << 5));
     } else {
-        out.push(((7 << 5) | (off >> 8)) as u8);
-        out.push((len - 7) as u8);
+        out.put(high + (7 << 5));
+        out.put((len - 7) as u8);
     }
-    out.push((off & 0xff) as u8);
+    out.put(off as u8);
+    out.lit = 0;
+    out.op += 1;
 }
 
 /// Compresses with a fresh table (see [`Compressor::compress`]).
@@ -260,6 +373,30 @@ mod tests {
         assert_eq!(
             decompress(&[0, b'a', 0xe0, 0, 0], 10).unwrap(),
             b"a".repeat(10)
+        );
+    }
+
+    #[test]
+    fn compression_matches_the_bytes_redis_writes() {
+        // LZF bodies of DUMP payloads from redis-server 7.0.15. No match may start
+        // at the first byte, so "abc..." repeats only from the second copy's "b".
+        let text = b"abcdefgh".repeat(4);
+        let want = b"\x08abcdefgha\xe0\x0c\x07\x01gh";
+        assert_eq!(compress(&text, text.len() - 4).as_deref(), Some(&want[..]));
+        let run = b"a".repeat(104);
+        let want = b"\x01aa\xe0\x5b\x00\x01aa";
+        assert_eq!(compress(&run, run.len() - 4).as_deref(), Some(&want[..]));
+    }
+
+    #[test]
+    fn a_reused_compressor_ignores_earlier_inputs() {
+        let mut c = Compressor::new();
+        let first = b"xyzxyzxyzxyzxyzxyzxyzxyzxyz".to_vec();
+        let second = b"qqxyzxyzxyzxyzxyzxyzxyzxyzxyzxyz".to_vec();
+        let _ = c.compress(&first, first.len());
+        assert_eq!(
+            c.compress(&second, second.len()),
+            compress(&second, second.len())
         );
     }
 

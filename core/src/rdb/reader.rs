@@ -155,6 +155,12 @@ impl<'a> Reader<'a> {
             return Err(too_large(ulen));
         }
         let packed = self.bytes(clen as usize)?;
+        // Redis checks that decompression yields the declared length, and liblzf
+        // yields 0 on any error: a declared length of 0 loads as an empty string
+        // whatever the compressed bytes hold.
+        if ulen == 0 {
+            return Ok(Vec::new());
+        }
         lzf::decompress(packed, ulen as usize)
             .map_err(|e| Self::error_at(start, RdbErrorKind::Lzf(e)))
     }

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Builds seed corpora for the `rdb` and `restore` fuzz targets from real Redis data
+# (the corpora themselves are not committed: fuzz/corpus is ignored):
+#   corpus/rdb:     the RDB files in ../shared/testdata/redis-rdb/ (Redis 2.x-7.0
+#                   encodings) and an RDB the local redis-server saves of the values below;
+#   corpus/restore: DUMP payloads of those values, one per key: strings (int, embstr,
+#                   raw, LZF), lists, hashes, sets and sorted sets in every encoding.
+# Needs redis-server and redis-cli (apt-get install redis-server redis-tools).
+# Usage: fuzz/seed-corpora.sh   (then: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run restore)
+set -eu
+cd "$(dirname "$0")"
+assets=../../shared/testdata/redis-rdb
+work=$(mktemp -d)
+sock="$work/redis.sock"
+redis-server --port 0 --unixsocket "$sock" --dir "$work" --save '' --daemonize no \
+    --logfile "$work/redis.log" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ -S "$sock" ] && break
+    sleep 0.2
+done
+cli() { redis-cli -s "$sock" "$@" >/dev/null; }
+
+cli SET s:int 12
+cli SET s:int32 -123456789
+cli SET s:int64 12345678901234
+cli SET s:embstr hello
+cli SET s:raw "$(printf 'r%.0s' $(seq 1 50))"
+cli SET s:lzf "$(printf 'abcdefgh%.0s' $(seq 1 40))"
+cli RPUSH l:small a 1 -2 12345678901 ""
+cli RPUSH l:nodes $(seq 1 600 | sed 's/^/element-padding-padding-padding-/')
+cli HSET h:listpack f1 v1 n 42 neg -7
+cli HSET h:table f "$(printf 'v%.0s' $(seq 1 100))" g 2
+cli SADD set:intset 1 2 -3 70000
+cli SADD set:intset64 1 5000000000
+cli SADD set:table a b 1
+cli ZADD z:listpack 1 one 2.5 two -inf low inf high
+cli ZADD z:skiplist 3 "$(printf 'm%.0s' $(seq 1 80))" 1 a
+
+mkdir -p corpus/rdb corpus/restore
+cp "$assets"/*.rdb "$assets"/*.aof corpus/rdb/
+cli SAVE
+cp "$work/dump.rdb" corpus/rdb/redis-7.0-every-encoding.rdb
+for key in $(redis-cli -s "$sock" --raw KEYS '*'); do
+    # --raw prints the bulk string then a newline: drop that newline.
+    redis-cli -s "$sock" --raw DUMP "$key" | head -c -1 > "corpus/restore/$(echo "$key" | tr ':' '-')"
+done
+echo "seeded $(ls corpus/rdb | wc -l) rdb and $(ls corpus/restore | wc -l) restore inputs"
