@@ -325,6 +325,8 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         zadd_args.push(Bytes::from(score.to_string()));
         zadd_args.push(triple[2].clone());
     }
+    // Redis replaces the client's argv with the ZADD, so that is what propagates.
+    ctx.rewrite_argv(zadd_args.clone());
     zadd(ctx, &zadd_args)
 }
 
@@ -830,6 +832,46 @@ mod tests {
         assert_eq!(
             h.run("ZSCORE Sicily Palermo"),
             "$16\r\n3479099956230698\r\n"
+        );
+    }
+
+    #[test]
+    fn geoadd_propagates_as_zadd_and_stores_as_sent() {
+        use crate::command::testkit::TestNode;
+        use crate::config::Config;
+        let mut t = TestNode::new(Config::default());
+        t.node.set_propagation(true);
+        t.connect(1);
+        for line in [
+            "GEOADD g CH 13.361389 38.115556 Palermo",
+            "GEOADD g 13.361389 38.115556 Palermo",
+            "GEORADIUS g 13 38 100 km",
+            "GEORADIUS g 13 38 100 km STORE d",
+            "GEOSEARCHSTORE e g FROMMEMBER Palermo BYRADIUS 1 km STOREDIST",
+        ] {
+            let args: Vec<&str> = line.split(' ').collect();
+            t.cmd(1, &args);
+        }
+        let got: Vec<String> = t
+            .node
+            .take_effects()
+            .into_iter()
+            .map(|e| {
+                let argv: Vec<String> = e
+                    .argv
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                argv.join(" ")
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "zadd g CH 3479099956230698 Palermo",
+                "GEORADIUS g 13 38 100 km STORE d",
+                "GEOSEARCHSTORE e g FROMMEMBER Palermo BYRADIUS 1 km STOREDIST",
+            ]
         );
     }
 
