@@ -256,15 +256,24 @@ fn radius_and_unit(radius: &[u8], unit_arg: &[u8]) -> Result<(f64, f64), CmdErro
     Ok((radius, unit(unit_arg)?))
 }
 
-/// A distance as Redis prints it ("%.4f").
+/// A distance as Redis 7.0 prints it (fixedpoint_d2string with 4 digits): the
+/// value times 10^4 rounded to an integer with llrint (ties to even, so a product
+/// that lands on .5 can round differently from "%.4f"), then split at the point.
 fn format_distance(d: f64) -> String {
-    if d.is_nan() {
-        return if d.is_sign_negative() { "-nan" } else { "nan" }.to_string();
+    if d == 0.0 {
+        return "0.0000".to_string();
     }
-    if d.is_infinite() {
-        return if d < 0.0 { "-inf" } else { "inf" }.to_string();
-    }
-    format!("{d:.4}")
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let scaled = (d * 10000.0).round_ties_even();
+    // llrint gives LLONG_MIN for NaN and anything out of range.
+    let svalue = if (-TWO_63..TWO_63).contains(&scaled) {
+        scaled as i64
+    } else {
+        i64::MIN
+    };
+    let sign = if svalue < 0 { "-" } else { "" };
+    let value = svalue.unsigned_abs();
+    format!("{sign}{}.{:04}", value / 10000, value % 10000)
 }
 
 /// A coordinate as Redis prints it: "%.17Lf" of the double, trailing zeros and a
@@ -920,7 +929,10 @@ mod tests {
         assert_eq!(format_distance(166274.15156960033), "166274.1516");
         assert_eq!(format_distance(0.0), "0.0000");
         assert_eq!(format_distance(0.03125), "0.0312");
-        assert_eq!(format_distance(-f64::NAN), "-nan");
+        assert_eq!(format_distance(0.00005), "0.0000");
+        // 22509169.6377499998 * 10^4 rounds to ...5 as a double, then to even.
+        assert_eq!(format_distance(22509169.63774999976), "22509169.6378");
+        assert_eq!(format_distance(f64::NAN), "-922337203685477.5808");
     }
 
     #[test]
