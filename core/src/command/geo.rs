@@ -930,8 +930,9 @@ mod tests {
         assert_eq!(format_distance(0.0), "0.0000");
         assert_eq!(format_distance(0.03125), "0.0312");
         assert_eq!(format_distance(0.00005), "0.0000");
-        // 22509169.6377499998 * 10^4 rounds to ...5 as a double, then to even.
-        assert_eq!(format_distance(22509169.63774999976), "22509169.6378");
+        // The double nearest 22509169.63775 is just below it; times 10^4 it rounds to
+        // ...5 exactly, then to even.
+        assert_eq!(format_distance(22509169.63775), "22509169.6378");
         assert_eq!(format_distance(f64::NAN), "-922337203685477.5808");
     }
 
