@@ -457,8 +457,12 @@ pub fn merge_sort<T: Clone>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
 /// overlapping positions `0..=last`, so the first `last + 1` come out sorted and
 /// the rest in whatever order partitioning left them (which replies can show).
 pub fn partial_sort<T>(items: &mut [T], last: usize, cmp: &impl Fn(&T, &T) -> i32) {
-    let n = items.len();
-    pqsort_range(items, 0, n, 0, last, cmp);
+    // Redis recurses into left partitions and loops on right ones; the partitions
+    // are disjoint, so a work list of them sorts identically with bounded stack.
+    let mut pending = vec![(0, items.len())];
+    while let Some((base, n)) = pending.pop() {
+        pqsort_range(items, base, n, 0, last, cmp, &mut pending);
+    }
 }
 
 fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> i32) -> usize {
@@ -486,7 +490,8 @@ fn vecswap<T>(v: &mut [T], a: usize, b: usize, n: usize) {
     }
 }
 
-/// Sorts `v[base..base + n]` as far as positions `lo..=hi` need.
+/// Partitions `v[base..base + n]` as far as positions `lo..=hi` need, handing
+/// left partitions that still matter to `pending`.
 fn pqsort_range<T>(
     v: &mut [T],
     mut base: usize,
@@ -494,6 +499,7 @@ fn pqsort_range<T>(
     lo: usize,
     hi: usize,
     cmp: &impl Fn(&T, &T) -> i32,
+    pending: &mut Vec<(usize, usize)>,
 ) {
     loop {
         let a = base;
@@ -560,7 +566,7 @@ fn pqsort_range<T>(
         vecswap(v, pb, pn - r, r);
         let left = pb - pa;
         if left > 1 && overlaps(a, left, lo, hi) {
-            pqsort_range(v, a, left, lo, hi, cmp);
+            pending.push((a, left));
         }
         let right = pd - pc;
         if right <= 1 {
