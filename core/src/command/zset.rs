@@ -1146,7 +1146,11 @@ fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// Stores a computed result in `dst` (or deletes `dst` when empty) and replies with
 /// its size, as ZRANGESTORE and the *STORE set operations do.
-pub(super) fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], items: Vec<(SmallBytes, f64)>) -> CmdResult {
+pub(super) fn store_result(
+    ctx: &mut Ctx<'_>,
+    dst: &[u8],
+    items: Vec<(SmallBytes, f64)>,
+) -> CmdResult {
     let len = items.len();
     if len == 0 {
         if ctx.db().remove(dst).is_some() {
