@@ -621,6 +621,26 @@ mod tests {
     }
 
     #[test]
+    fn the_range_edges_encode_past_52_bits_and_decode_clamped() {
+        // Facts from redis-server 7.0.15: the north-east corner's offsets are 2^26
+        // in both coordinates, which sets bits 52 and 53 of the score.
+        assert_eq!(score_of(180.0, 85.05112878), Some(13510798882111488));
+        assert_eq!(score_of(-180.0, -85.05112878), Some(0));
+        assert_eq!(score_of(0.0, 0.0), Some(3377699720527872));
+        let (lon, lat) = decode_score(13510798882111488.0);
+        assert_eq!(
+            (lon, format!("{lat:.17}")),
+            (180.0, "85.05112877999999910".into())
+        );
+        let (lon, lat) = decode_score(0.0);
+        assert_eq!(format!("{lon:.17}"), "-179.99999731779098511");
+        assert_eq!(format!("{lat:.17}"), "-85.05112751263942528");
+        assert_eq!(&standard_geohash(13510798882111488.0), b"bp05b5048p0");
+        assert_eq!(&standard_geohash(0.0), b"00bh0hbj200");
+        assert_eq!(&standard_geohash(3377699720527872.0), b"s0000000000");
+    }
+
+    #[test]
     fn encode_then_decode_stays_within_one_cell() {
         for &(lon, lat) in &[
             (0.0, 0.0),
