@@ -105,6 +105,9 @@ GEODIST odd neg big
 GEODIST odd zero max52
 GEORADIUS odd 0 0 20000 km WITHHASH WITHCOORD WITHDIST ASC
 GEOSEARCH odd FROMLONLAT -180 -85.05112878 BYBOX 100 100 km WITHHASH WITHCOORD
+GEOSEARCH odd FROMMEMBER neg BYRADIUS 30000 km ASC WITHDIST WITHHASH
+GEORADIUSBYMEMBER odd huge 100 km WITHDIST WITHCOORD
+GEORADIUSBYMEMBER odd big 20000 km DESC WITHDIST COUNT 3
 
 # --- GEORADIUS -------------------------------------------------------------------------
 GEORADIUS Sicily 15 37 200 km
@@ -241,6 +244,29 @@ ZRANGE Sicily2 0 -1 WITHSCORES
 GEOSEARCHSTORE str Sicily FROMMEMBER Palermo BYRADIUS 1 km
 TYPE str
 GEOSEARCHSTORE gs str FROMMEMBER Palermo BYRADIUS 1 km
+
+# --- Stored results pick their encoding by size, as Redis converts them -------------------
+GEOADD enc 1 1 a 1.001 1 b 1.002 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+OBJECT ENCODING enc
+GEOSEARCHSTORE encd enc FROMLONLAT 1 1 BYRADIUS 10 km
+OBJECT ENCODING encd
+GEOSEARCHSTORE encd enc FROMLONLAT 1 1 BYRADIUS 10 km COUNT 2
+OBJECT ENCODING encd
+CONFIG SET zset-max-listpack-entries 2
+GEOSEARCHSTORE encd enc FROMLONLAT 1.001 1 BYRADIUS 100 m STOREDIST
+OBJECT ENCODING encd
+GEOSEARCHSTORE encd enc FROMLONLAT 1 1 BYRADIUS 10 km COUNT 2 DESC
+OBJECT ENCODING encd
+ZRANGE encd 0 -1 WITHSCORES
+GEOADD enc2 1 1 a 2 2 b 3 3 c
+OBJECT ENCODING enc2
+GEOSEARCH enc2 FROMLONLAT 2 2 BYRADIUS 200 km ASC WITHDIST
+CONFIG SET zset-max-listpack-entries 128
+# Members that are integers live as integers in a listpack.
+GEOADD ints 1 1 1 1 1 2 1.0001 1 -3 1 1.0002 99999999999
+GEOSEARCH ints FROMMEMBER 1 BYRADIUS 1 km ASC WITHDIST
+GEOSEARCHSTORE intsd ints FROMMEMBER -3 BYRADIUS 1 km STOREDIST
+ZRANGE intsd 0 -1 WITHSCORES
 
 # --- Ties: members at the same place, COUNT takes Redis's partial quicksort order --------
 GEOADD same 1 1 a 1 1 b 1 1 c 1 1 d 1 1 e 1 1 f 1 1 g 1 1 h 1 1 i 1 1 j 2 2 far 1.0001 1 k
