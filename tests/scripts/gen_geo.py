@@ -342,6 +342,17 @@ GEORADIUSBYMEMBER Sicily Palermo 166.27415156960033 km WITHDIST
 GEOADD fixed 31.84689491987228394 32.68670075530877028 b
 GEOSEARCH fixed FROMLONLAT -179.99 84.9 BYRADIUS 35715622.84 ft ASC WITHDIST
 
+# --- A stored result wakes a client blocked on the destination --------------------------------
+!conn other
+!send BZPOPMIN bzdst 5
+!sleep 100
+!conn main
+GEOSEARCHSTORE bzdst Sicily FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST
+!conn other
+!read
+!conn main
+ZRANGE bzdst 0 -1 WITHSCORES
+
 # --- RESP3 ------------------------------------------------------------------------------------
 HELLO 3
 GEOPOS Sicily Palermo missing
