@@ -1,7 +1,7 @@
 //! The command table checked against facts from redis-server 7.0.15.
 //!
 //! `EXPECTED` below lists, for every command of the strings/keys/dump/expire/
-//! connection/server/introspect/bitmap/hyperloglog/transactions families
+//! connection/server/introspect/bitmap/hyperloglog/transactions/geo families
 //! (subcommands included, by full name `container|sub`), what `COMMAND INFO` and
 //! `COMMAND DOCS` report on a real redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
@@ -47,8 +47,6 @@ const fn idx(index: i32) -> BeginSearch {
     BeginSearch::Index(index)
 }
 
-// Keyword and keynum specs arrive with later families (XREAD, ZUNIONSTORE, EVAL...).
-#[allow(dead_code)]
 const fn kw(keyword: &'static str, start_from: i32) -> BeginSearch {
     BeginSearch::Keyword {
         keyword,
@@ -504,6 +502,71 @@ static EXPECTED: &[E] = &[
         group: "server", since: "1.0.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
+    E { name: "geoadd", arity: -5, flags: &["write", "denyoom"], keys: (1, 1, 1), acl: &["@write", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "geodist", arity: -4, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "geohash", arity: -2, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "geopos", arity: -2, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "georadius", arity: -6, flags: &["write", "denyoom", "movablekeys"], keys: (1, 1, 1), acl: &["@write", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.0", doc_flags: &["deprecated"], deprecated_since: "6.2.0",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+            S { notes: "", flags: &["OW", "update"], begin: kw("STORE", 6), find: range(0, 1, 0) },
+            S { notes: "", flags: &["OW", "update"], begin: kw("STOREDIST", 6), find: range(0, 1, 0) },
+        ] },
+    E { name: "georadius_ro", arity: -6, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.10", doc_flags: &["deprecated"], deprecated_since: "6.2.0",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "georadiusbymember", arity: -5, flags: &["write", "denyoom", "movablekeys"], keys: (1, 1, 1), acl: &["@write", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.0", doc_flags: &["deprecated"], deprecated_since: "6.2.0",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+            S { notes: "", flags: &["OW", "update"], begin: kw("STORE", 5), find: range(0, 1, 0) },
+            S { notes: "", flags: &["OW", "update"], begin: kw("STOREDIST", 5), find: range(0, 1, 0) },
+        ] },
+    E { name: "georadiusbymember_ro", arity: -5, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "3.2.10", doc_flags: &["deprecated"], deprecated_since: "6.2.0",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "geosearch", arity: -7, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "6.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "geosearchstore", arity: -8, flags: &["write", "denyoom"], keys: (1, 2, 1), acl: &["@write", "@geo", "@slow"], tips: &[],
+        group: "geo", since: "6.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["OW", "update"], begin: idx(1), find: range(0, 1, 0) },
+            S { notes: "", flags: &["RO", "access"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
     E { name: "get", arity: 2, flags: &["readonly", "fast"], keys: (1, 1, 1), acl: &["@read", "@string", "@fast"], tips: &[],
         group: "string", since: "1.0.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],

@@ -35,6 +35,7 @@ differential_scripts! {
     hyperloglog,
     transactions,
     dump,
+    geo,
 }
 
 fn scripts_dir() -> &'static Path {

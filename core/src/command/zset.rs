@@ -524,7 +524,7 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
 
 /// Looks a key up for reading (expiry, access time, hit/miss stats) and hands back
 /// its sorted set together with the reply buffer, so replies can stream from it.
-fn read_zset<'c>(
+pub(super) fn read_zset<'c>(
     ctx: &'c mut Ctx<'_>,
     key: &[u8],
 ) -> Result<(Option<&'c ZSet>, &'c mut ReplyBuf), CmdError> {
@@ -692,7 +692,7 @@ fn at_least_one(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
 // ZADD, ZINCRBY
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
-fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+pub(super) fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     zadd_generic(ctx, args, false)
 }
 
@@ -1146,7 +1146,11 @@ fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// Stores a computed result in `dst` (or deletes `dst` when empty) and replies with
 /// its size, as ZRANGESTORE and the *STORE set operations do.
-fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], items: Vec<(SmallBytes, f64)>) -> CmdResult {
+pub(super) fn store_result(
+    ctx: &mut Ctx<'_>,
+    dst: &[u8],
+    items: Vec<(SmallBytes, f64)>,
+) -> CmdResult {
     let len = items.len();
     if len == 0 {
         if ctx.db().remove(dst).is_some() {
