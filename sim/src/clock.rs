@@ -37,16 +37,22 @@ impl Clock {
     }
 
     /// The earliest virtual time at or after `vt` when this clock reads `at` or later,
-    /// if it never jumps again.
+    /// if it never jumps again (the clock never runs backward between jumps).
     pub fn vt_when(&self, vt: u64, at: u64) -> u64 {
-        let now = self.now(vt);
-        if at <= now {
+        if self.now(vt) >= at {
             return vt;
         }
-        let wait_ms = (at - now) as i128;
-        let rate = 1_000_000 + self.drift_ppm as i128;
-        let wait_us = (wait_ms * US_PER_MS as i128 * 1_000_000 + rate - 1) / rate;
-        vt + wait_us as u64
+        // Drift is bounded well below 50%, so twice the wall wait always suffices.
+        let (mut lo, mut hi) = (vt, vt + 2 * (at - self.now(vt)) * US_PER_MS + US_PER_MS);
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.now(mid) >= at {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
     }
 }
 

@@ -117,7 +117,8 @@ impl Disk {
                 self.write_limited(path, bytes, room)
             }
             DiskOp::Append { path, bytes } => {
-                let room = self.room(self.used_bytes());
+                let own = self.files.get(path).map_or(0, |f| f.current.len() as u64);
+                let room = self.room(self.used_bytes() - own);
                 self.files.entry(path.clone()).or_default();
                 self.write_limited(path, bytes, room)
             }
@@ -137,11 +138,13 @@ impl Disk {
         }
     }
 
+    /// Bytes one file may hold given what the other files use.
     fn room(&self, used_by_others: u64) -> u64 {
         self.faults.capacity_bytes.saturating_sub(used_by_others)
     }
 
-    /// Appends what fits of `bytes` to `path`'s current content; ENOSPC if not all did.
+    /// Appends what fits of `bytes` to `path`'s current content (the file may hold
+    /// `room` bytes); ENOSPC if not all did.
     fn write_limited(&mut self, path: &str, bytes: &[u8], room: u64) -> Result<DiskData, DiskError> {
         let file = self.files.get_mut(path).expect("file created by the caller");
         let fits = room.saturating_sub(file.current.len() as u64).min(bytes.len() as u64) as usize;
