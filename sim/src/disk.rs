@@ -145,9 +145,19 @@ impl Disk {
 
     /// Appends what fits of `bytes` to `path`'s current content (the file may hold
     /// `room` bytes); ENOSPC if not all did.
-    fn write_limited(&mut self, path: &str, bytes: &[u8], room: u64) -> Result<DiskData, DiskError> {
-        let file = self.files.get_mut(path).expect("file created by the caller");
-        let fits = room.saturating_sub(file.current.len() as u64).min(bytes.len() as u64) as usize;
+    fn write_limited(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        room: u64,
+    ) -> Result<DiskData, DiskError> {
+        let file = self
+            .files
+            .get_mut(path)
+            .expect("file created by the caller");
+        let fits = room
+            .saturating_sub(file.current.len() as u64)
+            .min(bytes.len() as u64) as usize;
         file.current.extend_from_slice(&bytes[..fits]);
         if fits < bytes.len() {
             self.counts.disk_full += 1;

@@ -57,8 +57,12 @@ fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--seeds" => options.seeds = value(args, i, "--seeds")?,
             "--from" => options.from = value(args, i, "--from")?,
-            "--time-limit" => options.time_limit = Some(Duration::from_secs_f64(value(args, i, "--time-limit")?)),
-            "--check-determinism" => options.determinism_every = value(args, i, "--check-determinism")?,
+            "--time-limit" => {
+                options.time_limit = Some(Duration::from_secs_f64(value(args, i, "--time-limit")?))
+            }
+            "--check-determinism" => {
+                options.determinism_every = value(args, i, "--check-determinism")?
+            }
             other => return Err(format!("unknown argument {other}")),
         }
         i += 2;
@@ -74,7 +78,13 @@ fn run_one(seed: u64, trace: bool) -> ExitCode {
     let settings = Settings::from_seed(seed);
     println!("{settings}");
     let start = Instant::now();
-    let outcome = run_settings(settings, RunOptions { trace, ..RunOptions::default() });
+    let outcome = run_settings(
+        settings,
+        RunOptions {
+            trace,
+            ..RunOptions::default()
+        },
+    );
     let wall = start.elapsed().as_secs_f64();
     println!(
         "ran {} ms of virtual time in {:.3} s ({:.0} simulated s per wall s): {} events, {} requests, {} executed",
@@ -120,7 +130,12 @@ fn run_swarm(options: &SwarmOptions) -> ExitCode {
         report.requests
     );
     println!("probes: {}", report.probes);
-    let missing: Vec<&str> = report.probes.missing().iter().map(|p: &Probe| p.name()).collect();
+    let missing: Vec<&str> = report
+        .probes
+        .missing()
+        .iter()
+        .map(|p: &Probe| p.name())
+        .collect();
     if !missing.is_empty() {
         println!("probes that never fired: {}", missing.join(" "));
     }
@@ -130,7 +145,12 @@ fn run_swarm(options: &SwarmOptions) -> ExitCode {
     }
     println!("{} failures:", report.failures.len());
     for f in &report.failures {
-        println!("  seed {}: {}\n    replay: {}", f.seed, f.reason, f.replay_command());
+        println!(
+            "  seed {}: {}\n    replay: {}",
+            f.seed,
+            f.reason,
+            f.replay_command()
+        );
     }
     ExitCode::FAILURE
 }

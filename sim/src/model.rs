@@ -37,15 +37,53 @@ struct Key {
 
 /// The commands the model answers, with Redis 7.0's arity (negative: at least).
 pub const COMMANDS: &[(&str, i32)] = &[
-    ("get", 2), ("set", -3), ("setnx", 3), ("append", 3), ("strlen", 2), ("incr", 2),
-    ("decr", 2), ("incrby", 3), ("decrby", 3), ("mget", -2), ("mset", -3), ("getdel", 2),
-    ("del", -2), ("exists", -2), ("type", 2), ("expire", -3), ("pexpire", -3),
-    ("pexpireat", -3), ("ttl", 2), ("pttl", 2), ("persist", 2), ("lpush", -3),
-    ("rpush", -3), ("lpop", -2), ("rpop", -2), ("llen", 2), ("lrange", 4), ("lindex", 3),
-    ("hset", -4), ("hget", 3), ("hdel", -3), ("hlen", 2), ("hexists", 3), ("hincrby", 4),
-    ("hgetall", 2), ("sadd", -3), ("srem", -3), ("scard", 2), ("sismember", 3),
-    ("smembers", 2), ("zadd", -4), ("zrem", -3), ("zscore", 3), ("zcard", 2),
-    ("zrange", -4), ("zincrby", 4), ("zrank", 3),
+    ("get", 2),
+    ("set", -3),
+    ("setnx", 3),
+    ("append", 3),
+    ("strlen", 2),
+    ("incr", 2),
+    ("decr", 2),
+    ("incrby", 3),
+    ("decrby", 3),
+    ("mget", -2),
+    ("mset", -3),
+    ("getdel", 2),
+    ("del", -2),
+    ("exists", -2),
+    ("type", 2),
+    ("expire", -3),
+    ("pexpire", -3),
+    ("pexpireat", -3),
+    ("ttl", 2),
+    ("pttl", 2),
+    ("persist", 2),
+    ("lpush", -3),
+    ("rpush", -3),
+    ("lpop", -2),
+    ("rpop", -2),
+    ("llen", 2),
+    ("lrange", 4),
+    ("lindex", 3),
+    ("hset", -4),
+    ("hget", 3),
+    ("hdel", -3),
+    ("hlen", 2),
+    ("hexists", 3),
+    ("hincrby", 4),
+    ("hgetall", 2),
+    ("sadd", -3),
+    ("srem", -3),
+    ("scard", 2),
+    ("sismember", 3),
+    ("smembers", 2),
+    ("zadd", -4),
+    ("zrem", -3),
+    ("zscore", 3),
+    ("zcard", 2),
+    ("zrange", -4),
+    ("zincrby", 4),
+    ("zrank", 3),
 ];
 
 /// Whether the model knows this command (any case).
@@ -101,7 +139,9 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
 /// Parses a score the way the workload writes them (decimal, finite).
 fn parse_f64(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?;
-    let ok = !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b'-');
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || c == b'.' || c == b'-');
     let v: f64 = if ok { s.parse().ok()? } else { return None };
     v.is_finite().then_some(v)
 }
@@ -172,13 +212,18 @@ impl Model {
                 self.put_string_keep_ttl(&a[1], v);
                 Ok(Reply::Int(len))
             }
-            "strlen" => Ok(Reply::Int(self.string(&a[1])?.map_or(0, |v| v.len() as i64))),
+            "strlen" => Ok(Reply::Int(
+                self.string(&a[1])?.map_or(0, |v| v.len() as i64),
+            )),
             "incr" => self.incr(&a[1], 1),
             "decr" => self.incr(&a[1], -1),
             "incrby" => self.incr(&a[1], int_or(&a[2])?),
             "decrby" => {
                 let by = int_or(&a[2])?;
-                self.incr(&a[1], by.checked_neg().ok_or_else(|| Reply::err(NOT_INTEGER))?)
+                self.incr(
+                    &a[1],
+                    by.checked_neg().ok_or_else(|| Reply::err(NOT_INTEGER))?,
+                )
             }
             "mget" => Ok(Reply::Array(
                 a[1..]
@@ -187,7 +232,7 @@ impl Model {
                     .collect(),
             )),
             "mset" => {
-                if a.len() % 2 == 0 {
+                if a.len().is_multiple_of(2) {
                     return Err(arity_error("mset"));
                 }
                 for pair in a[1..].chunks(2) {
@@ -201,7 +246,10 @@ impl Model {
                 Ok(Reply::Bulk(v))
             }
             "del" => Ok(Reply::Int(
-                a[1..].iter().filter(|k| self.keys.remove(*k).is_some()).count() as i64,
+                a[1..]
+                    .iter()
+                    .filter(|k| self.keys.remove(*k).is_some())
+                    .count() as i64,
             )),
             "exists" => Ok(Reply::Int(
                 a[1..].iter().filter(|k| self.keys.contains_key(*k)).count() as i64,
@@ -223,7 +271,9 @@ impl Model {
     fn run_collection(&mut self, cmd: &str, a: &[Bytes]) -> Result<Reply, Reply> {
         match cmd {
             "lpush" | "rpush" | "lpop" | "rpop" | "llen" | "lrange" | "lindex" => self.list(cmd, a),
-            "hset" | "hget" | "hdel" | "hlen" | "hexists" | "hincrby" | "hgetall" => self.hash(cmd, a),
+            "hset" | "hget" | "hdel" | "hlen" | "hexists" | "hincrby" | "hgetall" => {
+                self.hash(cmd, a)
+            }
             "sadd" | "srem" | "scard" | "sismember" | "smembers" => self.set_cmd(cmd, a),
             _ => self.zset(cmd, a),
         }
@@ -249,7 +299,13 @@ impl Model {
     }
 
     fn put_string(&mut self, key: &[u8], v: Bytes, deadline: Option<u64>) {
-        self.keys.insert(key.to_vec(), Key { value: Value::Str(v), deadline });
+        self.keys.insert(
+            key.to_vec(),
+            Key {
+                value: Value::Str(v),
+                deadline,
+            },
+        );
     }
 
     fn put_string_keep_ttl(&mut self, key: &[u8], v: Bytes) {
@@ -311,12 +367,16 @@ impl Model {
         }
         let n = int_or(&a[2])?;
         let when = match cmd {
-            "expire" => n.checked_mul(1000).and_then(|ms| ms.checked_add(now as i64)),
+            "expire" => n
+                .checked_mul(1000)
+                .and_then(|ms| ms.checked_add(now as i64)),
             "pexpire" => n.checked_add(now as i64),
             _ => Some(n),
         };
         let Some(when) = when else {
-            return Err(Reply::Error(format!("ERR invalid expire time in '{cmd}' command")));
+            return Err(Reply::Error(format!(
+                "ERR invalid expire time in '{cmd}' command"
+            )));
         };
         let Some(k) = self.keys.get_mut(&a[1]) else {
             return Ok(Reply::Int(0));
@@ -333,7 +393,9 @@ impl Model {
         match self.keys.get(key) {
             None => -2,
             Some(Key { deadline: None, .. }) => -1,
-            Some(Key { deadline: Some(d), .. }) => {
+            Some(Key {
+                deadline: Some(d), ..
+            }) => {
                 let left = d.saturating_sub(now) as i64;
                 if ms {
                     left
@@ -367,7 +429,11 @@ impl Model {
             "lpush" | "rpush" => {
                 let mut l = list.unwrap_or_default();
                 for e in &a[2..] {
-                    if cmd == "lpush" { l.push_front(e.clone()) } else { l.push_back(e.clone()) }
+                    if cmd == "lpush" {
+                        l.push_front(e.clone())
+                    } else {
+                        l.push_back(e.clone())
+                    }
                 }
                 let len = l.len() as i64;
                 self.put_collection(key, Value::List(l));
@@ -375,11 +441,19 @@ impl Model {
             }
             "lpop" | "rpop" => {
                 let Some(mut l) = list else {
-                    return Ok(if count.is_some() { Reply::NullArray } else { Reply::Bulk(None) });
+                    return Ok(if count.is_some() {
+                        Reply::NullArray
+                    } else {
+                        Reply::Bulk(None)
+                    });
                 };
                 let mut popped = Vec::new();
                 for _ in 0..count.unwrap_or(1) {
-                    let e = if cmd == "lpop" { l.pop_front() } else { l.pop_back() };
+                    let e = if cmd == "lpop" {
+                        l.pop_front()
+                    } else {
+                        l.pop_back()
+                    };
                     popped.extend(e);
                 }
                 self.put_collection(key, Value::List(l));
@@ -392,7 +466,11 @@ impl Model {
             "lrange" => {
                 let (start, stop) = (int_or(&a[2])?, int_or(&a[3])?);
                 let l: Vec<Bytes> = list.unwrap_or_default().into_iter().collect();
-                Reply::Array(rank_range(l.len(), start, stop).map(|i| Reply::bulk(&l[i])).collect())
+                Reply::Array(
+                    rank_range(l.len(), start, stop)
+                        .map(|i| Reply::bulk(&l[i]))
+                        .collect(),
+                )
             }
             _ => {
                 let idx = int_or(&a[2])?;
@@ -434,7 +512,10 @@ impl Model {
         };
         let reply = match cmd {
             "hset" => {
-                let added = a[2..].chunks(2).filter(|p| h.insert(p[0].clone(), p[1].clone()).is_none()).count();
+                let added = a[2..]
+                    .chunks(2)
+                    .filter(|p| h.insert(p[0].clone(), p[1].clone()).is_none())
+                    .count();
                 Reply::Int(added as i64)
             }
             "hget" => return Ok(Reply::Bulk(h.get(&a[2]).cloned())),
@@ -452,7 +533,9 @@ impl Model {
             }
             _ => {
                 return Ok(Reply::Array(
-                    h.iter().flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)]).collect(),
+                    h.iter()
+                        .flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)])
+                        .collect(),
                 ))
             }
         };
@@ -486,18 +569,34 @@ impl Model {
                 return Err(Reply::err(SYNTAX));
             }
             for pair in a[2..].chunks(2) {
-                scores.push((parse_f64(&pair[0]).ok_or_else(|| Reply::err(NOT_FLOAT))?, pair[1].clone()));
+                scores.push((
+                    parse_f64(&pair[0]).ok_or_else(|| Reply::err(NOT_FLOAT))?,
+                    pair[1].clone(),
+                ));
             }
         }
-        let incr = if cmd == "zincrby" { parse_f64(&a[2]).ok_or_else(|| Reply::err(NOT_FLOAT))? } else { 0.0 };
-        let range = if cmd == "zrange" { Some(zrange_args(a)?) } else { None };
+        let incr = if cmd == "zincrby" {
+            parse_f64(&a[2]).ok_or_else(|| Reply::err(NOT_FLOAT))?
+        } else {
+            0.0
+        };
+        let range = if cmd == "zrange" {
+            Some(zrange_args(a)?)
+        } else {
+            None
+        };
         let mut z = match self.keys.get(key).map(|k| &k.value) {
             Some(Value::ZSet(z)) => z.clone(),
             Some(_) => return Err(Reply::err(WRONGTYPE)),
             None => BTreeMap::new(),
         };
         let reply = match cmd {
-            "zadd" => Reply::Int(scores.into_iter().filter(|(s, m)| z.insert(m.clone(), *s).is_none()).count() as i64),
+            "zadd" => Reply::Int(
+                scores
+                    .into_iter()
+                    .filter(|(s, m)| z.insert(m.clone(), *s).is_none())
+                    .count() as i64,
+            ),
             "zincrby" => {
                 let new = z.get(&a[3]).copied().unwrap_or(0.0) + incr;
                 z.insert(a[3].clone(), new);
@@ -506,10 +605,12 @@ impl Model {
             "zrem" => Reply::Int(a[2..].iter().filter(|m| z.remove(*m).is_some()).count() as i64),
             "zscore" => return Ok(Reply::Bulk(z.get(&a[2]).map(|s| format_score(*s)))),
             "zcard" => return Ok(Reply::Int(z.len() as i64)),
-            "zrank" => return Ok(match sorted(&z).iter().position(|(m, _)| *m == a[2]) {
-                Some(i) => Reply::Int(i as i64),
-                None => Reply::Bulk(None),
-            }),
+            "zrank" => {
+                return Ok(match sorted(&z).iter().position(|(m, _)| *m == a[2]) {
+                    Some(i) => Reply::Int(i as i64),
+                    None => Reply::Bulk(None),
+                })
+            }
             _ => {
                 let (start, stop, withscores) = range.expect("parsed above");
                 let all = sorted(&z);
@@ -549,8 +650,16 @@ fn sorted(z: &BTreeMap<Bytes, f64>) -> Vec<(Bytes, f64)> {
 /// The indexes LRANGE/ZRANGE select, with Redis's negative-index rules.
 fn rank_range(len: usize, start: i64, stop: i64) -> std::ops::Range<usize> {
     let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
-    let stop = if stop < 0 { len + stop } else { stop.min(len - 1) };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        len + stop
+    } else {
+        stop.min(len - 1)
+    };
     if start > stop || start >= len {
         return 0..0;
     }
@@ -571,7 +680,10 @@ fn arity_error(cmd: &str) -> Reply {
 }
 
 fn unknown_command(args: &[Bytes]) -> Reply {
-    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", String::from_utf8_lossy(&args[0]));
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(&args[0])
+    );
     for arg in &args[1..] {
         msg.push_str(&format!("'{}' ", String::from_utf8_lossy(arg)));
     }

@@ -87,7 +87,11 @@ impl Probes {
 
     /// Probes that never fired.
     pub fn missing(&self) -> Vec<Probe> {
-        Probe::ALL.iter().copied().filter(|&p| self.get(p) == 0).collect()
+        Probe::ALL
+            .iter()
+            .copied()
+            .filter(|&p| self.get(p) == 0)
+            .collect()
     }
 }
 

@@ -166,7 +166,11 @@ impl Settings {
     fn draw_workload(rng: &mut Rng) -> WorkloadConfig {
         let mut weights = [0u32; 9];
         for w in weights.iter_mut() {
-            *w = if rng.chance(0.7) { rng.range(1, 10) as u32 } else { 0 };
+            *w = if rng.chance(0.7) {
+                rng.range(1, 10) as u32
+            } else {
+                0
+            };
         }
         if weights.iter().all(|&w| w == 0) {
             weights[0] = 1;
@@ -210,22 +214,82 @@ impl fmt::Display for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.seeds;
         writeln!(f, "seed {}", self.seed)?;
-        writeln!(f, "  sub-seeds: network {} disk {} clock {} workload {} nodes {} faults {}", s.network, s.disk, s.clock, s.workload, s.nodes, s.faults)?;
-        writeln!(f, "  nodes {} clients {} hz {} pipeline<= {} think<= {} ms", self.nodes, self.clients, self.hz, self.pipeline_max, self.think_ms_max)?;
-        writeln!(f, "  faults for {} ms, then quiet for {} ms", self.fault_ms, self.quiet_ms)?;
-        writeln!(f, "  clocks: skew<= {} ms, drift<= {} ppm", self.clock_skew_ms_max, self.clock_drift_ppm_max)?;
+        writeln!(
+            f,
+            "  sub-seeds: network {} disk {} clock {} workload {} nodes {} faults {}",
+            s.network, s.disk, s.clock, s.workload, s.nodes, s.faults
+        )?;
+        writeln!(
+            f,
+            "  nodes {} clients {} hz {} pipeline<= {} think<= {} ms",
+            self.nodes, self.clients, self.hz, self.pipeline_max, self.think_ms_max
+        )?;
+        writeln!(
+            f,
+            "  faults for {} ms, then quiet for {} ms",
+            self.fault_ms, self.quiet_ms
+        )?;
+        writeln!(
+            f,
+            "  clocks: skew<= {} ms, drift<= {} ppm",
+            self.clock_skew_ms_max, self.clock_drift_ppm_max
+        )?;
         let n = &self.network;
         writeln!(f, "  network: latency {}..{} us, tail {} up to {} us, slow links {} x{}, split<= {} bytes", n.latency_us_min, n.latency_us_max, n.tail_probability, n.tail_us_max, n.slow_link_probability, n.slow_factor, n.split_bytes_max)?;
         let d = &self.disk;
-        let cap = if d.capacity_bytes == u64::MAX { "unlimited".into() } else { d.capacity_bytes.to_string() };
-        writeln!(f, "  disk: capacity {cap}, torn {} fsync-error {} latency {}..{} us", d.torn_write_probability, d.fsync_error_probability, d.latency_us_min, d.latency_us_max)?;
+        let cap = if d.capacity_bytes == u64::MAX {
+            "unlimited".into()
+        } else {
+            d.capacity_bytes.to_string()
+        };
+        writeln!(
+            f,
+            "  disk: capacity {cap}, torn {} fsync-error {} latency {}..{} us",
+            d.torn_write_probability, d.fsync_error_probability, d.latency_us_min, d.latency_us_max
+        )?;
         let x = &self.faults;
-        writeln!(f, "  resets {}; partitions {} (<= {} ms); stalled readers {} (<= {} ms)", every(x.reset_every_ms), every(x.partition_every_ms), x.partition_ms_max, every(x.stall_every_ms), x.stall_ms_max)?;
-        writeln!(f, "  clock jumps {} (<= {} ms, backward {}); crashes {} (down <= {} ms)", every(x.clock_jump_every_ms), x.clock_jump_ms_max, x.clock_jump_backward, every(x.crash_every_ms), x.restart_ms_max)?;
+        writeln!(
+            f,
+            "  resets {}; partitions {} (<= {} ms); stalled readers {} (<= {} ms)",
+            every(x.reset_every_ms),
+            every(x.partition_every_ms),
+            x.partition_ms_max,
+            every(x.stall_every_ms),
+            x.stall_ms_max
+        )?;
+        writeln!(
+            f,
+            "  clock jumps {} (<= {} ms, backward {}); crashes {} (down <= {} ms)",
+            every(x.clock_jump_every_ms),
+            x.clock_jump_ms_max,
+            x.clock_jump_backward,
+            every(x.crash_every_ms),
+            x.restart_ms_max
+        )?;
         let w = &self.workload;
-        let mix: Vec<String> = FAMILIES.iter().zip(w.weights).map(|(fam, wt)| format!("{fam:?}={wt}")).collect();
+        let mix: Vec<String> = FAMILIES
+            .iter()
+            .zip(w.weights)
+            .map(|(fam, wt)| format!("{fam:?}={wt}"))
+            .collect();
         writeln!(f, "  workload: {}", mix.join(" "))?;
-        writeln!(f, "  keys {} per type, shared {} inline {} ttl<= {} ms block<= {} ms", w.keyspace, w.shared_key_probability, w.inline_probability, w.ttl_ms_max, w.block_ms_max)?;
-        write!(f, "  checkers: model {}, expiry on, liveness on", if self.model_checked() { "on" } else { "off (non-deterministic mix or backward clock jumps)" })
+        writeln!(
+            f,
+            "  keys {} per type, shared {} inline {} ttl<= {} ms block<= {} ms",
+            w.keyspace,
+            w.shared_key_probability,
+            w.inline_probability,
+            w.ttl_ms_max,
+            w.block_ms_max
+        )?;
+        write!(
+            f,
+            "  checkers: model {}, expiry on, liveness on",
+            if self.model_checked() {
+                "on"
+            } else {
+                "off (non-deterministic mix or backward clock jumps)"
+            }
+        )
     }
 }

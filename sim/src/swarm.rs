@@ -63,7 +63,10 @@ fn run_guarded(seed: u64) -> Result<crate::Outcome, String> {
 }
 
 /// Explores `options.seeds` seeds; `on_seed` sees each seed's result as it finishes.
-pub fn swarm(options: &SwarmOptions, mut on_seed: impl FnMut(u64, &Result<crate::Outcome, String>)) -> SwarmReport {
+pub fn swarm(
+    options: &SwarmOptions,
+    mut on_seed: impl FnMut(u64, &Result<crate::Outcome, String>),
+) -> SwarmReport {
     let start = Instant::now();
     let mut report = SwarmReport::default();
     for seed in options.from..options.from.saturating_add(options.seeds) {
@@ -84,7 +87,10 @@ pub fn swarm(options: &SwarmOptions, mut on_seed: impl FnMut(u64, &Result<crate:
         report.sim_ms += outcome.sim_ms;
         report.requests += outcome.requests;
         if let Some(v) = &outcome.violation {
-            report.failures.push(Failure { seed, reason: v.to_string() });
+            report.failures.push(Failure {
+                seed,
+                reason: v.to_string(),
+            });
         } else if options.determinism_every > 0 && seed % options.determinism_every == 0 {
             if let Ok(again) = run_guarded(seed) {
                 if again.trace_hash != outcome.trace_hash {

@@ -38,7 +38,13 @@ impl Trace {
     pub fn event(&mut self, vt: u64, what: fmt::Arguments<'_>) {
         self.line.clear();
         let ms = vt / 1000;
-        let _ = write!(self.line, "{:>6}.{:03}.{:03} {what}", ms / 1000, ms % 1000, vt % 1000);
+        let _ = write!(
+            self.line,
+            "{:>6}.{:03}.{:03} {what}",
+            ms / 1000,
+            ms % 1000,
+            vt % 1000
+        );
         let line = std::mem::take(&mut self.line);
         self.mix(line.as_bytes());
         if self.print {

@@ -62,7 +62,9 @@ impl WorkloadConfig {
 pub enum RequestKind {
     Normal,
     /// May park the client for up to this long (node clock).
-    Blocking { timeout_ms: u64 },
+    Blocking {
+        timeout_ms: u64,
+    },
     /// Broken framing: the node answers with a protocol error and closes.
     ProtocolError,
 }
@@ -79,8 +81,30 @@ pub struct Workload {
     rng: Rng,
 }
 
-const VALUES: &[&str] = &["a", "b", "hello", "", "0", "1", "-7", "42", "010", "12abc", "9223372036854775807", "x y"];
-const INCREMENTS: &[&str] = &["1", "-1", "5", "100", "-30", "9223372036854775807", "abc", "1.5"];
+const VALUES: &[&str] = &[
+    "a",
+    "b",
+    "hello",
+    "",
+    "0",
+    "1",
+    "-7",
+    "42",
+    "010",
+    "12abc",
+    "9223372036854775807",
+    "x y",
+];
+const INCREMENTS: &[&str] = &[
+    "1",
+    "-1",
+    "5",
+    "100",
+    "-30",
+    "9223372036854775807",
+    "abc",
+    "1.5",
+];
 const SCORES: &[&str] = &["0", "1", "2.5", "-3", "7", "-0.5", "10", "abc"];
 const MEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "m5", "m6"];
 
@@ -115,7 +139,11 @@ impl Workload {
     }
 
     fn encode(&mut self, args: Vec<Vec<u8>>, kind: RequestKind) -> Request {
-        let inline_ok = args.iter().all(|a| !a.is_empty() && a.iter().all(|c| c.is_ascii_alphanumeric() || b".-:_".contains(c)));
+        let inline_ok = args.iter().all(|a| {
+            !a.is_empty()
+                && a.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b".-:_".contains(c))
+        });
         let wire = if inline_ok && self.rng.chance(self.config.inline_probability) {
             encode_inline(&args)
         } else {
@@ -198,12 +226,17 @@ impl Workload {
             2 => vec![b("TYPE"), k],
             3 => {
                 let secs = self.ttl_ms() / 1000;
-                let secs = if self.rng.chance(0.1) { -1 } else { secs as i64 };
+                let secs = if self.rng.chance(0.1) {
+                    -1
+                } else {
+                    secs as i64
+                };
                 vec![b("EXPIRE"), k, secs.to_string().into_bytes()]
             }
             4 => vec![b("PEXPIRE"), k, self.ttl_ms().to_string().into_bytes()],
             5 => {
-                let at = client_ms as i64 + self.ttl_ms() as i64 - self.config.ttl_ms_max as i64 / 4;
+                let at =
+                    client_ms as i64 + self.ttl_ms() as i64 - self.config.ttl_ms_max as i64 / 4;
                 vec![b("PEXPIREAT"), k, at.to_string().into_bytes()]
             }
             6 => vec![b("TTL"), k],
@@ -227,9 +260,18 @@ impl Workload {
             5 => {
                 let start = self.rng.range(0, 6) as i64 - 3;
                 let stop = self.rng.range(0, 8) as i64 - 2;
-                vec![b("LRANGE"), k, start.to_string().into_bytes(), stop.to_string().into_bytes()]
+                vec![
+                    b("LRANGE"),
+                    k,
+                    start.to_string().into_bytes(),
+                    stop.to_string().into_bytes(),
+                ]
             }
-            6 => vec![b("LINDEX"), k, (self.rng.range(0, 6) as i64 - 3).to_string().into_bytes()],
+            6 => vec![
+                b("LINDEX"),
+                k,
+                (self.rng.range(0, 6) as i64 - 3).to_string().into_bytes(),
+            ],
             _ => vec![b("LPOP"), k, self.rng.range(0, 3).to_string().into_bytes()],
         }
     }
@@ -335,7 +377,10 @@ impl Workload {
             }
             2 => {
                 let k = self.key("s");
-                self.encode(vec![b("SET"), k, b("v"), b("EX"), b("0")], RequestKind::Normal)
+                self.encode(
+                    vec![b("SET"), k, b("v"), b("EX"), b("0")],
+                    RequestKind::Normal,
+                )
             }
             3 => {
                 let k = self.key("z");
@@ -363,6 +408,12 @@ impl Workload {
 
 fn mixed_case(name: &[u8], rng: &mut Rng) -> Vec<u8> {
     name.iter()
-        .map(|c| if rng.chance(0.5) { c.to_ascii_lowercase() } else { *c })
+        .map(|c| {
+            if rng.chance(0.5) {
+                c.to_ascii_lowercase()
+            } else {
+                *c
+            }
+        })
         .collect()
 }

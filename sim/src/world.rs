@@ -3,8 +3,8 @@
 //! (time, sequence), and every random choice comes from a generator seeded from the
 //! run seed, so a run is a function of its seed.
 
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bytes::Bytes;
@@ -14,7 +14,7 @@ use crate::checker::expiry::ExpiryChecker;
 use crate::checker::liveness::LivenessChecker;
 use crate::checker::model::ModelChecker;
 use crate::checker::{Checker, Exec, Observation, RequestId, Violation};
-use crate::clock::{Clock, US_PER_MS, EPOCH_MS};
+use crate::clock::{Clock, EPOCH_MS, US_PER_MS};
 use crate::disk::Disk;
 use crate::network::{Network, Payload, Pipe};
 use crate::probes::{Probe, Probes};
@@ -52,17 +52,38 @@ pub struct Outcome {
 #[derive(Debug)]
 enum Event {
     /// A client's timer: connect, or send its next batch.
-    ClientWake { client: usize, generation: u64 },
+    ClientWake {
+        client: usize,
+        generation: u64,
+    },
     /// A connection attempt reaches its node.
-    Accept { conn: ConnId },
+    Accept {
+        conn: ConnId,
+    },
     /// The node's acceptance reaches the client.
-    Connected { conn: ConnId },
-    Deliver { conn: ConnId, to_node: bool },
-    NodeTick { node: usize },
-    DiskDone { node: usize, incarnation: u64 },
-    NodeInput { node: usize, incarnation: u64, input: Input },
+    Connected {
+        conn: ConnId,
+    },
+    Deliver {
+        conn: ConnId,
+        to_node: bool,
+    },
+    NodeTick {
+        node: usize,
+    },
+    DiskDone {
+        node: usize,
+        incarnation: u64,
+    },
+    NodeInput {
+        node: usize,
+        incarnation: u64,
+        input: Input,
+    },
     Fault(FaultKind),
-    Restart { node: usize },
+    Restart {
+        node: usize,
+    },
     FaultsStop,
 }
 
@@ -188,8 +209,10 @@ impl World {
         let mut clock_rng = Rng::new(s.seeds.clock, 0);
         let nodes = (0..s.nodes)
             .map(|i| {
-                let skew = clock_rng.range(0, 2 * s.clock_skew_ms_max) as i64 - s.clock_skew_ms_max as i64;
-                let drift = clock_rng.range(0, 2 * s.clock_drift_ppm_max) as i64 - s.clock_drift_ppm_max as i64;
+                let skew =
+                    clock_rng.range(0, 2 * s.clock_skew_ms_max) as i64 - s.clock_skew_ms_max as i64;
+                let drift = clock_rng.range(0, 2 * s.clock_drift_ppm_max) as i64
+                    - s.clock_drift_ppm_max as i64;
                 NodeSlot {
                     node: None,
                     incarnation: 0,
@@ -208,7 +231,10 @@ impl World {
                 node: i % s.nodes,
                 conn: None,
                 state: ClientState::Disconnected,
-                workload: Workload::new(s.workload.clone(), Rng::new(s.seeds.workload, 2 * i as u64)),
+                workload: Workload::new(
+                    s.workload.clone(),
+                    Rng::new(s.seeds.workload, 2 * i as u64),
+                ),
                 rng: Rng::new(s.seeds.workload, 2 * i as u64 + 1),
                 generation: 0,
                 partitioned_until: 0,
@@ -248,7 +274,11 @@ impl World {
 
     fn schedule(&mut self, at: u64, event: Event) {
         self.seq += 1;
-        self.queue.push(Scheduled { at, seq: self.seq, event });
+        self.queue.push(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        });
     }
 
     /// Runs the world to its end (or its first violation).
@@ -276,7 +306,11 @@ impl World {
             for i in 0..self.checkers.len() {
                 if let Err(message) = self.checkers[i].finish(end) {
                     let checker = self.checkers[i].name();
-                    self.violation = Some(Violation { checker, vt: end, message });
+                    self.violation = Some(Violation {
+                        checker,
+                        vt: end,
+                        message,
+                    });
                     break;
                 }
             }
@@ -305,12 +339,22 @@ impl World {
     }
 
     fn observe(&mut self, obs: Observation<'_>) {
-        dispatch(&mut self.checkers, &mut self.probes, &mut self.violation, self.vt, &obs);
+        dispatch(
+            &mut self.checkers,
+            &mut self.probes,
+            &mut self.violation,
+            self.vt,
+            &obs,
+        );
     }
 
     fn fail(&mut self, checker: &'static str, message: String) {
         if self.violation.is_none() {
-            self.violation = Some(Violation { checker, vt: self.vt, message });
+            self.violation = Some(Violation {
+                checker,
+                vt: self.vt,
+                message,
+            });
         }
     }
 
@@ -332,7 +376,11 @@ impl World {
                 }
             }
             Event::DiskDone { node, incarnation } => self.disk_done(node, incarnation),
-            Event::NodeInput { node, incarnation, input } => {
+            Event::NodeInput {
+                node,
+                incarnation,
+                input,
+            } => {
                 if self.nodes[node].incarnation == incarnation && self.nodes[node].node.is_some() {
                     self.feed(node, input);
                 }
@@ -363,7 +411,13 @@ impl World {
         slot.node = Some(Node::new(config, seed, now));
         slot.tick_at = None;
         slot.busy_until = 0;
-        self.trace.event(vt, format_args!("n{n} start (incarnation {}) at node clock {now}", slot.incarnation));
+        self.trace.event(
+            vt,
+            format_args!(
+                "n{n} start (incarnation {}) at node clock {now}",
+                slot.incarnation
+            ),
+        );
         self.drain(n);
     }
 
@@ -390,8 +444,12 @@ impl World {
 
     fn drain(&mut self, n: usize) {
         loop {
-            let Some(node) = self.nodes[n].node.as_mut() else { return };
-            let Some(output) = node.poll_output() else { break };
+            let Some(node) = self.nodes[n].node.as_mut() else {
+                return;
+            };
+            let Some(output) = node.poll_output() else {
+                break;
+            };
             self.output(n, output);
             if self.violation.is_some() {
                 return;
@@ -405,7 +463,9 @@ impl World {
     fn schedule_tick(&mut self, n: usize) {
         let vt = self.vt;
         let slot = &mut self.nodes[n];
-        let Some(node) = slot.node.as_ref() else { return };
+        let Some(node) = slot.node.as_ref() else {
+            return;
+        };
         let mut at = vt + 1000 * US_PER_MS;
         if let Some(deadline) = node.poll_timeout() {
             at = at.min(slot.clock.vt_when(vt, deadline).max(vt + US_PER_MS));
@@ -435,9 +495,19 @@ impl World {
             Output::Connect { conn, addr } => {
                 // Node-to-node links arrive with replication; until then no peer listens.
                 let incarnation = self.nodes[n].incarnation;
-                let input = Input::ConnectFailed { conn, error: format!("connect to {addr}: Connection refused") };
+                let input = Input::ConnectFailed {
+                    conn,
+                    error: format!("connect to {addr}: Connection refused"),
+                };
                 let at = vt + self.network.latency_us(1);
-                self.schedule(at, Event::NodeInput { node: n, incarnation, input });
+                self.schedule(
+                    at,
+                    Event::NodeInput {
+                        node: n,
+                        incarnation,
+                        input,
+                    },
+                );
             }
             Output::Disk { id, op } => {
                 self.trace.event(vt, format_args!("n{n} disk #{id} {op:?}"));
@@ -446,9 +516,17 @@ impl World {
                 slot.disk_free_at = at;
                 slot.disk_queue.push_back((id, op));
                 let incarnation = slot.incarnation;
-                self.schedule(at, Event::DiskDone { node: n, incarnation });
+                self.schedule(
+                    at,
+                    Event::DiskDone {
+                        node: n,
+                        incarnation,
+                    },
+                );
             }
-            Output::Log { level, line } => self.trace.event(vt, format_args!("n{n} log {level:?} {line}")),
+            Output::Log { level, line } => self
+                .trace
+                .event(vt, format_args!("n{n} log {level:?} {line}")),
             Output::Sleep { ms } => self.nodes[n].busy_until = vt + ms * US_PER_MS,
             Output::Stop { code } => {
                 self.trace.event(vt, format_args!("n{n} stop {code}"));
@@ -464,7 +542,9 @@ impl World {
         if slot.incarnation != incarnation || slot.node.is_none() {
             return;
         }
-        let Some((id, op)) = slot.disk_queue.pop_front() else { return };
+        let Some((id, op)) = slot.disk_queue.pop_front() else {
+            return;
+        };
         let result = slot.disk.apply(&op);
         self.feed(n, Input::DiskDone { id, result });
     }
@@ -472,7 +552,9 @@ impl World {
     /// The node's replies, decoded as they leave it: each whole reply answers the
     /// oldest request the node has not answered on that connection.
     fn node_send(&mut self, n: usize, conn: ConnId, bytes: &Bytes) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         if !c.node_open {
             return;
         }
@@ -483,11 +565,19 @@ impl World {
             let (reply, used) = match decode(&c.node_out) {
                 Ok(Some(done)) => done,
                 Ok(None) => break,
-                Err(e) => return self.fail("protocol", format!("node {n} sent a malformed reply on c#{conn}: {}", e.0)),
+                Err(e) => {
+                    return self.fail(
+                        "protocol",
+                        format!("node {n} sent a malformed reply on c#{conn}: {}", e.0),
+                    )
+                }
             };
             let raw: Vec<u8> = c.node_out.drain(..used).collect();
             let Some(id) = c.at_node.pop_front() else {
-                return self.fail("protocol", format!("node {n} replied {reply} on c#{conn} with no request pending"));
+                return self.fail(
+                    "protocol",
+                    format!("node {n} replied {reply} on c#{conn} with no request pending"),
+                );
             };
             let (reply, raw) = if self.options.corrupt_reply_of == Some(id) {
                 let wrong = corrupt(&reply);
@@ -507,7 +597,9 @@ impl World {
             return;
         }
         let vt = self.vt;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let slow = c.slow;
         for piece in self.network.split(&forward) {
             let at = vt + self.network.latency_us(slow);
@@ -522,19 +614,46 @@ impl World {
         let record = &mut self.requests[id as usize];
         record.reply = Some(raw);
         let client = record.client;
-        self.trace.event(vt, format_args!("n{n} -> cl{client} #{id} {reply} (node clock {node_ms})"));
+        self.trace.event(
+            vt,
+            format_args!("n{n} -> cl{client} #{id} {reply} (node clock {node_ms})"),
+        );
         if let RequestKind::Blocking { .. } = record.request.kind {
-            self.probes.hit(if reply == Reply::NullArray { Probe::BlockedTimedOut } else { Probe::BlockedServed });
+            self.probes.hit(if reply == Reply::NullArray {
+                Probe::BlockedTimedOut
+            } else {
+                Probe::BlockedServed
+            });
         }
         match &reply {
-            Reply::Error(e) if e.starts_with("ERR wrong number") => self.probes.hit(Probe::ArityError),
-            Reply::Error(e) if e.starts_with("ERR unknown command") => self.probes.hit(Probe::UnknownCommand),
-            Reply::Error(e) if e.starts_with("ERR Protocol error") => self.probes.hit(Probe::ProtocolError),
+            Reply::Error(e) if e.starts_with("ERR wrong number") => {
+                self.probes.hit(Probe::ArityError)
+            }
+            Reply::Error(e) if e.starts_with("ERR unknown command") => {
+                self.probes.hit(Probe::UnknownCommand)
+            }
+            Reply::Error(e) if e.starts_with("ERR Protocol error") => {
+                self.probes.hit(Probe::ProtocolError)
+            }
             _ => {}
         }
         let request = &self.requests[id as usize].request;
-        let exec = Exec { node: n, client, id, request, reply: &reply, node_ms, vt };
-        dispatch(&mut self.checkers, &mut self.probes, &mut self.violation, vt, &Observation::Exec(exec));
+        let exec = Exec {
+            node: n,
+            client,
+            id,
+            request,
+            reply: &reply,
+            node_ms,
+            vt,
+        };
+        dispatch(
+            &mut self.checkers,
+            &mut self.probes,
+            &mut self.violation,
+            vt,
+            &Observation::Exec(exec),
+        );
     }
 
     fn take_down(&mut self, n: usize, power_loss: bool) {
@@ -545,12 +664,21 @@ impl World {
         if power_loss {
             slot.disk.crash();
         }
-        let conns: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.node == n).map(|(&id, _)| id).collect();
+        let conns: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.node == n)
+            .map(|(&id, _)| id)
+            .collect();
         for conn in conns {
             self.break_conn(conn, false);
         }
         let vt = self.vt;
-        self.observe(Observation::Crashed { node: n, power_loss, vt });
+        self.observe(Observation::Crashed {
+            node: n,
+            power_loss,
+            vt,
+        });
     }
 
     fn restart(&mut self, n: usize) {
@@ -588,29 +716,37 @@ impl World {
         if slow > 1 {
             self.probes.hit(Probe::SlowLink);
         }
-        self.conns.insert(conn, Conn {
-            client,
-            node,
-            incarnation: self.nodes[node].incarnation,
-            slow,
-            to_node: Pipe::default(),
-            to_client: Pipe::default(),
-            at_node: VecDeque::new(),
-            at_client: VecDeque::new(),
-            node_out: Vec::new(),
-            client_in: Vec::new(),
-            node_open: false,
-        });
+        self.conns.insert(
+            conn,
+            Conn {
+                client,
+                node,
+                incarnation: self.nodes[node].incarnation,
+                slow,
+                to_node: Pipe::default(),
+                to_client: Pipe::default(),
+                at_node: VecDeque::new(),
+                at_client: VecDeque::new(),
+                node_out: Vec::new(),
+                client_in: Vec::new(),
+                node_open: false,
+            },
+        );
         let c = &mut self.clients[client];
         c.conn = Some(conn);
         c.state = ClientState::Connecting;
         let at = self.vt.max(c.partitioned_until) + self.network.latency_us(slow);
-        self.trace.event(self.vt, format_args!("cl{client} connect c#{conn} to n{node}"));
+        self.trace.event(
+            self.vt,
+            format_args!("cl{client} connect c#{conn} to n{node}"),
+        );
         self.schedule(at, Event::Accept { conn });
     }
 
     fn accept(&mut self, conn: ConnId) {
-        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
         let (client, n, slow) = (c.client, c.node, c.slow);
         if self.nodes[n].node.is_none() {
             // Connection refused: try again later.
@@ -630,9 +766,13 @@ impl World {
     }
 
     fn connected(&mut self, conn: ConnId) {
-        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
         let client = c.client;
-        if self.clients[client].conn == Some(conn) && self.clients[client].state == ClientState::Connecting {
+        if self.clients[client].conn == Some(conn)
+            && self.clients[client].state == ClientState::Connecting
+        {
             self.clients[client].state = ClientState::Connected;
             self.wake_client(client, 0);
         }
@@ -648,9 +788,13 @@ impl World {
     }
 
     fn send_batch(&mut self, client: usize) {
-        let Some(conn) = self.clients[client].conn else { return };
+        let Some(conn) = self.clients[client].conn else {
+            return;
+        };
         let client_ms = EPOCH_MS + self.vt / US_PER_MS;
-        let count = self.clients[client].rng.range(1, self.settings.pipeline_max);
+        let count = self.clients[client]
+            .rng
+            .range(1, self.settings.pipeline_max);
         let mut wire = Vec::new();
         let mut ends = Vec::new();
         for _ in 0..count {
@@ -661,15 +805,30 @@ impl World {
             }
             wire.extend_from_slice(&request.wire);
             ends.push(wire.len());
-            self.trace.event(self.vt, format_args!("cl{client} -> c#{conn} #{id} {}", show_args(&request.args)));
+            self.trace.event(
+                self.vt,
+                format_args!("cl{client} -> c#{conn} #{id} {}", show_args(&request.args)),
+            );
             let stop = request.kind == RequestKind::ProtocolError;
-            self.requests.push(RequestRecord { client, request, reply: None });
-            let c = self.conns.get_mut(&conn).expect("a connected client has its connection");
+            self.requests.push(RequestRecord {
+                client,
+                request,
+                reply: None,
+            });
+            let c = self
+                .conns
+                .get_mut(&conn)
+                .expect("a connected client has its connection");
             c.at_node.push_back(id);
             c.at_client.push_back(id);
             let vt = self.vt;
             let kind = self.requests[id as usize].request.kind;
-            self.observe(Observation::Sent { client, id, kind, vt });
+            self.observe(Observation::Sent {
+                client,
+                id,
+                kind,
+                vt,
+            });
             if stop {
                 break;
             }
@@ -707,15 +866,23 @@ impl World {
 
     /// Makes sure the head of a pipe has a delivery event.
     fn kick(&mut self, conn: ConnId, to_node: bool) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let client = &self.clients[c.client];
         let hold = if to_node {
             client.partitioned_until.max(self.nodes[c.node].busy_until)
         } else {
             client.partitioned_until.max(client.stalled_until)
         };
-        let pipe = if to_node { &mut c.to_node } else { &mut c.to_client };
-        let Some(head) = pipe.segments.front() else { return };
+        let pipe = if to_node {
+            &mut c.to_node
+        } else {
+            &mut c.to_client
+        };
+        let Some(head) = pipe.segments.front() else {
+            return;
+        };
         let at = head.at.max(hold).max(self.vt);
         if pipe.scheduled_at.is_some_and(|s| s <= at) {
             return;
@@ -726,11 +893,17 @@ impl World {
 
     fn deliver(&mut self, conn: ConnId, to_node: bool) {
         let vt = self.vt;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let client = &self.clients[c.client];
         let (partitioned, stalled) = (client.partitioned_until > vt, client.stalled_until > vt);
         let busy = self.nodes[c.node].busy_until > vt;
-        let pipe = if to_node { &mut c.to_node } else { &mut c.to_client };
+        let pipe = if to_node {
+            &mut c.to_node
+        } else {
+            &mut c.to_client
+        };
         if pipe.scheduled_at != Some(vt) {
             return;
         }
@@ -739,7 +912,13 @@ impl World {
         let held = partitioned || (to_node && busy) || (!to_node && stalled);
         if !due || held {
             if due {
-                self.probes.hit(if partitioned { Probe::DelayedByPartition } else if stalled { Probe::DelayedByStall } else { Probe::SlowLink });
+                self.probes.hit(if partitioned {
+                    Probe::DelayedByPartition
+                } else if stalled {
+                    Probe::DelayedByStall
+                } else {
+                    Probe::SlowLink
+                });
             }
             return self.kick(conn, to_node);
         }
@@ -748,7 +927,13 @@ impl World {
         if to_node {
             if let Payload::Bytes(bytes) = segment.payload {
                 if c.node_open && self.nodes[n].incarnation == c.incarnation {
-                    self.feed(n, Input::Received { conn, bytes: Bytes::from(bytes) });
+                    self.feed(
+                        n,
+                        Input::Received {
+                            conn,
+                            bytes: Bytes::from(bytes),
+                        },
+                    );
                 }
             }
         } else {
@@ -760,33 +945,50 @@ impl World {
     fn client_receive(&mut self, client: usize, conn: ConnId, payload: Payload) {
         let bytes = match payload {
             Payload::Fin => {
-                self.trace.event(self.vt, format_args!("cl{client} sees c#{conn} closed"));
+                self.trace
+                    .event(self.vt, format_args!("cl{client} sees c#{conn} closed"));
                 return self.break_conn(conn, false);
             }
             Payload::Bytes(bytes) => bytes,
         };
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         c.client_in.extend_from_slice(&bytes);
         loop {
             let c = self.conns.get_mut(&conn).expect("still open");
             let (reply, used) = match decode(&c.client_in) {
                 Ok(Some(done)) => done,
                 Ok(None) => break,
-                Err(e) => return self.fail("network", format!("client {client} read garbage on c#{conn}: {}", e.0)),
+                Err(e) => {
+                    return self.fail(
+                        "network",
+                        format!("client {client} read garbage on c#{conn}: {}", e.0),
+                    )
+                }
             };
             let raw: Vec<u8> = c.client_in.drain(..used).collect();
             let Some(id) = c.at_client.pop_front() else {
-                return self.fail("network", format!("client {client} got {reply} with no request pending"));
+                return self.fail(
+                    "network",
+                    format!("client {client} got {reply} with no request pending"),
+                );
             };
             if self.requests[id as usize].reply.as_deref() != Some(raw.as_slice()) {
-                return self.fail("network", format!("client {client} request #{id} got {reply}, not what the node sent"));
+                return self.fail(
+                    "network",
+                    format!("client {client} request #{id} got {reply}, not what the node sent"),
+                );
             }
             let vt = self.vt;
             self.observe(Observation::Acked { client, id, vt });
         }
         let c = self.conns.get(&conn).expect("still open");
         if c.at_client.is_empty() {
-            let think = self.clients[client].rng.range(0, self.settings.think_ms_max) * US_PER_MS;
+            let think = self.clients[client]
+                .rng
+                .range(0, self.settings.think_ms_max)
+                * US_PER_MS;
             self.wake_client(client, think + 1);
         }
     }
@@ -794,16 +996,26 @@ impl World {
     /// The connection is gone for both sides: the node forgets it (if `tell_node`
     /// and the node is up), the client loses whatever was unanswered and reconnects.
     fn break_conn(&mut self, conn: ConnId, tell_node: bool) {
-        let Some(c) = self.conns.remove(&conn) else { return };
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
         let vt = self.vt;
         if tell_node && c.node_open && self.nodes[c.node].incarnation == c.incarnation {
             self.feed(c.node, Input::Closed { conn });
         }
         for &id in &c.at_client {
-            if matches!(self.requests[id as usize].request.kind, RequestKind::Blocking { .. }) && c.at_node.contains(&id) {
+            if matches!(
+                self.requests[id as usize].request.kind,
+                RequestKind::Blocking { .. }
+            ) && c.at_node.contains(&id)
+            {
                 self.probes.hit(Probe::BlockedClientDisconnected);
             }
-            self.observe(Observation::Lost { client: c.client, id, vt });
+            self.observe(Observation::Lost {
+                client: c.client,
+                id,
+                vt,
+            });
         }
         if self.clients[c.client].conn == Some(conn) {
             self.disconnected(c.client);
@@ -833,7 +1045,13 @@ impl World {
     }
 
     fn schedule_first_faults(&mut self) {
-        for kind in [FaultKind::Reset, FaultKind::Partition, FaultKind::Stall, FaultKind::ClockJump, FaultKind::Crash] {
+        for kind in [
+            FaultKind::Reset,
+            FaultKind::Partition,
+            FaultKind::Stall,
+            FaultKind::ClockJump,
+            FaultKind::Crash,
+        ] {
             self.schedule_fault(kind);
         }
     }
@@ -860,17 +1078,30 @@ impl World {
             }
             FaultKind::Partition => {
                 let client = self.faults.index(self.clients.len());
-                let until = (vt + self.faults.range(1, self.settings.faults.partition_ms_max) * US_PER_MS).min(fault_end);
+                let until = (vt
+                    + self.faults.range(1, self.settings.faults.partition_ms_max) * US_PER_MS)
+                    .min(fault_end);
                 self.clients[client].partitioned_until = until;
                 self.probes.hit(Probe::PartitionStarted);
-                self.trace.event(vt, format_args!("fault: partition cl{client} until {} ms", until / US_PER_MS));
+                self.trace.event(
+                    vt,
+                    format_args!("fault: partition cl{client} until {} ms", until / US_PER_MS),
+                );
             }
             FaultKind::Stall => {
                 let client = self.faults.index(self.clients.len());
-                let until = (vt + self.faults.range(1, self.settings.faults.stall_ms_max) * US_PER_MS).min(fault_end);
+                let until = (vt
+                    + self.faults.range(1, self.settings.faults.stall_ms_max) * US_PER_MS)
+                    .min(fault_end);
                 self.clients[client].stalled_until = until;
                 self.probes.hit(Probe::StallStarted);
-                self.trace.event(vt, format_args!("fault: cl{client} stops reading until {} ms", until / US_PER_MS));
+                self.trace.event(
+                    vt,
+                    format_args!(
+                        "fault: cl{client} stops reading until {} ms",
+                        until / US_PER_MS
+                    ),
+                );
             }
             FaultKind::ClockJump => self.clock_jump(),
             FaultKind::Crash => self.crash(),
@@ -888,9 +1119,18 @@ impl World {
         let from_ms = self.nodes[n].clock.now(vt);
         self.nodes[n].clock.jump(delta);
         let to_ms = self.nodes[n].clock.now(vt);
-        self.probes.hit(if backward { Probe::ClockJumpBackward } else { Probe::ClockJumpForward });
-        self.trace.event(vt, format_args!("fault: n{n} clock jumps {delta} ms"));
-        self.observe(Observation::ClockJumped { node: n, from_ms, to_ms });
+        self.probes.hit(if backward {
+            Probe::ClockJumpBackward
+        } else {
+            Probe::ClockJumpForward
+        });
+        self.trace
+            .event(vt, format_args!("fault: n{n} clock jumps {delta} ms"));
+        self.observe(Observation::ClockJumped {
+            node: n,
+            from_ms,
+            to_ms,
+        });
         // The node's next timer moved with its clock.
         self.nodes[n].tick_at = None;
         self.schedule_tick(n);
@@ -903,10 +1143,15 @@ impl World {
         }
         let power_loss = self.faults.chance(0.5);
         self.probes.hit(Probe::NodeCrash);
-        self.trace.event(self.vt, format_args!("fault: n{n} crashes (power loss {power_loss})"));
+        self.trace.event(
+            self.vt,
+            format_args!("fault: n{n} crashes (power loss {power_loss})"),
+        );
         self.take_down(n, power_loss);
         let down = self.faults.range(1, self.settings.faults.restart_ms_max) * US_PER_MS;
-        let at = (self.vt + down).min(self.settings.fault_ms * US_PER_MS).max(self.vt + 1);
+        let at = (self.vt + down)
+            .min(self.settings.fault_ms * US_PER_MS)
+            .max(self.vt + 1);
         self.schedule(at, Event::Restart { node: n });
     }
 }
@@ -934,7 +1179,11 @@ fn liveness_bound_us(s: &Settings, network: &Network) -> u64 {
     let round_trip = 4 * network.latency_us_max();
     let block = s.workload.block_ms_max * s.pipeline_max * US_PER_MS;
     let drift = block / 10;
-    let jump = if s.faults.clock_jump_backward { s.faults.clock_jump_ms_max * US_PER_MS } else { 0 };
+    let jump = if s.faults.clock_jump_backward {
+        s.faults.clock_jump_ms_max * US_PER_MS
+    } else {
+        0
+    };
     round_trip + block + drift + jump + 2_000 * US_PER_MS
 }
 
@@ -952,7 +1201,11 @@ fn dispatch(
     }
     for checker in checkers.iter_mut() {
         if let Err(message) = checker.observe(obs, probes) {
-            *violation = Some(Violation { checker: checker.name(), vt, message });
+            *violation = Some(Violation {
+                checker: checker.name(),
+                vt,
+                message,
+            });
             return;
         }
     }

@@ -25,7 +25,11 @@ fn checked_settings() -> Settings {
 fn a_clean_world_passes_the_model_checker() {
     let outcome = run_settings(checked_settings(), RunOptions::default());
     assert_eq!(outcome.violation, None);
-    assert!(outcome.probes.get(Probe::ModelChecked) > 20, "{}", outcome.probes);
+    assert!(
+        outcome.probes.get(Probe::ModelChecked) > 20,
+        "{}",
+        outcome.probes
+    );
 }
 
 #[test]
@@ -42,7 +46,11 @@ fn the_model_checker_catches_a_wrong_reply() {
 
 fn request(args: &[&str]) -> Request {
     let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-    Request { wire: encode_multibulk(&args), args, kind: RequestKind::Normal }
+    Request {
+        wire: encode_multibulk(&args),
+        args,
+        kind: RequestKind::Normal,
+    }
 }
 
 /// Feeds `(command, reply, node clock)` in execution order; the first complaint.
@@ -51,7 +59,15 @@ fn run_expiry(steps: &[(&[&str], Reply, u64)]) -> Result<(), String> {
     let mut probes = Probes::new();
     for (i, (args, reply, now)) in steps.iter().enumerate() {
         let request = request(args);
-        let exec = Exec { node: 0, client: 0, id: i as u64, request: &request, reply, node_ms: *now, vt: 0 };
+        let exec = Exec {
+            node: 0,
+            client: 0,
+            id: i as u64,
+            request: &request,
+            reply,
+            node_ms: *now,
+            vt: 0,
+        };
         checker.observe(&Observation::Exec(exec), &mut probes)?;
     }
     Ok(())
@@ -108,11 +124,30 @@ fn the_expiry_checker_holds_ttl_replies_to_the_node_clock() {
 fn the_liveness_checker_catches_a_request_never_answered() {
     let mut checker = LivenessChecker::new(1_000);
     let mut probes = Probes::new();
-    let sent = Observation::Sent { client: 0, id: 1, kind: RequestKind::Normal, vt: 5_000 };
-    checker.observe(&Observation::FaultsStopped { vt: 4_000 }, &mut probes).unwrap();
+    let sent = Observation::Sent {
+        client: 0,
+        id: 1,
+        kind: RequestKind::Normal,
+        vt: 5_000,
+    };
+    checker
+        .observe(&Observation::FaultsStopped { vt: 4_000 }, &mut probes)
+        .unwrap();
     checker.observe(&sent, &mut probes).unwrap();
     assert_eq!(checker.finish(5_500), Ok(()), "still within the bound");
-    assert!(checker.finish(7_000).unwrap_err().contains("never answered"));
-    checker.observe(&Observation::Lost { client: 0, id: 1, vt: 5_100 }, &mut probes).unwrap();
+    assert!(checker
+        .finish(7_000)
+        .unwrap_err()
+        .contains("never answered"));
+    checker
+        .observe(
+            &Observation::Lost {
+                client: 0,
+                id: 1,
+                vt: 5_100,
+            },
+            &mut probes,
+        )
+        .unwrap();
     assert_eq!(checker.finish(7_000), Ok(()), "a lost request is exempt");
 }

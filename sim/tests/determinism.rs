@@ -16,7 +16,9 @@ fn the_same_seed_twice_gives_the_same_trace_hash() {
 
 #[test]
 fn different_seeds_give_different_traces() {
-    let hashes: Vec<u64> = (100..106).map(|s| run_seed(s, RunOptions::default()).trace_hash).collect();
+    let hashes: Vec<u64> = (100..106)
+        .map(|s| run_seed(s, RunOptions::default()).trace_hash)
+        .collect();
     let mut unique = hashes.clone();
     unique.sort_unstable();
     unique.dedup();

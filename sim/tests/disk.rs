@@ -10,7 +10,10 @@ fn disk(faults: DiskFaults) -> Disk {
 }
 
 fn append(path: &str, bytes: &[u8]) -> DiskOp {
-    DiskOp::Append { path: path.into(), bytes: Bytes::copy_from_slice(bytes) }
+    DiskOp::Append {
+        path: path.into(),
+        bytes: Bytes::copy_from_slice(bytes),
+    }
 }
 
 fn fsync(path: &str) -> DiskOp {
@@ -34,7 +37,10 @@ fn unsynced_bytes_are_lost_on_a_crash_and_synced_ones_survive() {
 #[test]
 fn a_torn_write_keeps_a_strict_prefix_of_the_unsynced_tail() {
     for seed in 0..20 {
-        let faults = DiskFaults { torn_write_probability: 1.0, ..DiskFaults::none() };
+        let faults = DiskFaults {
+            torn_write_probability: 1.0,
+            ..DiskFaults::none()
+        };
         let mut d = Disk::new(faults, Rng::new(seed, 0));
         d.apply(&append("f", b"head|")).unwrap();
         d.apply(&fsync("f")).unwrap();
@@ -42,7 +48,10 @@ fn a_torn_write_keeps_a_strict_prefix_of_the_unsynced_tail() {
         d.crash();
         let kept = d.contents("f").unwrap().to_vec();
         assert!(kept.starts_with(b"head|"), "{kept:?}");
-        assert!(b"head|0123456789".starts_with(&kept) && kept.len() < 15, "{kept:?}");
+        assert!(
+            b"head|0123456789".starts_with(&kept) && kept.len() < 15,
+            "{kept:?}"
+        );
         assert_eq!(d.counts.torn_writes, 1);
     }
 }
@@ -50,16 +59,32 @@ fn a_torn_write_keeps_a_strict_prefix_of_the_unsynced_tail() {
 #[test]
 fn renaming_before_fsync_leaves_an_empty_file_after_a_crash() {
     let mut d = disk(DiskFaults::none());
-    d.apply(&DiskOp::Write { path: "temp.rdb".into(), bytes: Bytes::from_static(b"REDIS0010") }).unwrap();
-    d.apply(&DiskOp::Rename { from: "temp.rdb".into(), to: "dump.rdb".into() }).unwrap();
+    d.apply(&DiskOp::Write {
+        path: "temp.rdb".into(),
+        bytes: Bytes::from_static(b"REDIS0010"),
+    })
+    .unwrap();
+    d.apply(&DiskOp::Rename {
+        from: "temp.rdb".into(),
+        to: "dump.rdb".into(),
+    })
+    .unwrap();
     assert_eq!(d.contents("dump.rdb"), Some(&b"REDIS0010"[..]));
     d.crash();
     assert_eq!(d.contents("dump.rdb"), Some(&b""[..]));
 
     let mut d = disk(DiskFaults::none());
-    d.apply(&DiskOp::Write { path: "temp.rdb".into(), bytes: Bytes::from_static(b"REDIS0010") }).unwrap();
+    d.apply(&DiskOp::Write {
+        path: "temp.rdb".into(),
+        bytes: Bytes::from_static(b"REDIS0010"),
+    })
+    .unwrap();
     d.apply(&fsync("temp.rdb")).unwrap();
-    d.apply(&DiskOp::Rename { from: "temp.rdb".into(), to: "dump.rdb".into() }).unwrap();
+    d.apply(&DiskOp::Rename {
+        from: "temp.rdb".into(),
+        to: "dump.rdb".into(),
+    })
+    .unwrap();
     d.crash();
     assert_eq!(d.contents("dump.rdb"), Some(&b"REDIS0010"[..]));
     assert_eq!(d.contents("temp.rdb"), None);
@@ -67,19 +92,31 @@ fn renaming_before_fsync_leaves_an_empty_file_after_a_crash() {
 
 #[test]
 fn a_full_disk_keeps_what_fitted_and_says_enospc() {
-    let mut d = disk(DiskFaults { capacity_bytes: 8, ..DiskFaults::none() });
+    let mut d = disk(DiskFaults {
+        capacity_bytes: 8,
+        ..DiskFaults::none()
+    });
     d.apply(&append("f", b"12345")).unwrap();
     let err = d.apply(&append("f", b"6789")).unwrap_err();
     assert_eq!(err.message, ENOSPC);
     assert_eq!(d.contents("f"), Some(&b"12345678"[..]));
     assert_eq!(d.counts.disk_full, 1);
     // Rewriting the file frees its old bytes first.
-    assert_eq!(d.apply(&DiskOp::Write { path: "f".into(), bytes: Bytes::from_static(b"abcdefgh") }), Ok(DiskData::Done));
+    assert_eq!(
+        d.apply(&DiskOp::Write {
+            path: "f".into(),
+            bytes: Bytes::from_static(b"abcdefgh")
+        }),
+        Ok(DiskData::Done)
+    );
 }
 
 #[test]
 fn a_failed_fsync_leaves_the_data_unsynced() {
-    let mut d = disk(DiskFaults { fsync_error_probability: 1.0, ..DiskFaults::none() });
+    let mut d = disk(DiskFaults {
+        fsync_error_probability: 1.0,
+        ..DiskFaults::none()
+    });
     d.apply(&append("f", b"data")).unwrap();
     assert_eq!(d.apply(&fsync("f")).unwrap_err().message, EIO);
     d.crash();
@@ -89,9 +126,18 @@ fn a_failed_fsync_leaves_the_data_unsynced() {
 #[test]
 fn reads_see_current_content_and_missing_files() {
     let mut d = disk(DiskFaults::none());
-    assert_eq!(d.apply(&DiskOp::Read { path: "x".into() }), Ok(DiskData::NotFound));
+    assert_eq!(
+        d.apply(&DiskOp::Read { path: "x".into() }),
+        Ok(DiskData::NotFound)
+    );
     d.apply(&append("x", b"abc")).unwrap();
-    assert_eq!(d.apply(&DiskOp::Read { path: "x".into() }), Ok(DiskData::Contents(Bytes::from_static(b"abc"))));
+    assert_eq!(
+        d.apply(&DiskOp::Read { path: "x".into() }),
+        Ok(DiskData::Contents(Bytes::from_static(b"abc")))
+    );
     d.apply(&DiskOp::Remove { path: "x".into() }).unwrap();
-    assert_eq!(d.apply(&DiskOp::Read { path: "x".into() }), Ok(DiskData::NotFound));
+    assert_eq!(
+        d.apply(&DiskOp::Read { path: "x".into() }),
+        Ok(DiskData::NotFound)
+    );
 }

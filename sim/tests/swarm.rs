@@ -16,12 +16,31 @@ fn a_small_swarm_passes_every_checker() {
     let failures: Vec<String> = report
         .failures
         .iter()
-        .map(|f| format!("seed {}: {}\n  replay: {}", f.seed, f.reason, f.replay_command()))
+        .map(|f| {
+            format!(
+                "seed {}: {}\n  replay: {}",
+                f.seed,
+                f.reason,
+                f.replay_command()
+            )
+        })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(report.ran, 24);
     // The swarm reaches faults and interleavings, not only the happy path.
-    for probe in [Probe::ModelChecked, Probe::SplitRequest, Probe::ConnectionReset, Probe::ClockJumpForward, Probe::BlockedTimedOut, Probe::WrongType] {
-        assert!(report.probes.get(probe) > 0, "{} never fired: {}", probe.name(), report.probes);
+    for probe in [
+        Probe::ModelChecked,
+        Probe::SplitRequest,
+        Probe::ConnectionReset,
+        Probe::ClockJumpForward,
+        Probe::BlockedTimedOut,
+        Probe::WrongType,
+    ] {
+        assert!(
+            report.probes.get(probe) > 0,
+            "{} never fired: {}",
+            probe.name(),
+            report.probes
+        );
     }
 }

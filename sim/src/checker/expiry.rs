@@ -30,21 +30,75 @@ enum Known {
 /// Writes that keep a key's TTL and never delete the key (Redis resets a TTL only on
 /// SET-like overwrites; pops and removals may empty a collection, which deletes it).
 const TTL_KEEPING: &[&str] = &[
-    "append", "incr", "decr", "incrby", "decrby", "incrbyfloat", "setrange", "lpush", "rpush",
-    "lpushx", "rpushx", "lset", "linsert", "hset", "hincrby", "hsetnx", "sadd", "zadd", "zincrby",
+    "append",
+    "incr",
+    "decr",
+    "incrby",
+    "decrby",
+    "incrbyfloat",
+    "setrange",
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lset",
+    "linsert",
+    "hset",
+    "hincrby",
+    "hsetnx",
+    "sadd",
+    "zadd",
+    "zincrby",
 ];
 
 /// Commands that name more than one key: a WRONGTYPE error does not say which.
 const MULTI_KEY: &[&str] = &[
-    "mget", "mset", "del", "exists", "blpop", "brpop", "blmove", "lmove", "rpoplpush",
-    "bzpopmin", "bzpopmax", "smove", "sinter", "sunion", "sdiff", "rename",
+    "mget",
+    "mset",
+    "del",
+    "exists",
+    "blpop",
+    "brpop",
+    "blmove",
+    "lmove",
+    "rpoplpush",
+    "bzpopmin",
+    "bzpopmax",
+    "smove",
+    "sinter",
+    "sunion",
+    "sdiff",
+    "rename",
 ];
 
 /// Commands that only read.
 const READS: &[&str] = &[
-    "get", "strlen", "mget", "exists", "type", "ttl", "pttl", "llen", "lrange", "lindex", "hget",
-    "hlen", "hexists", "hgetall", "scard", "sismember", "smembers", "zscore", "zcard", "zrange",
-    "zrank", "srandmember", "hrandfield", "randomkey", "scan", "ping",
+    "get",
+    "strlen",
+    "mget",
+    "exists",
+    "type",
+    "ttl",
+    "pttl",
+    "llen",
+    "lrange",
+    "lindex",
+    "hget",
+    "hlen",
+    "hexists",
+    "hgetall",
+    "scard",
+    "sismember",
+    "smembers",
+    "zscore",
+    "zcard",
+    "zrange",
+    "zrank",
+    "srandmember",
+    "hrandfield",
+    "randomkey",
+    "scan",
+    "ping",
 ];
 
 #[derive(Default)]
@@ -64,7 +118,10 @@ impl ExpiryChecker {
         let name = command_name(e.request);
         let args = &e.request.args;
         if let Reply::Error(msg) = e.reply {
-            if msg.starts_with(WRONGTYPE_PREFIX) && args.len() > 1 && !MULTI_KEY.contains(&name.as_str()) {
+            if msg.starts_with(WRONGTYPE_PREFIX)
+                && args.len() > 1
+                && !MULTI_KEY.contains(&name.as_str())
+            {
                 probes.hit(Probe::WrongType);
                 return self.seen_present(e, &args[1], probes);
             }
@@ -97,11 +154,14 @@ impl ExpiryChecker {
             }
             ("expire" | "pexpire" | "pexpireat", Reply::Int(1)) => {
                 let when = expire_when(&name, args, e.node_ms);
-                keys.insert(key, match when {
-                    Some(w) if w <= e.node_ms as i64 => Known::Absent,
-                    Some(w) => Known::Present(Some(w as u64)),
-                    None => Known::MaybeWithDeadline(None),
-                });
+                keys.insert(
+                    key,
+                    match when {
+                        Some(w) if w <= e.node_ms as i64 => Known::Absent,
+                        Some(w) => Known::Present(Some(w as u64)),
+                        None => Known::MaybeWithDeadline(None),
+                    },
+                );
             }
             ("persist", Reply::Int(1)) => {
                 keys.insert(key, Known::Present(None));
@@ -113,10 +173,13 @@ impl ExpiryChecker {
                     let next = match (keep, keys.get(k)) {
                         // A write to a key past its deadline finds it expired and
                         // creates a new one without a TTL.
-                        (true, Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d)))) if crate::known::expired(*d, e.node_ms) => {
-                            Known::MaybeWithDeadline(None)
+                        (
+                            true,
+                            Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))),
+                        ) if crate::known::expired(*d, e.node_ms) => Known::MaybeWithDeadline(None),
+                        (true, Some(Known::Present(d) | Known::MaybeWithDeadline(d))) => {
+                            Known::MaybeWithDeadline(*d)
                         }
-                        (true, Some(Known::Present(d) | Known::MaybeWithDeadline(d))) => Known::MaybeWithDeadline(*d),
                         (true, Some(Known::Absent)) => Known::MaybeWithDeadline(None),
                         _ => {
                             keys.remove(k);
@@ -152,7 +215,9 @@ impl ExpiryChecker {
                 }
             }
             Some(false) => {
-                if let Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))) = self.keys[e.node].get(key) {
+                if let Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))) =
+                    self.keys[e.node].get(key)
+                {
                     if crate::known::expired(*d, e.node_ms) {
                         probes.hit(Probe::KeyExpiredObserved);
                     }
@@ -164,7 +229,12 @@ impl ExpiryChecker {
         Ok(())
     }
 
-    fn seen_present(&mut self, e: &Exec<'_>, key: &[u8], _probes: &mut Probes) -> Result<(), String> {
+    fn seen_present(
+        &mut self,
+        e: &Exec<'_>,
+        key: &[u8],
+        _probes: &mut Probes,
+    ) -> Result<(), String> {
         let show = String::from_utf8_lossy(key);
         match self.keys[e.node].get(key).copied() {
             Some(Known::Absent) => Err(format!(
@@ -188,7 +258,14 @@ impl ExpiryChecker {
         }
     }
 
-    fn check_ttl(&mut self, e: &Exec<'_>, key: &[u8], ms: bool, got: i64, probes: &mut Probes) -> Result<(), String> {
+    fn check_ttl(
+        &mut self,
+        e: &Exec<'_>,
+        key: &[u8],
+        ms: bool,
+        got: i64,
+        probes: &mut Probes,
+    ) -> Result<(), String> {
         let Some(Known::Present(deadline)) = self.keys[e.node].get(key).copied() else {
             return Ok(());
         };
@@ -196,7 +273,11 @@ impl ExpiryChecker {
             None => -1,
             Some(d) => {
                 let left = d.saturating_sub(e.node_ms) as i64;
-                if ms { left } else { (left + 500) / 1000 }
+                if ms {
+                    left
+                } else {
+                    (left + 500) / 1000
+                }
             }
         };
         probes.hit(Probe::TtlObserved);
@@ -252,7 +333,11 @@ impl Checker for ExpiryChecker {
                 self.keys[*node].clear();
                 Ok(())
             }
-            Observation::ClockJumped { node, from_ms, to_ms } => {
+            Observation::ClockJumped {
+                node,
+                from_ms,
+                to_ms,
+            } => {
                 let (lo, hi) = (*from_ms.min(to_ms), *from_ms.max(to_ms));
                 let crossed = self.keys[*node].values().any(|k| {
                     matches!(k, Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d)) if lo <= *d && *d < hi)

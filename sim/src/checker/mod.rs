@@ -42,19 +42,40 @@ pub struct Exec<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum Observation<'a> {
     /// A client wrote a request (it may never reach the node).
-    Sent { client: usize, id: RequestId, kind: RequestKind, vt: u64 },
+    Sent {
+        client: usize,
+        id: RequestId,
+        kind: RequestKind,
+        vt: u64,
+    },
     /// A node executed a request; these arrive in each node's execution order.
     Exec(Exec<'a>),
     /// The client received the reply: the request is acknowledged.
-    Acked { client: usize, id: RequestId, vt: u64 },
+    Acked {
+        client: usize,
+        id: RequestId,
+        vt: u64,
+    },
     /// The client's connection broke before the reply arrived.
-    Lost { client: usize, id: RequestId, vt: u64 },
+    Lost {
+        client: usize,
+        id: RequestId,
+        vt: u64,
+    },
     /// A node went down; `power_loss` says whether unsynced bytes were at risk.
-    Crashed { node: usize, power_loss: bool, vt: u64 },
+    Crashed {
+        node: usize,
+        power_loss: bool,
+        vt: u64,
+    },
     /// A node came back (a new `Node` over the surviving files).
     Restarted { node: usize, vt: u64 },
     /// A node's clock jumped from `from_ms` to `to_ms`.
-    ClockJumped { node: usize, from_ms: u64, to_ms: u64 },
+    ClockJumped {
+        node: usize,
+        from_ms: u64,
+        to_ms: u64,
+    },
     /// No fault happens after this.
     FaultsStopped { vt: u64 },
 }
@@ -70,7 +91,14 @@ pub struct Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.vt / 1000;
-        write!(f, "[{}] at {}.{:03} s: {}", self.checker, ms / 1000, ms % 1000, self.message)
+        write!(
+            f,
+            "[{}] at {}.{:03} s: {}",
+            self.checker,
+            ms / 1000,
+            ms % 1000,
+            self.message
+        )
     }
 }
 

@@ -35,12 +35,18 @@ impl Checker for ModelChecker {
                 }
                 let name = &e.request.args[0];
                 if !model::supports(name) && !command_name(e.request).starts_with("foo") {
-                    return Err(format!("the model does not cover {}", command_name(e.request)));
+                    return Err(format!(
+                        "the model does not cover {}",
+                        command_name(e.request)
+                    ));
                 }
                 let expected = self.models[e.node].apply(&e.request.args, e.node_ms);
                 probes.hit(Probe::ModelChecked);
                 let (want, got) = if model::unordered_reply(name) {
-                    (model::normalize(name, &expected), model::normalize(name, e.reply))
+                    (
+                        model::normalize(name, &expected),
+                        model::normalize(name, e.reply),
+                    )
                 } else {
                     (expected, e.reply.clone())
                 };
