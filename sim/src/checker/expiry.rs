@@ -166,6 +166,15 @@ impl ExpiryChecker {
             ("persist", Reply::Int(1)) => {
                 keys.insert(key, Known::Present(None));
             }
+            // Without NX/XX/GT/LT (the workload sends none), 0 means no such key.
+            ("expire" | "pexpire" | "pexpireat", Reply::Int(0)) => {
+                keys.insert(key, Known::Absent);
+            }
+            ("persist", Reply::Int(0)) => {
+                if let Some(Known::Present(_) | Known::MaybeWithDeadline(_)) = keys.get(&key) {
+                    keys.insert(key, Known::MaybeWithDeadline(None));
+                }
+            }
             ("set" | "setnx" | "expire" | "pexpire" | "pexpireat" | "persist", _) => {}
             _ => {
                 let keep = TTL_KEEPING.contains(&name.as_str());
@@ -344,6 +353,14 @@ impl Checker for ExpiryChecker {
                 });
                 if crossed {
                     probes.hit(Probe::ClockJumpAcrossExpiry);
+                }
+                if to_ms < from_ms {
+                    // Keys whose deadline the clock had passed may have been expired
+                    // by the active cycle; now that the clock reads earlier again a
+                    // write cannot tell an old key from a new one.
+                    self.keys[*node].retain(|_, k| {
+                        !matches!(k, Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d)) if *to_ms <= *d && *d < *from_ms)
+                    });
                 }
                 Ok(())
             }
