@@ -17,7 +17,8 @@ pub enum Family {
     Sets,
     ZSets,
     Blocking,
-    Random,
+    /// Commands the reference model does not answer (random replies, stores, moves...).
+    Unmodeled,
     Malformed,
 }
 
@@ -29,7 +30,7 @@ pub const FAMILIES: [Family; 9] = [
     Family::Sets,
     Family::ZSets,
     Family::Blocking,
-    Family::Random,
+    Family::Unmodeled,
     Family::Malformed,
 ];
 
@@ -128,7 +129,7 @@ impl Workload {
             Family::Sets => (self.sets(), RequestKind::Normal),
             Family::ZSets => (self.zsets(), RequestKind::Normal),
             Family::Blocking => self.blocking(),
-            Family::Random => (self.random(), RequestKind::Normal),
+            Family::Unmodeled => (self.unmodeled(), RequestKind::Normal),
             Family::Malformed => return self.malformed(client_ms),
         };
         let mut args = args;
@@ -161,6 +162,11 @@ impl Workload {
     }
 
     fn value(&mut self) -> Vec<u8> {
+        if self.rng.chance(0.03) {
+            // Past the listpack/embstr limits: exercises encoding conversions.
+            let len = self.rng.range(45, 3000) as usize;
+            return vec![b'a' + self.rng.below(26) as u8; len];
+        }
         if self.rng.chance(0.3) {
             return self.rng.range(0, 1000).to_string().into_bytes();
         }
@@ -278,7 +284,7 @@ impl Workload {
 
     fn hashes(&mut self) -> Vec<Vec<u8>> {
         let k = self.key("h");
-        let f = b(self.rng.pick(MEMBERS));
+        let f = self.member();
         match self.rng.below(7) {
             0 => {
                 let v = self.value();
@@ -295,10 +301,10 @@ impl Workload {
 
     fn sets(&mut self) -> Vec<Vec<u8>> {
         let k = self.key("t");
-        let m = b(self.rng.pick(MEMBERS));
+        let m = self.member();
         match self.rng.below(5) {
             0 => {
-                let m2 = b(self.rng.pick(MEMBERS));
+                let m2 = self.member();
                 vec![b("SADD"), k, m, m2]
             }
             1 => vec![b("SREM"), k, m],
@@ -310,7 +316,7 @@ impl Workload {
 
     fn zsets(&mut self) -> Vec<Vec<u8>> {
         let k = self.key("z");
-        let m = b(self.rng.pick(MEMBERS));
+        let m = self.member();
         let score = b(self.rng.pick(SCORES));
         match self.rng.below(7) {
             0 => vec![b("ZADD"), k, score, m],
@@ -348,13 +354,62 @@ impl Workload {
         (args, kind)
     }
 
-    fn random(&mut self) -> Vec<Vec<u8>> {
-        match self.rng.below(5) {
-            0 => vec![b("SPOP"), self.key("t")],
-            1 => vec![b("SRANDMEMBER"), self.key("t"), b("-3")],
-            2 => vec![b("HRANDFIELD"), self.key("h")],
+    /// A member: mostly from a small set, sometimes from a wide one so collections
+    /// grow past the compact encodings' limits.
+    fn member(&mut self) -> Vec<u8> {
+        if self.rng.chance(0.2) {
+            return format!("m{}", self.rng.below(300)).into_bytes();
+        }
+        b(self.rng.pick(MEMBERS))
+    }
+
+    /// Commands the reference model does not answer: random replies, and the rest of
+    /// the families (stores, moves, ranges, renames, FLUSHDB...), checked for crashes,
+    /// expiry and liveness only.
+    fn unmodeled(&mut self) -> Vec<Vec<u8>> {
+        let (l, l2) = (self.key("l"), self.key("l"));
+        let (t, t2) = (self.key("t"), self.key("t"));
+        let (z, z2) = (self.key("z"), self.key("z"));
+        let (h, s) = (self.key("h"), self.key("s"));
+        let (m, v) = (self.member(), self.value());
+        let n = self.rng.range(0, 5).to_string().into_bytes();
+        match self.rng.below(30) {
+            0 => vec![b("SPOP"), t, n],
+            1 => vec![b("SRANDMEMBER"), t, b("-3")],
+            2 => vec![b("HRANDFIELD"), h, b("2"), b("WITHVALUES")],
             3 => vec![b("RANDOMKEY")],
-            _ => vec![b("SCAN"), b("0")],
+            4 => vec![b("SCAN"), b("0"), b("COUNT"), n],
+            5 => vec![b("LMOVE"), l, l2, b("RIGHT"), b("LEFT")],
+            6 => vec![b("LINSERT"), l, b("BEFORE"), b("a"), v],
+            7 => vec![b("LREM"), l, b("0"), v],
+            8 => vec![b("LTRIM"), l, b("1"), b("-2")],
+            9 => vec![b("LSET"), l, b("0"), v],
+            10 => vec![b("HSETNX"), h, m, v],
+            11 => vec![b("HINCRBYFLOAT"), h, m, b("1.5")],
+            12 => vec![b("SMOVE"), t, t2, m],
+            13 => vec![b("SINTERSTORE"), t2, t, self.key("t")],
+            14 => vec![b("SUNIONSTORE"), t2, t, self.key("t")],
+            15 => vec![b("ZRANGEBYSCORE"), z, b("-inf"), b("+inf"), b("WITHSCORES"), b("LIMIT"), b("0"), n],
+            16 => vec![b("ZPOPMIN"), z, n],
+            17 => vec![b("ZREMRANGEBYRANK"), z, b("0"), b("1")],
+            18 => vec![b("ZUNIONSTORE"), z2, b("2"), z, self.key("z"), b("AGGREGATE"), b("MAX")],
+            19 => vec![b("GETEX"), s, b("PX"), self.ttl_ms().to_string().into_bytes()],
+            20 => vec![b("SETRANGE"), s, n, v],
+            21 => vec![b("INCRBYFLOAT"), s, b("0.25")],
+            22 => vec![b("RENAME"), s, self.key("s")],
+            23 => vec![b("COPY"), l, l2, b("REPLACE")],
+            24 => vec![b("OBJECT"), b("ENCODING"), self.any_key()],
+            25 => vec![b("DBSIZE")],
+            26 => vec![b("KEYS"), b("*")],
+            27 => vec![b("LPOS"), l, v, b("RANK"), b("-1")],
+            28 => vec![b("ZADD"), z, b("GT"), b("CH"), b("2.5"), m],
+            _ => {
+                if self.rng.chance(0.1) {
+                    vec![b("FLUSHDB")]
+                } else {
+                    vec![b("GETRANGE"), s, b("0"), b("-1")]
+                }
+            }
         }
     }
 

@@ -197,6 +197,9 @@ pub struct World {
     events: u64,
     executed: u64,
     faults_on: bool,
+    /// Replies decoded during the current `feed`, in output order, not yet shown to
+    /// the checkers (see `flush_execs`).
+    execs: Vec<(RequestId, ConnId, Reply)>,
 }
 
 /// Stream numbers within a component's sub-seed.
@@ -269,6 +272,7 @@ impl World {
             events: 0,
             executed: 0,
             faults_on: true,
+            execs: Vec::new(),
         }
     }
 
@@ -430,6 +434,10 @@ impl World {
             return;
         };
         self.trace.input(vt, n, now, &input);
+        let input_conn = match &input {
+            Input::Received { conn, .. } => Some(*conn),
+            _ => None,
+        };
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| node.handle(now, input))) {
             let msg = panic
                 .downcast_ref::<String>()
@@ -440,6 +448,56 @@ impl World {
             return;
         }
         self.drain(n);
+        self.flush_execs(n, input_conn);
+    }
+
+    /// Shows the replies of one `feed` to the checkers in the node's execution order.
+    /// Output order is that order except for clients woken from a blocking command:
+    /// the node runs a woken command right after the command that made its key ready
+    /// (as Redis does), but flushes its reply before the waker's batch. So a woken
+    /// reply moves to just after the first reply of a command that pushed to one of
+    /// its keys (or to the end: woken by a timeout).
+    fn flush_execs(&mut self, n: usize, input_conn: Option<ConnId>) {
+        let execs = std::mem::take(&mut self.execs);
+        let mut ordered: Vec<usize> = Vec::with_capacity(execs.len());
+        let mut woken = Vec::new();
+        let mut seen_conns = Vec::new();
+        for (i, (id, conn, _)) in execs.iter().enumerate() {
+            let first_of_conn = !seen_conns.contains(conn);
+            seen_conns.push(*conn);
+            let blocking = matches!(
+                self.requests[*id as usize].request.kind,
+                RequestKind::Blocking { .. }
+            );
+            if blocking && first_of_conn && Some(*conn) != input_conn {
+                woken.push(i);
+            } else {
+                ordered.push(i);
+            }
+        }
+        for w in woken {
+            let waits_on = &self.requests[execs[w].0 as usize].request.args;
+            let waker = ordered.iter().position(|&i| {
+                let (id, _, reply) = &execs[i];
+                let args = &self.requests[*id as usize].request.args;
+                !reply.is_error()
+                    && pushes(args)
+                    && args[1..].iter().any(|a| waits_on[1..].contains(a))
+            });
+            match waker {
+                Some(p) => ordered.insert(p + 1, w),
+                None => ordered.push(w),
+            }
+        }
+        let mut execs: Vec<Option<(RequestId, ConnId, Reply)>> =
+            execs.into_iter().map(Some).collect();
+        for i in ordered {
+            let (id, _, reply) = execs[i].take().expect("each reply once");
+            self.on_exec(n, id, reply);
+            if self.violation.is_some() {
+                return;
+            }
+        }
     }
 
     fn drain(&mut self, n: usize) {
@@ -588,10 +646,8 @@ impl World {
             };
             forward.extend_from_slice(&raw);
             self.executed += 1;
-            self.on_exec(n, id, reply, raw);
-            if self.violation.is_some() {
-                return;
-            }
+            self.requests[id as usize].reply = Some(raw);
+            self.execs.push((id, conn, reply));
         }
         if forward.is_empty() {
             return;
@@ -608,17 +664,15 @@ impl World {
         self.kick(conn, false);
     }
 
-    fn on_exec(&mut self, n: usize, id: RequestId, reply: Reply, raw: Vec<u8>) {
+    fn on_exec(&mut self, n: usize, id: RequestId, reply: Reply) {
         let vt = self.vt;
         let node_ms = self.nodes[n].clock.now(vt);
-        let record = &mut self.requests[id as usize];
-        record.reply = Some(raw);
-        let client = record.client;
+        let client = self.requests[id as usize].client;
         self.trace.event(
             vt,
             format_args!("n{n} -> cl{client} #{id} {reply} (node clock {node_ms})"),
         );
-        if let RequestKind::Blocking { .. } = record.request.kind {
+        if let RequestKind::Blocking { .. } = self.requests[id as usize].request.kind {
             self.probes.hit(if reply == Reply::NullArray {
                 Probe::BlockedTimedOut
             } else {
@@ -1209,4 +1263,33 @@ fn dispatch(
             return;
         }
     }
+}
+
+/// Whether a command can make a key ready for a blocked client (push to a list or a
+/// sorted set, or create one).
+fn pushes(args: &[Vec<u8>]) -> bool {
+    const PUSHERS: &[&str] = &[
+        "lpush",
+        "rpush",
+        "lpushx",
+        "rpushx",
+        "linsert",
+        "lmove",
+        "rpoplpush",
+        "blmove",
+        "brpoplpush",
+        "zadd",
+        "zincrby",
+        "zunionstore",
+        "zinterstore",
+        "zdiffstore",
+        "zrangestore",
+        "copy",
+        "rename",
+        "renamenx",
+        "restore",
+        "sort",
+    ];
+    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+    args.len() > 1 && PUSHERS.contains(&name.as_str())
 }

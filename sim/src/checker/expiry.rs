@@ -45,6 +45,7 @@ const TTL_KEEPING: &[&str] = &[
     "linsert",
     "hset",
     "hincrby",
+    "hincrbyfloat",
     "hsetnx",
     "sadd",
     "zadd",
@@ -69,6 +70,10 @@ const MULTI_KEY: &[&str] = &[
     "sunion",
     "sdiff",
     "rename",
+    "copy",
+    "sinterstore",
+    "sunionstore",
+    "zunionstore",
 ];
 
 /// Commands that only read.
@@ -99,6 +104,12 @@ const READS: &[&str] = &[
     "randomkey",
     "scan",
     "ping",
+    "zrangebyscore",
+    "object",
+    "dbsize",
+    "keys",
+    "lpos",
+    "getrange",
 ];
 
 #[derive(Default)]
@@ -130,7 +141,11 @@ impl ExpiryChecker {
         if READS.contains(&name.as_str()) {
             return self.on_read(e, &name, probes);
         }
-        if args.len() < 2 {
+        if args.len() < 2 && name != "flushdb" && name != "flushall" {
+            return Ok(());
+        }
+        if name == "flushdb" || name == "flushall" {
+            self.keys[e.node].clear();
             return Ok(());
         }
         let keys = &mut self.keys[e.node];
