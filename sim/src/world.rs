@@ -202,6 +202,9 @@ pub struct World {
     execs: Vec<(RequestId, ConnId, Reply)>,
 }
 
+/// Bound on the events of one run (a busy run has a few hundred thousand).
+const EVENTS_MAX: u64 = 20_000_000;
+
 /// Stream numbers within a component's sub-seed.
 const STREAM_NETWORK: u64 = 0;
 const STREAM_FAULTS: u64 = 0;
@@ -303,6 +306,12 @@ impl World {
             }
             self.vt = next.at;
             self.events += 1;
+            if self.events > EVENTS_MAX {
+                let message =
+                    format!("more than {EVENTS_MAX} events: a livelock in the node or the world");
+                self.fail("runaway", message);
+                break;
+            }
             self.handle(next.event);
         }
         self.vt = self.vt.max(end);

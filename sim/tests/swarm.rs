@@ -8,7 +8,7 @@ use ember_sim::swarm::{swarm, SwarmOptions};
 fn a_small_swarm_passes_every_checker() {
     let options = SwarmOptions {
         from: 1_000,
-        seeds: 24,
+        seeds: 32,
         time_limit: None,
         determinism_every: 8,
     };
@@ -26,7 +26,7 @@ fn a_small_swarm_passes_every_checker() {
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(report.ran, 24);
+    assert_eq!(report.ran, 32);
     // The swarm reaches faults and interleavings, not only the happy path.
     for probe in [
         Probe::ModelChecked,
