@@ -40,6 +40,30 @@ pub struct Client {
     pub tot_net_in: u64,
     pub tot_net_out: u64,
     pub tot_cmds: u64,
+    /// Inside MULTI: the queued commands (Redis's CLIENT_MULTI and `mstate`).
+    pub multi: Option<Box<MultiState>>,
+    /// Running EXEC's queue: blocking commands reply as on a timeout instead of
+    /// blocking (Redis's CLIENT_DENY_BLOCKING).
+    pub in_exec: bool,
+}
+
+/// The commands a client queued after MULTI.
+#[derive(Debug, Default)]
+pub struct MultiState {
+    pub commands: Vec<(&'static crate::command::CommandSpec, Vec<Bytes>)>,
+    /// A command was refused while queueing: EXEC aborts (CLIENT_DIRTY_EXEC).
+    pub aborted: bool,
+}
+
+impl MultiState {
+    /// Bytes the queued arguments hold (CLIENT LIST `multi-mem`, roughly).
+    pub fn argv_bytes(&self) -> usize {
+        self.commands
+            .iter()
+            .flat_map(|(_, argv)| argv.iter())
+            .map(|a| a.len())
+            .sum()
+    }
 }
 
 /// CLIENT REPLY's modes.
@@ -78,6 +102,8 @@ impl Client {
             tot_net_in: 0,
             tot_net_out: 0,
             tot_cmds: 0,
+            multi: None,
+            in_exec: false,
         }
     }
 }

@@ -6,6 +6,8 @@
 //! active expiry samples only those, as Redis samples its expires dict. The two are
 //! only changed together, through [`Db`]'s methods.
 
+use bytes::Bytes;
+
 use crate::dict::{Dict, DictEntry};
 use crate::hash::HashKey;
 use crate::util::smallbytes::SmallBytes;
@@ -102,6 +104,9 @@ pub struct Db {
     expire_cursor: u64,
     /// Running average TTL of sampled keys (INFO keyspace avg_ttl).
     pub avg_ttl: u64,
+    /// Keys deleted by expiry (lazily or by the active cycle) that the node has not
+    /// yet propagated and shown to WATCH; it takes them after every command and cycle.
+    pub expired_log: Vec<Bytes>,
 }
 
 impl Db {
@@ -111,6 +116,7 @@ impl Db {
             volatile: Dict::new(hasher),
             expire_cursor: 0,
             avg_ttl: 0,
+            expired_log: Vec::new(),
         }
     }
 
@@ -148,6 +154,7 @@ impl Db {
         };
         if expired {
             self.remove(key);
+            self.expired_log.push(Bytes::copy_from_slice(key));
             stats.expired_keys += 1;
             return None;
         }
@@ -300,6 +307,7 @@ impl Db {
         }
         for key in due {
             self.remove(&key);
+            self.expired_log.push(Bytes::copy_from_slice(&key));
             step.expired += 1;
         }
         step

@@ -9,12 +9,13 @@ use bytes::Bytes;
 
 use crate::blocking::{BlockOn, Blocked};
 use crate::client::{Client, ReplyMode};
-use crate::command::{self, CommandSpec, Flag};
+use crate::command::{self, transaction, CommandSpec, Flag};
 use crate::config::Config;
 use crate::db::{Db, Entry, Millis, Touch};
-use crate::error::{self, CmdError};
+use crate::error::{self, CmdError, CmdResult};
 use crate::expire_cycle;
 use crate::io::{ConnId, Input, LogLevel, Output, Signal};
+use crate::propagate;
 use crate::resp::{frame, Limits, ReplyBuf};
 use crate::server::{CallOutcome, Server};
 
@@ -82,6 +83,7 @@ impl Node {
             Input::Closed { conn } => {
                 self.clients.remove(&conn);
                 self.srv.blocking.remove(conn);
+                self.srv.watches.forget(conn);
             }
             Input::Tick => {
                 if now >= self.cron_at {
@@ -95,6 +97,26 @@ impl Node {
             Input::Connected { .. } | Input::ConnectFailed { .. } | Input::DiskDone { .. } => {}
         }
         self.resume_unblocked(now);
+        if !self.srv.propagation.enabled {
+            self.srv.effects.clear();
+        }
+    }
+
+    /// Keeps the propagated effects in `Server::effects` for a consumer (the AOF,
+    /// replicas, tests) to drain; without one they are dropped after every event.
+    pub fn set_propagation(&mut self, enabled: bool) {
+        self.srv.propagation.enabled = enabled;
+    }
+
+    /// The watched keys (for tests).
+    #[cfg(test)]
+    pub(crate) fn watches(&self) -> &crate::command::transaction::Watches {
+        &self.srv.watches
+    }
+
+    /// Takes the effects propagated so far (see [`crate::propagate`]).
+    pub fn take_effects(&mut self) -> Vec<crate::propagate::Effect> {
+        std::mem::take(&mut self.srv.effects)
     }
 
     /// The next thing the node wants done, in the order produced.
@@ -265,6 +287,7 @@ impl Node {
             });
         }
         if client.close_after_reply {
+            self.srv.watches.forget(client.conn);
             self.outputs.push_back(Output::Close { conn: client.conn });
         } else {
             self.clients.insert(client.conn, client);
@@ -280,37 +303,7 @@ impl Node {
             return;
         }
         let reply_start = client.out.len();
-        let result = match resolve(&args) {
-            Err((cmd, e)) => {
-                self.srv.stats.count_command(cmd, CallOutcome::Rejected);
-                Err(e)
-            }
-            Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => {
-                self.srv
-                    .stats
-                    .count_command(Some(cmd), CallOutcome::Rejected);
-                Err(CmdError::Static(command::debug::DEBUG_NOT_ALLOWED))
-            }
-            Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
-                self.srv
-                    .stats
-                    .count_command(Some(cmd), CallOutcome::Rejected);
-                Err(CmdError::Static(error::NOAUTH))
-            }
-            Ok(cmd) => {
-                client.last_cmd = cmd.name;
-                client.last_spec = Some(cmd);
-                self.srv.stats.total_commands_processed += 1;
-                client.tot_cmds += 1;
-                let result = self.run_handler(now, client, cmd, &args);
-                let outcome = match result {
-                    Ok(()) => CallOutcome::Succeeded,
-                    Err(_) => CallOutcome::Failed,
-                };
-                self.srv.stats.count_command(Some(cmd), outcome);
-                result
-            }
-        };
+        let result = self.dispatch(now, client, args);
         if let Err(e) = result {
             self.srv.stats.total_error_replies += 1;
             self.srv.stats.count_error(e.message());
@@ -320,6 +313,86 @@ impl Node {
         self.flush_woken();
         if self.srv.blocking.has_ready() {
             self.serve_blocked(now);
+        }
+    }
+
+    /// Resolves and checks a request, then runs it, or queues it inside MULTI. A
+    /// request refused inside MULTI makes the transaction abort at EXEC.
+    fn dispatch(&mut self, now: Millis, client: &mut Client, args: Vec<Bytes>) -> CmdResult {
+        let rejected: Rejected = match resolve(&args) {
+            Err(rejected) => rejected,
+            Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => (
+                Some(cmd),
+                CmdError::Static(command::debug::DEBUG_NOT_ALLOWED),
+            ),
+            Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
+                (Some(cmd), CmdError::Static(error::NOAUTH))
+            }
+            Ok(cmd) => {
+                client.last_cmd = cmd.name;
+                client.last_spec = Some(cmd);
+                if client.multi.is_some() && !transaction::runs_inside_multi(cmd) {
+                    return self.queue(client, cmd, args);
+                }
+                let result = self.ctx(now, client, cmd).call(cmd, &args);
+                self.srv.propagation.flush_unit(&mut self.srv.effects);
+                return result;
+            }
+        };
+        let (cmd, e) = rejected;
+        self.srv.stats.count_command(cmd, CallOutcome::Rejected);
+        if let Some(state) = client.multi.as_mut() {
+            state.aborted = true;
+        }
+        match cmd {
+            // A refused EXEC ends the transaction, in MULTI or not (execCommandAbort).
+            Some(cmd) if cmd.name == "exec" => {
+                transaction::discard_transaction(&mut self.ctx(now, client, cmd));
+                let message = e.message();
+                let reason = message.strip_prefix(b"ERR ").unwrap_or(message);
+                let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
+                abort.extend_from_slice(reason);
+                Err(CmdError::Bytes(abort))
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// Queues a command of a client inside MULTI, or refuses it (no-multi commands).
+    fn queue(
+        &mut self,
+        client: &mut Client,
+        cmd: &'static CommandSpec,
+        args: Vec<Bytes>,
+    ) -> CmdResult {
+        let Some(state) = client.multi.as_mut() else {
+            return Ok(());
+        };
+        if cmd.has_flag(Flag::NoMulti) {
+            state.aborted = true;
+            self.srv
+                .stats
+                .count_command(Some(cmd), CallOutcome::Rejected);
+            return Err(CmdError::Static(transaction::NOT_ALLOWED_IN_MULTI));
+        }
+        state.commands.push((cmd, args));
+        client.out.status("QUEUED");
+        Ok(())
+    }
+
+    fn ctx<'a>(
+        &'a mut self,
+        now: Millis,
+        client: &'a mut Client,
+        cmd: &'static CommandSpec,
+    ) -> Ctx<'a> {
+        Ctx {
+            srv: &mut self.srv,
+            client,
+            others: &mut self.clients,
+            outputs: &mut self.outputs,
+            now,
+            cmd,
         }
     }
 
@@ -370,7 +443,8 @@ impl Node {
         };
         let reply_start = client.out.len();
         self.srv.blocking.start_serving(conn);
-        let result = self.run_handler(now, &mut client, cmd, &argv);
+        let result = self.ctx(now, &mut client, cmd).run_propagating(cmd, &argv);
+        self.srv.propagation.flush_unit(&mut self.srv.effects);
         let again = self.srv.blocking.finish_serving();
         if again && result.is_ok() {
             client.out.truncate(reply_start);
@@ -424,31 +498,17 @@ impl Node {
         }
     }
 
-    fn run_handler(
-        &mut self,
-        now: Millis,
-        client: &mut Client,
-        cmd: &'static CommandSpec,
-        args: &[Bytes],
-    ) -> Result<(), CmdError> {
-        let Some(handler) = cmd.handler else {
-            return Err(error::unknown_subcommand(&args[1], cmd.name));
-        };
-        let mut ctx = Ctx {
-            srv: &mut self.srv,
-            client,
-            others: &mut self.clients,
-            outputs: &mut self.outputs,
-            now,
-            cmd,
-        };
-        handler(&mut ctx, args)
-    }
-
     /// serverCron: active expiry, table resizing, client timeouts; then schedules
     /// itself again `1000 / hz` ms later.
     fn server_cron(&mut self, now: Millis) {
         expire_cycle::run(&mut self.srv, now);
+        // Each key the cycle deleted propagates on its own, never wrapped.
+        for db in 0..self.srv.dbs.len() {
+            for key in std::mem::take(&mut self.srv.dbs[db].expired_log) {
+                note_expired_key(&mut self.srv, db, &key);
+                self.srv.propagation.flush_unit(&mut self.srv.effects);
+            }
+        }
         for db in &mut self.srv.dbs {
             db.shrink_tables();
         }
@@ -471,6 +531,7 @@ impl Node {
             .collect();
         for conn in idle {
             self.clients.remove(&conn);
+            self.srv.watches.forget(conn);
             self.outputs.push_back(Output::Close { conn });
         }
     }
@@ -515,6 +576,28 @@ fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, Rejected> {
     }
 }
 
+/// A key deleted by expiry: it propagates as DEL/UNLINK and counts as a write for
+/// WATCH (Redis's deleteExpiredKeyAndPropagate).
+fn note_expired_key(srv: &mut Server, db: usize, key: &[u8]) {
+    let argv = propagate::expired_key_deletion(key, srv.config.lazyfree_lazy_expire);
+    srv.propagation.also(db, argv);
+    if !srv.watches.is_empty() {
+        srv.watches.touch(db, key, false);
+    }
+}
+
+/// Takes every key the databases deleted by expiry since the last call.
+fn note_expired_keys(srv: &mut Server) {
+    for db in 0..srv.dbs.len() {
+        if srv.dbs[db].expired_log.is_empty() {
+            continue;
+        }
+        for key in std::mem::take(&mut srv.dbs[db].expired_log) {
+            note_expired_key(srv, db, &key);
+        }
+    }
+}
+
 /// A request refused before running: the command it named, if any (INFO
 /// commandstats counts it as a rejected call), and the error.
 type Rejected = (Option<&'static CommandSpec>, CmdError);
@@ -533,6 +616,87 @@ fn apply_reply_mode(client: &mut Client, reply_start: usize) {
 }
 
 impl Ctx<'_> {
+    /// Runs a command as Redis's call() does: counts it, runs its handler, and adds
+    /// its effects to the execution unit in progress. EXEC runs its queue this way.
+    pub fn call(&mut self, cmd: &'static CommandSpec, args: &[Bytes]) -> CmdResult {
+        self.srv.stats.total_commands_processed += 1;
+        self.client.tot_cmds += 1;
+        let result = self.run_propagating(cmd, args);
+        let outcome = match result {
+            Ok(()) => CallOutcome::Succeeded,
+            Err(_) => CallOutcome::Failed,
+        };
+        self.srv.stats.count_command(Some(cmd), outcome);
+        result
+    }
+
+    /// Runs a command's handler; if it changed the dataset (`dirty` moved) its argv,
+    /// or what the handler rewrote it to, joins the unit, after the keys it deleted
+    /// by expiry and the effects it added itself.
+    pub fn run_propagating(&mut self, cmd: &'static CommandSpec, args: &[Bytes]) -> CmdResult {
+        let Some(handler) = cmd.handler else {
+            return Err(error::unknown_subcommand(&args[1], cmd.name));
+        };
+        let outer_cmd = std::mem::replace(&mut self.cmd, cmd);
+        let dirty_before = self.srv.dirty;
+        let expired_before = self.srv.keyspace_stats.expired_keys;
+        let outer = self.srv.propagation.begin_call();
+        let result = handler(self, args);
+        if self.srv.keyspace_stats.expired_keys != expired_before {
+            note_expired_keys(self.srv);
+        }
+        let dirty = self.srv.dirty != dirty_before;
+        self.srv
+            .propagation
+            .end_call(outer, dirty, self.client.db, args);
+        self.cmd = outer_cmd;
+        result
+    }
+
+    /// Propagates `argv` instead of the command as sent (Redis's
+    /// rewriteClientCommandVector): SETEX as SET ... PXAT, SPOP as SREM...
+    pub fn rewrite_argv(&mut self, argv: Vec<Bytes>) {
+        self.srv.propagation.call_mut().rewritten = Some(argv);
+    }
+
+    /// Propagates the command with argument `i` replaced (Redis's
+    /// rewriteClientCommandArgument); `args` is what the handler got.
+    pub fn rewrite_arg(&mut self, args: &[Bytes], i: usize, value: Bytes) {
+        let call = self.srv.propagation.call_mut();
+        let argv = call.rewritten.get_or_insert_with(|| args.to_vec());
+        if i < argv.len() {
+            argv[i] = value;
+        }
+    }
+
+    /// Propagates this call's argv even if it changed nothing (FLUSHDB on an empty
+    /// database: Redis's forceCommandPropagation).
+    pub fn force_propagation(&mut self) {
+        self.srv.propagation.call_mut().forced = true;
+    }
+
+    /// Propagates nothing of this call's own argv (preventCommandPropagation).
+    pub fn prevent_propagation(&mut self) {
+        self.srv.propagation.call_mut().prevented = true;
+    }
+
+    /// Adds an effect in the selected database, after the keys deleted by expiry so
+    /// far (Redis's alsoPropagate).
+    pub fn also_propagate(&mut self, argv: Vec<Bytes>) {
+        note_expired_keys(self.srv);
+        self.srv.propagation.also(self.client.db, argv);
+    }
+
+    /// Database `emptied` is about to be flushed, or swapped with `replaced_with`:
+    /// clients watching its keys see the change (touchAllWatchedKeysInDb).
+    pub fn touch_watched_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
+        if !self.srv.watches.is_empty() {
+            let srv = &mut *self.srv;
+            srv.watches
+                .touch_all_in_db(&srv.dbs, emptied, replaced_with, self.now);
+        }
+    }
+
     /// The client's reply buffer.
     #[inline]
     pub fn out(&mut self) -> &mut ReplyBuf {
@@ -581,8 +745,23 @@ impl Ctx<'_> {
 
     /// Records that a key changed: Redis's signalModifiedKey + dirty++. WATCH,
     /// keyspace notifications and client-side caching hang off this point.
-    pub fn modified(&mut self, _key: &[u8]) {
+    pub fn modified(&mut self, key: &[u8]) {
+        self.modified_in(self.client.db, key);
+    }
+
+    /// [`Ctx::modified`] for a key of database `db` (COPY ... DB n).
+    pub fn modified_in(&mut self, db: usize, key: &[u8]) {
         self.srv.dirty += 1;
+        self.touch_watched(db, key);
+    }
+
+    /// Tells clients watching `key` in `db` that it changed, without counting a
+    /// change (MOVE touches the key in both databases but counts one).
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if !self.srv.watches.is_empty() {
+            let exists = self.srv.dbs[db].peek(key).is_some();
+            self.srv.watches.touch(db, key, exists);
+        }
     }
 
     /// Tells blocked clients that `key` (in the selected database) may now serve
@@ -600,11 +779,15 @@ impl Ctx<'_> {
     /// handler's own `args`). While the node re-runs a blocked client's command, a
     /// second call just keeps the client blocked where it was.
     ///
-    /// Hook for transactions and scripts: Redis never blocks a client inside MULTI
-    /// or a script (CLIENT_DENY_BLOCKING); there the handler must reply as on a
-    /// timeout instead (BLMOVE/BRPOPLPUSH reply a null bulk there). When MULTI
-    /// lands, check its flag here and in the handlers.
+    /// Redis never blocks a client running EXEC (or, later, a script:
+    /// CLIENT_DENY_BLOCKING): there this writes the `on_timeout` reply instead and
+    /// parks nothing. BLMOVE/BRPOPLPUSH reply a null bulk string there rather than
+    /// their timeout's null array, so they check `client.in_exec` themselves.
     pub fn block(&mut self, argv: &[Bytes], on: BlockOn<'_>) {
+        if self.client.in_exec {
+            (on.on_timeout)(&mut self.client.out);
+            return;
+        }
         // Each key once; the order does not matter, the re-run reads `argv`.
         let mut keys = on.keys.to_vec();
         keys.sort_unstable();

@@ -173,6 +173,10 @@ pub struct Server {
     /// The outbox of propagated effects, in execution order, not yet taken by the
     /// AOF or replication (see `propagate`).
     pub effects: Vec<crate::propagate::Effect>,
+    /// The effects of the execution unit in progress, before they reach `effects`.
+    pub propagation: crate::propagate::Propagation,
+    /// WATCHed keys and the clients watching them.
+    pub watches: crate::command::transaction::Watches,
 }
 
 impl Server {
@@ -205,6 +209,8 @@ impl Server {
             used_memory_peak: 0,
             host: HostInfo::default(),
             effects: Vec::new(),
+            propagation: Default::default(),
+            watches: Default::default(),
         }
     }
 

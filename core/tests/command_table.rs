@@ -1,8 +1,9 @@
 //! The command table checked against facts from redis-server 7.0.15.
 //!
 //! `EXPECTED` below lists, for every command of the strings/keys/expire/connection/
-//! server/introspect families (subcommands included, by full name `container|sub`),
-//! what `COMMAND INFO` and `COMMAND DOCS` report on a real redis-server 7.0.15:
+//! server/introspect/bitmap/hyperloglog/transactions families (subcommands included,
+//! by full name `container|sub`), what `COMMAND INFO` and `COMMAND DOCS` report on a
+//! real redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
 //! group, since, doc flags and deprecated_since. It was captured with `COMMAND` and
 //! `COMMAND DOCS` (RESP3) on that server; more families are added the same way.
@@ -261,6 +262,37 @@ static EXPECTED: &[E] = &[
         group: "connection", since: "1.0.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
+    E { name: "bitcount", arity: -2, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@bitmap", "@slow"], tips: &[],
+        group: "bitmap", since: "2.6.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "bitfield", arity: -2, flags: &["write", "denyoom"], keys: (1, 1, 1), acl: &["@write", "@bitmap", "@slow"], tips: &[],
+        group: "bitmap", since: "3.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "This command allows both access and modification of the key", flags: &["RW", "access", "update", "variable_flags"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "bitfield_ro", arity: -2, flags: &["readonly", "fast"], keys: (1, 1, 1), acl: &["@read", "@bitmap", "@fast"], tips: &[],
+        group: "bitmap", since: "6.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "bitop", arity: -4, flags: &["write", "denyoom"], keys: (2, -1, 1), acl: &["@write", "@bitmap", "@slow"], tips: &[],
+        group: "bitmap", since: "2.6.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["OW", "update"], begin: idx(2), find: range(0, 1, 0) },
+            S { notes: "", flags: &["RO", "access"], begin: idx(3), find: range(-1, 1, 0) },
+        ] },
+    E { name: "bitpos", arity: -3, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@bitmap", "@slow"], tips: &[],
+        group: "bitmap", since: "2.8.7", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
     E { name: "client", arity: -2, flags: &[], keys: (0, 0, 0), acl: &["@slow"], tips: &[],
         group: "connection", since: "2.4.0", doc_flags: &[], deprecated_since: "",
         subcommands: &["caching", "getname", "getredir", "help", "id", "info", "kill", "list", "no-evict", "pause", "reply", "setname", "tracking", "trackinginfo", "unblock", "unpause"],
@@ -418,8 +450,16 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
+    E { name: "discard", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "echo", arity: 2, flags: &["loading", "stale", "fast"], keys: (0, 0, 0), acl: &["@fast", "@connection"], tips: &[],
         group: "connection", since: "1.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "exec", arity: 1, flags: &["noscript", "loading", "stale", "skip_slowlog"], keys: (0, 0, 0), acl: &["@slow", "@transaction"], tips: &[],
+        group: "transactions", since: "1.2.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[] },
     E { name: "exists", arity: -2, flags: &["readonly", "fast"], keys: (1, -1, 1), acl: &["@keyspace", "@read", "@fast"], tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
@@ -456,6 +496,12 @@ static EXPECTED: &[E] = &[
         key_specs: &[] },
     E { name: "get", arity: 2, flags: &["readonly", "fast"], keys: (1, 1, 1), acl: &["@read", "@string", "@fast"], tips: &[],
         group: "string", since: "1.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "getbit", arity: 3, flags: &["readonly", "fast"], keys: (1, 1, 1), acl: &["@read", "@bitmap", "@fast"], tips: &[],
+        group: "bitmap", since: "2.2.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
         key_specs: &[
             S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
@@ -548,6 +594,10 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["OW", "insert"], begin: idx(1), find: range(-1, 2, 0) },
         ] },
+    E { name: "multi", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "1.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "object", arity: -2, flags: &[], keys: (0, 0, 0), acl: &["@slow"], tips: &[],
         group: "generic", since: "2.2.3", doc_flags: &[], deprecated_since: "",
         subcommands: &["encoding", "freq", "help", "idletime", "refcount"],
@@ -604,6 +654,35 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
         ] },
+    E { name: "pfadd", arity: -2, flags: &["write", "denyoom", "fast"], keys: (1, 1, 1), acl: &["@write", "@hyperloglog", "@fast"], tips: &[],
+        group: "hyperloglog", since: "2.8.9", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "insert"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "pfcount", arity: -2, flags: &["readonly"], keys: (1, -1, 1), acl: &["@read", "@hyperloglog", "@slow"], tips: &[],
+        group: "hyperloglog", since: "2.8.9", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "RW because it may change the internal representation of the key, and propagate to replicas", flags: &["RW", "access"], begin: idx(1), find: range(-1, 1, 0) },
+        ] },
+    E { name: "pfdebug", arity: 3, flags: &["write", "denyoom", "admin"], keys: (2, 2, 1), acl: &["@write", "@hyperloglog", "@admin", "@slow", "@dangerous"], tips: &[],
+        group: "hyperloglog", since: "2.8.9", doc_flags: &["syscmd"], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "access"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "pfmerge", arity: -2, flags: &["write", "denyoom"], keys: (1, -1, 1), acl: &["@write", "@hyperloglog", "@slow"], tips: &[],
+        group: "hyperloglog", since: "2.8.9", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "access", "insert"], begin: idx(1), find: range(0, 1, 0) },
+            S { notes: "", flags: &["RO", "access"], begin: idx(2), find: range(-1, 1, 0) },
+        ] },
+    E { name: "pfselftest", arity: 1, flags: &["admin"], keys: (0, 0, 0), acl: &["@hyperloglog", "@admin", "@slow", "@dangerous"], tips: &[],
+        group: "hyperloglog", since: "2.8.9", doc_flags: &["syscmd"], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "ping", arity: -1, flags: &["fast"], keys: (0, 0, 0), acl: &["@fast", "@connection"], tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         group: "connection", since: "1.0.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],
@@ -659,6 +738,12 @@ static EXPECTED: &[E] = &[
         subcommands: &[],
         key_specs: &[
             S { notes: "RW and ACCESS due to the optional `GET` argument", flags: &["RW", "access", "update", "variable_flags"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "setbit", arity: 4, flags: &["write", "denyoom"], keys: (1, 1, 1), acl: &["@write", "@bitmap", "@slow"], tips: &[],
+        group: "bitmap", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "access", "update"], begin: idx(1), find: range(0, 1, 0) },
         ] },
     E { name: "setex", arity: 4, flags: &["write", "denyoom"], keys: (1, 1, 1), acl: &["@write", "@string", "@slow"], tips: &[],
         group: "string", since: "2.0.0", doc_flags: &[], deprecated_since: "",
@@ -725,5 +810,15 @@ static EXPECTED: &[E] = &[
         subcommands: &[],
         key_specs: &[
             S { notes: "", flags: &["RM", "delete"], begin: idx(1), find: range(-1, 1, 0) },
+        ] },
+    E { name: "unwatch", arity: 1, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (0, 0, 0), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "watch", arity: -2, flags: &["noscript", "loading", "stale", "fast", "allow_busy"], keys: (1, -1, 1), acl: &["@fast", "@transaction"], tips: &[],
+        group: "transactions", since: "2.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
 ];

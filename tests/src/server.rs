@@ -274,7 +274,12 @@ fn locate_or_build_ember() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("EMBER_TEST_BIN") {
         return Ok(PathBuf::from(path));
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Cargo sets CARGO_MANIFEST_DIR for the running test too; prefer it to the
+    // compile-time value, which a target dir copied from another checkout keeps.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let workspace = manifest_dir.join("..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let profile = if cfg!(debug_assertions) {
         "debug"

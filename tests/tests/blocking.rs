@@ -251,3 +251,72 @@ fn client_unblock_and_blocked_counts_match_redis() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Clients blocked on `k` (lists) and `z` (sorted sets) see nothing of a
+/// transaction that fills a key and empties it again: readiness is checked after
+/// EXEC, as Redis does. A transaction whose pushes leave the key non-empty serves
+/// them after EXEC, oldest first.
+fn filled_and_emptied_in_one_transaction(server: &Server) {
+    let mut waiters: Vec<RawConn> = (0..3).map(|_| server.connect()).collect();
+    for waiter in &mut waiters {
+        send(waiter, &["BLPOP", "k", "0"]);
+    }
+    let mut zwaiter = server.connect();
+    send(&mut zwaiter, &["BZPOPMIN", "z", "0"]);
+    let mut writer = server.connect();
+    let transaction = |writer: &mut RawConn, commands: &[&[&str]]| {
+        writer.send_command(&["MULTI"]);
+        assert_eq!(writer.read_reply(), b"+OK\r\n");
+        for command in commands {
+            writer.send_command(command);
+            assert_eq!(writer.read_reply(), b"+QUEUED\r\n");
+        }
+        writer.send_command(&["EXEC"]);
+        writer.read_reply()
+    };
+    let reply = transaction(
+        &mut writer,
+        &[
+            &["RPUSH", "k", "a", "b"],
+            &["DEL", "k"],
+            &["ZADD", "z", "1", "m"],
+            &["ZREM", "z", "m"],
+        ],
+    );
+    assert_eq!(reply, b"*4\r\n:2\r\n:1\r\n:1\r\n:1\r\n");
+    let reply = transaction(&mut writer, &[&["RPUSH", "k", "c"], &["LPOP", "k"]]);
+    assert_eq!(reply, b"*2\r\n:1\r\n$1\r\nc\r\n");
+    for waiter in &mut waiters {
+        assert_silent(waiter, Duration::from_millis(100));
+    }
+    assert_silent(&mut zwaiter, Duration::from_millis(50));
+    let reply = transaction(
+        &mut writer,
+        &[
+            &["RPUSH", "k", "x"],
+            &["RPUSH", "k", "y"],
+            &["LPUSH", "k", "w"],
+            &["ZADD", "z", "2", "n"],
+        ],
+    );
+    assert_eq!(reply, b"*4\r\n:1\r\n:2\r\n:3\r\n:1\r\n");
+    for (waiter, value) in waiters.iter_mut().zip(["w", "x", "y"]) {
+        assert_eq!(waiter.read_reply(), bulk_pair("k", value));
+    }
+    assert_eq!(
+        zwaiter.read_reply(),
+        b"*3\r\n$1\r\nz\r\n$1\r\nn\r\n$1\r\n2\r\n"
+    );
+    writer.send_command(&["EXISTS", "k", "z"]);
+    assert_eq!(writer.read_reply(), b":0\r\n");
+}
+
+#[test]
+fn a_key_filled_and_emptied_in_one_transaction_serves_nobody() {
+    filled_and_emptied_in_one_transaction(&Server::start_ember(&[]));
+}
+
+#[test]
+fn a_key_filled_and_emptied_in_one_transaction_serves_nobody_on_redis_too() {
+    filled_and_emptied_in_one_transaction(&Server::start_redis(&[]));
+}

@@ -31,6 +31,9 @@ differential_scripts! {
     sets,
     zsets,
     sort,
+    bitmaps,
+    hyperloglog,
+    transactions,
 }
 
 fn scripts_dir() -> &'static Path {

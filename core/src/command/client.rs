@@ -311,7 +311,13 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         let wanted = client_type(&args[3])?;
         for client in clients_in_order(ctx) {
             if type_of(client) == wanted {
-                write_client_line(&mut text, client, ctx.now, running(ctx, client, args));
+                write_client_line(
+                    &mut text,
+                    client,
+                    ctx.now,
+                    &ctx.srv.watches,
+                    running(ctx, client, args),
+                );
             }
         }
     } else if args.len() > 3 && is(&args[2], "ID") {
@@ -321,14 +327,26 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             .collect::<Result<Vec<i64>, CmdError>>()?;
         for id in ids {
             if let Some(client) = clients_in_order(ctx).find(|c| c.id as i64 == id) {
-                write_client_line(&mut text, client, ctx.now, running(ctx, client, args));
+                write_client_line(
+                    &mut text,
+                    client,
+                    ctx.now,
+                    &ctx.srv.watches,
+                    running(ctx, client, args),
+                );
             }
         }
     } else if args.len() != 2 {
         return Err(SYNTAX.into());
     } else {
         for client in clients_in_order(ctx) {
-            write_client_line(&mut text, client, ctx.now, running(ctx, client, args));
+            write_client_line(
+                &mut text,
+                client,
+                ctx.now,
+                &ctx.srv.watches,
+                running(ctx, client, args),
+            );
         }
     }
     ctx.out().verbatim(&text);
@@ -338,7 +356,7 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// CLIENT INFO
 fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let mut text = Vec::new();
-    write_client_line(&mut text, ctx.client, ctx.now, Some(args));
+    write_client_line(&mut text, ctx.client, ctx.now, &ctx.srv.watches, Some(args));
     ctx.out().verbatim(&text);
     Ok(())
 }
@@ -358,7 +376,13 @@ fn clients_in_order<'c>(ctx: &'c Ctx<'_>) -> impl Iterator<Item = &'c Client> {
 
 /// One CLIENT LIST line with Redis 7.0's fields in its order. `running` is the
 /// current client's command, which its query buffer still holds in Redis.
-fn write_client_line(out: &mut Vec<u8>, c: &Client, now: Millis, running: Option<&[Bytes]>) {
+fn write_client_line(
+    out: &mut Vec<u8>,
+    c: &Client,
+    now: Millis,
+    watches: &crate::command::transaction::Watches,
+    running: Option<&[Bytes]>,
+) {
     let (qbuf, argv_mem) = if let Some(args) = running {
         let argv_mem: usize = args.iter().map(|a| a.len()).sum();
         (multibulk_len(args) + c.pending.len(), argv_mem)
@@ -367,7 +391,11 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, now: Millis, running: Option
     };
     let qbuf_free = c.pending.capacity().saturating_sub(c.pending.len());
     let reply_bytes = c.out.len();
-    let tot_mem = qbuf + qbuf_free + argv_mem + reply_bytes;
+    let (multi, multi_mem) = match &c.multi {
+        Some(m) => (m.commands.len() as i64, multi_mem(m)),
+        None => (-1, 0),
+    };
+    let tot_mem = qbuf + qbuf_free + argv_mem + reply_bytes + multi_mem;
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name=",
@@ -376,17 +404,24 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, now: Millis, running: Option
     out.extend_from_slice(c.name.as_deref().unwrap_or_default());
     let _ = write!(
         out,
-        " age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} \
-         qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={reply_bytes} rbp={reply_bytes} \
+        " age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} \
+         qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={reply_bytes} rbp={reply_bytes} \
          obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={}",
         now.saturating_sub(c.created_at) / 1000,
         now.saturating_sub(c.last_interaction) / 1000,
-        flags(c),
+        flags(c, watches.is_dirty(c.conn)),
         c.db,
         full_name(c),
         if c.out.is_resp3() { 3 } else { 2 },
     );
     out.push(b'\n');
+}
+
+/// CLIENT LIST's `multi-mem`: the queued arguments' bytes plus one pointer per
+/// argument, as Redis 7.0 counts them.
+fn multi_mem(m: &crate::client::MultiState) -> usize {
+    let argc: usize = m.commands.iter().map(|(_, argv)| argv.len()).sum();
+    m.argv_bytes() + argc * std::mem::size_of::<usize>()
 }
 
 /// The bytes a request takes in the multibulk protocol.
@@ -400,10 +435,16 @@ fn multibulk_len(args: &[Bytes]) -> usize {
 }
 
 /// CLIENT LIST's `flags=`: the letters for the states Ember has, or N.
-fn flags(c: &Client) -> String {
+fn flags(c: &Client, dirty_cas: bool) -> String {
     let mut flags = String::new();
+    if c.multi.is_some() {
+        flags.push('x');
+    }
     if c.blocked {
         flags.push('b');
+    }
+    if dirty_cas {
+        flags.push('d');
     }
     if c.close_after_reply {
         flags.push('c');
@@ -530,6 +571,7 @@ fn kill_matching(ctx: &mut Ctx<'_>, filter: &KillFilter<'_>) -> usize {
         .collect();
     for conn in &victims {
         ctx.others.remove(conn);
+        ctx.srv.watches.forget(*conn);
         ctx.outputs.push_back(Output::Close { conn: *conn });
     }
     let mut killed = victims.len();

@@ -142,6 +142,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
 /// RESET: back to a fresh connection's state (database 0, no name, RESP2, replies
 /// on, authenticated only if the default user needs no password).
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    crate::command::transaction::discard_transaction(ctx);
     let client = &mut *ctx.client;
     client.db = 0;
     client.name = None;

@@ -252,8 +252,17 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], base: i64, unit: Unit) -> C
     }
     if when <= ctx.now as i64 {
         ctx.db().remove(key);
+        // Propagates as a deletion, UNLINK under lazyfree-lazy-expire.
+        let del = crate::propagate::deletion_command(ctx.srv.config.lazyfree_lazy_expire);
+        ctx.rewrite_argv(vec![del, key.clone()]);
     } else {
         ctx.db().set_expire(key, Some(when as u64));
+        // Relative and second forms propagate as PEXPIREAT with the absolute time,
+        // keeping the condition arguments; PEXPIREAT goes as sent.
+        if base != 0 || unit == Unit::Seconds {
+            ctx.rewrite_arg(args, 0, Bytes::from_static(b"PEXPIREAT"));
+            ctx.rewrite_arg(args, 2, Bytes::from(when.to_string()));
+        }
     }
     ctx.modified(key);
     ctx.out().int(1);

@@ -420,6 +420,13 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Ok(text)
     })?;
     ctx.modified(key);
+    // Propagates the result as HSET, so float formatting cannot drift.
+    ctx.rewrite_argv(vec![
+        Bytes::from_static(b"HSET"),
+        key.clone(),
+        field.clone(),
+        Bytes::from(text.clone()),
+    ]);
     ctx.out().bulk(text.as_bytes());
     Ok(())
 }

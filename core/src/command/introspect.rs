@@ -30,6 +30,8 @@ const KEY_SPEC_NOTES: &[(&str, usize, &str)] = &[
     ("getex", 0, "RW and UPDATE because it changes the TTL"),
     ("sort", 1, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
     ("sort", 2, "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"),
+    ("bitfield", 0, "This command allows both access and modification of the key"),
+    ("pfcount", 0, "RW because it may change the internal representation of the key, and propagate to replicas"),
     ("sort_ro", 1, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
 ];
 
@@ -741,6 +743,16 @@ fn find_keys(spec: &KeySpec, argv: &[Bytes], first: i64) -> Option<(i64, i64, i6
 /// Commands whose key-spec flags are `variable_flags` report the flags that this
 /// argv implies (Redis's per-command getkeys procedures).
 fn apply_variable_flags(fullname: &str, argv: &[Bytes], keys: &mut [KeyRef]) {
+    if fullname == "bitfield" {
+        let flags: &[&'static str] = if bitfield_reads_only(argv) {
+            &["RO", "access"]
+        } else {
+            &["RW", "access", "update"]
+        };
+        for key in keys.iter_mut() {
+            key.flags = flags.to_vec();
+        }
+    }
     if fullname == "set" {
         let with_get = argv.iter().skip(3).any(|arg| args::is(arg, "GET"));
         let flags: &[&'static str] = if with_get {
@@ -752,6 +764,23 @@ fn apply_variable_flags(fullname: &str, argv: &[Bytes], keys: &mut [KeyRef]) {
             key.flags = flags.to_vec();
         }
     }
+}
+
+/// Whether a BITFIELD argv has only GET and OVERFLOW operations (Redis's
+/// bitfieldGetKeys; anything it cannot read counts as a write).
+fn bitfield_reads_only(argv: &[Bytes]) -> bool {
+    let mut i = 2;
+    while i < argv.len() {
+        let left = argv.len() - i - 1;
+        if args::is(&argv[i], "GET") && left >= 2 {
+            i += 3;
+        } else if args::is(&argv[i], "OVERFLOW") && left >= 1 {
+            i += 2;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// COMMAND GETKEYS command [arg ...]

@@ -444,8 +444,9 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     let entry = ctx.db().remove(key).ok_or(CmdError::Static(NO_SUCH_KEY))?;
     reinsert(ctx.srv, dst, key, *entry, ctx.now);
-    // Redis signals the key in both databases; the hook knows only the selected one.
+    // Redis signals the key in both databases, counting one change.
     ctx.modified(key);
+    ctx.touch_watched(dst, key);
     ctx.srv.blocking.signal(dst, key);
     ctx.out().int(1);
     Ok(())
@@ -527,7 +528,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // The copy is a new object: fresh access data, as Redis's dup*Object gives.
     let policy = ctx.srv.access_policy();
     ctx.srv.dbs[opts.db].insert_new(dst, value, expire_at, ctx.now, policy);
-    ctx.modified(dst);
+    ctx.modified_in(opts.db, dst);
     ctx.srv.blocking.signal(opts.db, dst);
     ctx.out().int(1);
     Ok(())

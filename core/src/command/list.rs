@@ -868,7 +868,25 @@ fn blmove_generic(
     deadline: Option<crate::db::Millis>,
 ) -> CmdResult {
     if list_len_for_write(ctx, &args[1])?.is_some() {
-        return lmove_generic(ctx, &args[1], &args[2], from, to);
+        lmove_generic(ctx, &args[1], &args[2], from, to)?;
+        // Served: it propagates as its non-blocking form.
+        let argv = if args.len() == 4 {
+            vec![
+                Bytes::from_static(b"RPOPLPUSH"),
+                args[1].clone(),
+                args[2].clone(),
+            ]
+        } else {
+            let mut argv = vec![Bytes::from_static(b"LMOVE")];
+            argv.extend_from_slice(&args[1..5]);
+            argv
+        };
+        ctx.rewrite_argv(argv);
+        return Ok(());
+    }
+    if ctx.client.in_exec {
+        ctx.out().null();
+        return Ok(());
     }
     ctx.block(
         args,
@@ -985,6 +1003,16 @@ fn mpop_generic(
         if let Some((n, emptied)) = popped {
             drop_if_empty(ctx, key, emptied);
             modified(ctx, key, n as u64);
+            // Propagates as LPOP/RPOP: with the count popped for the MPOP forms.
+            let name: &'static [u8] = match end {
+                End::Head => b"LPOP",
+                End::Tail => b"RPOP",
+            };
+            let mut argv = vec![Bytes::from_static(name), key.clone()];
+            if let MpopReply::Count(_) = reply {
+                argv.push(Bytes::from(n.to_string()));
+            }
+            ctx.rewrite_argv(argv);
             return Ok(true);
         }
     }

@@ -4,12 +4,14 @@
 //! extraction and (later) ACL checks, cluster routing and MULTI queuing all read it.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod expire;
 pub mod hash;
+pub mod hyperloglog;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -19,7 +21,8 @@ pub mod set;
 pub mod sort;
 pub mod string;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
+pub mod transaction;
 pub mod zset;
 
 use bytes::Bytes;
@@ -469,6 +472,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    bitmap::COMMANDS,
+    hyperloglog::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,
@@ -476,6 +481,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     info::COMMANDS,
     debug::COMMANDS,
     introspect::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Iterates over every top-level command.

@@ -133,6 +133,8 @@ fn check_flush_mode(args: &[Bytes]) -> CmdResult {
 /// FLUSHDB [ASYNC|SYNC]
 fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     check_flush_mode(args)?;
+    ctx.touch_watched_in_db(ctx.client.db, None);
+    ctx.force_propagation();
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
@@ -144,6 +146,10 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]
 fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     check_flush_mode(args)?;
+    for db in 0..ctx.srv.dbs.len() {
+        ctx.touch_watched_in_db(db, None);
+    }
+    ctx.force_propagation();
     let removed: u64 = ctx.srv.dbs.iter().map(|db| db.len() as u64).sum();
     ctx.srv.reset_databases();
     ctx.srv.dirty += removed + 1;
@@ -159,6 +165,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if !(0..count).contains(&first) || !(0..count).contains(&second) {
         return Err(DB_INDEX_OUT_OF_RANGE.into());
     }
+    ctx.touch_watched_in_db(first as usize, Some(second as usize));
+    ctx.touch_watched_in_db(second as usize, Some(first as usize));
+    ctx.force_propagation();
     ctx.srv.dbs.swap(first as usize, second as usize);
     // Clients blocked on keys of either database may now find data there.
     ctx.signal_waited_keys_in_db(first as usize);

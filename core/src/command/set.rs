@@ -578,6 +578,8 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
         ctx.db().remove(key);
     }
     ctx.modified(key);
+    let member = Bytes::from(popped.elem().to_vec());
+    ctx.rewrite_argv(vec![srem_name(), Bytes::copy_from_slice(key), member]);
     reply_elem(ctx.out(), popped.elem());
     Ok(())
 }
@@ -604,11 +606,18 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
         };
         ctx.db().remove(key);
         ctx.modified(key);
+        // Redis 7.0 propagates DEL here whatever lazyfree-lazy-server-del says.
+        ctx.rewrite_argv(vec![
+            Bytes::from_static(b"DEL"),
+            Bytes::copy_from_slice(key),
+        ]);
         reply_members(ctx.out(), &union);
         return Ok(());
     }
     let mut draws = Draws::new(ctx);
     let limits = limits(ctx);
+    // Each popped member propagates as its own SREM, in reply order.
+    let mut popped: Vec<Bytes> = Vec::with_capacity(count as usize);
     with_out(ctx, |ctx, out| {
         let set = set_mut_looked_up(ctx, key)?;
         out.set(count as usize);
@@ -619,6 +628,7 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
                     break;
                 };
                 reply_elem(out, picked.elem());
+                popped.push(Bytes::from(picked.elem().to_vec()));
                 set.remove_elem(picked.elem());
             }
         } else {
@@ -637,6 +647,7 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
             }
             for elem in set.iter() {
                 reply_elem(out, elem);
+                popped.push(Bytes::from(elem.to_vec()));
             }
             if let Some(kept) = kept {
                 *set = kept;
@@ -645,7 +656,16 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
         Ok::<(), CmdError>(())
     })?;
     ctx.modified(key);
+    let key = Bytes::copy_from_slice(key);
+    for member in popped {
+        ctx.also_propagate(vec![srem_name(), key.clone(), member]);
+    }
+    ctx.prevent_propagation();
     Ok(())
+}
+
+fn srem_name() -> Bytes {
+    Bytes::from_static(b"SREM")
 }
 
 /// SRANDMEMBER key [count]

@@ -542,6 +542,18 @@ fn set_generic(
         db.set_expire(key, deadline);
     }
     ctx.modified(key);
+    // A relative or second expiry propagates as `SET key value PXAT ms`.
+    if let (Some(at), Some(e)) = (deadline, opts.expire) {
+        if e.kind != ExpireKind::PxAt {
+            ctx.rewrite_argv(vec![
+                Bytes::from_static(b"SET"),
+                Bytes::copy_from_slice(key),
+                Bytes::copy_from_slice(value),
+                Bytes::from_static(b"PXAT"),
+                Bytes::from(at.to_string()),
+            ]);
+        }
+    }
     if !opts.get {
         ok.write(ctx.out());
     }
@@ -655,6 +667,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
     if reply_string(ctx, key)? && ctx.db().remove(key).is_some() {
         ctx.modified(key);
+        ctx.rewrite_argv(vec![Bytes::from_static(b"DEL"), key.clone()]);
     }
     Ok(())
 }
@@ -681,18 +694,28 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     let absolute = opts.expire.is_some_and(|e| !e.kind.relative());
-    match deadline {
+    let argv: Vec<Bytes> = match deadline {
         Some(at) if absolute && at <= now => {
             ctx.db().remove(key);
+            let del = crate::propagate::deletion_command(ctx.srv.config.lazyfree_lazy_expire);
+            vec![del, key.clone()]
         }
         Some(at) => {
             ctx.db().set_expire(key, Some(at));
+            if opts.expire.is_some_and(|e| e.kind == ExpireKind::PxAt) {
+                args.to_vec()
+            } else {
+                let at = Bytes::from(at.to_string());
+                vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), at]
+            }
         }
         None if opts.persist && ctx.db().peek(key).and_then(Entry::expire_at).is_some() => {
             ctx.db().set_expire(key, None);
+            vec![Bytes::from_static(b"PERSIST"), key.clone()]
         }
         None => return Ok(()),
-    }
+    };
+    ctx.rewrite_argv(argv);
     ctx.modified(key);
     Ok(())
 }
@@ -925,6 +948,13 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
     };
     ctx.modified(key);
+    // Propagates the result, so float formatting cannot drift on a replica.
+    ctx.rewrite_argv(vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        Bytes::from(text.clone()),
+        Bytes::from_static(b"KEEPTTL"),
+    ]);
     ctx.out().bulk(text.as_bytes());
     Ok(())
 }

@@ -1340,6 +1340,8 @@ fn blocking_pop(
         if write_zset(ctx, key)?.is_some_and(|z| !z.is_empty()) {
             let popped = pop_members(ctx, key, max, count.unwrap_or(1));
             reply_popped(ctx.out(), reply, key, &popped);
+            let propagated_count = count.map(|_| popped.len());
+            rewrite_as_zpop(ctx, key, max, propagated_count);
             return Ok(());
         }
     }
@@ -1411,7 +1413,22 @@ fn zpop_generic(
     }
     let popped = pop_members(ctx, key, max, count.unwrap_or(1));
     reply_popped(ctx.out(), reply, key, &popped);
+    if reply.emit_key {
+        // ZMPOP propagates as ZPOPMIN/ZPOPMAX with the count popped.
+        rewrite_as_zpop(ctx, key, max, Some(popped.len()));
+    }
     Ok(())
+}
+
+/// The blocking and multi-key pops propagate as ZPOPMIN/ZPOPMAX, with a count for
+/// the MPOP forms.
+fn rewrite_as_zpop(ctx: &mut Ctx<'_>, key: &[u8], max: bool, count: Option<usize>) {
+    let name: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    let mut argv = vec![Bytes::from_static(name), Bytes::copy_from_slice(key)];
+    if let Some(n) = count {
+        argv.push(Bytes::from(n.to_string()));
+    }
+    ctx.rewrite_argv(argv);
 }
 
 /// Pops up to `count` members from the zset at `key` (which exists).

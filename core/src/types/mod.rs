@@ -2,6 +2,7 @@
 //! and its big encoding past the configured thresholds.
 
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod list;
 pub mod set;
