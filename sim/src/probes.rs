@@ -49,6 +49,8 @@ probes! {
     ProtocolError: "broken framing closed a connection",
     InlineCommand: "a request was sent inline",
     ModelChecked: "a reply was compared with the reference model",
+    TransactionExecuted: "EXEC ran a queued transaction",
+    TransactionAborted: "EXEC found a watched key changed and ran nothing",
 }
 
 /// Counts per probe.

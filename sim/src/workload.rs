@@ -80,6 +80,8 @@ pub struct Request {
 pub struct Workload {
     pub config: WorkloadConfig,
     rng: Rng,
+    /// The rest of a transaction begun with MULTI, sent before anything new.
+    queued: std::collections::VecDeque<Request>,
 }
 
 const VALUES: &[&str] = &[
@@ -115,11 +117,18 @@ fn b(s: impl AsRef<[u8]>) -> Vec<u8> {
 
 impl Workload {
     pub fn new(config: WorkloadConfig, rng: Rng) -> Workload {
-        Workload { config, rng }
+        Workload {
+            config,
+            rng,
+            queued: std::collections::VecDeque::new(),
+        }
     }
 
     /// The next request; `client_ms` is the client's own idea of Unix time.
     pub fn next(&mut self, client_ms: u64) -> Request {
+        if let Some(request) = self.queued.pop_front() {
+            return request;
+        }
         let family = FAMILIES[self.rng.weighted(&self.config.weights)];
         let (args, kind) = match family {
             Family::Strings => (self.strings(), RequestKind::Normal),
@@ -129,6 +138,7 @@ impl Workload {
             Family::Sets => (self.sets(), RequestKind::Normal),
             Family::ZSets => (self.zsets(), RequestKind::Normal),
             Family::Blocking => self.blocking(),
+            Family::Unmodeled if self.rng.chance(0.05) => return self.transaction(),
             Family::Unmodeled => (self.unmodeled(), RequestKind::Normal),
             Family::Malformed => return self.malformed(client_ms),
         };
@@ -137,6 +147,37 @@ impl Workload {
             args[0] = mixed_case(&args[0], &mut self.rng);
         }
         self.encode(args, kind)
+    }
+
+    /// MULTI now; a few commands (maybe WATCH first) and EXEC or DISCARD next.
+    fn transaction(&mut self) -> Request {
+        let watch = self.rng.chance(0.3).then(|| {
+            let k = self.any_key();
+            vec![b("WATCH"), k]
+        });
+        let mut rest = vec![vec![b("MULTI")]];
+        for _ in 0..self.rng.range(1, 3) {
+            let cmd = match self.rng.below(3) {
+                0 => self.strings(),
+                1 => self.lists(),
+                _ => self.hashes(),
+            };
+            rest.push(cmd);
+        }
+        rest.push(vec![b(if self.rng.chance(0.9) {
+            "EXEC"
+        } else {
+            "DISCARD"
+        })]);
+        let first = match watch {
+            Some(w) => w,
+            None => rest.remove(0),
+        };
+        for args in rest {
+            let request = self.encode(args, RequestKind::Normal);
+            self.queued.push_back(request);
+        }
+        self.encode(first, RequestKind::Normal)
     }
 
     fn encode(&mut self, args: Vec<Vec<u8>>, kind: RequestKind) -> Request {

@@ -688,6 +688,13 @@ impl World {
                 Probe::BlockedServed
             });
         }
+        if self.requests[id as usize].request.args[0].eq_ignore_ascii_case(b"exec") {
+            match &reply {
+                Reply::Array(_) => self.probes.hit(Probe::TransactionExecuted),
+                Reply::NullArray => self.probes.hit(Probe::TransactionAborted),
+                _ => {}
+            }
+        }
         match &reply {
             Reply::Error(e) if e.starts_with("ERR wrong number") => {
                 self.probes.hit(Probe::ArityError)

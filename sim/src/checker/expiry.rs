@@ -128,6 +128,15 @@ impl ExpiryChecker {
     fn on_exec(&mut self, e: &Exec<'_>, probes: &mut Probes) -> Result<(), String> {
         let name = command_name(e.request);
         let args = &e.request.args;
+        if matches!(e.reply, Reply::Status(s) if s == "QUEUED") {
+            // Runs at EXEC.
+            return Ok(());
+        }
+        if name == "exec" && !e.reply.is_error() {
+            // What the transaction did is in the EXEC reply; forget rather than guess.
+            self.keys[e.node].clear();
+            return Ok(());
+        }
         if let Reply::Error(msg) = e.reply {
             if msg.starts_with(WRONGTYPE_PREFIX)
                 && args.len() > 1
