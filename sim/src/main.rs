@@ -1,11 +1,156 @@
-//! ember-sim: the deterministic simulator. It will drive many `ember-core` nodes, a
-//! simulated network, disks and clocks from one seed (see the simulator issue); for now
-//! it only checks that the core links.
+//! `ember-sim`: run one seed (`--seed N`, with `--trace` for the event log) or explore
+//! many (`swarm --seeds K [--from S] [--time-limit SECS]`).
 
-fn main() {
-    let node = ember_core::Node::new(ember_core::Config::default(), [0; 32], 0);
-    println!(
-        "ember-sim: the simulator is not built yet (core with {} databases links)",
-        node.config().databases
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ember_sim::probes::Probe;
+use ember_sim::swarm::{swarm, SwarmOptions};
+use ember_sim::{run_settings, RunOptions, Settings};
+
+const USAGE: &str = "usage:
+  ember-sim --seed N [--trace]          replay one run, printing every setting
+  ember-sim swarm --seeds K [--from S] [--time-limit SECS] [--check-determinism N]
+                                        explore K seeds from S (default: time-based)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args) {
+        Ok(Command::One { seed, trace }) => run_one(seed, trace),
+        Ok(Command::Swarm(options)) => run_swarm(&options),
+        Err(e) => {
+            eprintln!("ember-sim: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+enum Command {
+    One { seed: u64, trace: bool },
+    Swarm(SwarmOptions),
+}
+
+fn value<T: std::str::FromStr>(args: &[String], i: usize, flag: &str) -> Result<T, String> {
+    args.get(i + 1)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("{flag} needs a number"))
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    let swarm_mode = args.first().map(String::as_str) == Some("swarm");
+    let mut seed = None;
+    let mut trace = false;
+    let mut options = SwarmOptions {
+        from: 0,
+        seeds: 100,
+        time_limit: None,
+        determinism_every: 10,
+    };
+    let mut i = usize::from(swarm_mode);
+    while i < args.len() {
+        match args[i].as_str() {
+            "--seed" => seed = Some(value(args, i, "--seed")?),
+            "--trace" => {
+                trace = true;
+                i += 1;
+                continue;
+            }
+            "--seeds" => options.seeds = value(args, i, "--seeds")?,
+            "--from" => options.from = value(args, i, "--from")?,
+            "--time-limit" => {
+                options.time_limit = Some(Duration::from_secs_f64(value(args, i, "--time-limit")?))
+            }
+            "--check-determinism" => {
+                options.determinism_every = value(args, i, "--check-determinism")?
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+        i += 2;
+    }
+    if swarm_mode {
+        return Ok(Command::Swarm(options));
+    }
+    seed.map(|seed| Command::One { seed, trace })
+        .ok_or_else(|| "give --seed N or swarm".into())
+}
+
+fn run_one(seed: u64, trace: bool) -> ExitCode {
+    let settings = Settings::from_seed(seed);
+    println!("{settings}");
+    let start = Instant::now();
+    let outcome = run_settings(
+        settings,
+        RunOptions {
+            trace,
+            ..RunOptions::default()
+        },
     );
+    let wall = start.elapsed().as_secs_f64();
+    println!(
+        "ran {} ms of virtual time in {:.3} s ({:.0} simulated s per wall s): {} events, {} requests, {} executed",
+        outcome.sim_ms,
+        wall,
+        outcome.sim_ms as f64 / 1000.0 / wall.max(1e-9),
+        outcome.events,
+        outcome.requests,
+        outcome.executed
+    );
+    println!("probes: {}", outcome.probes);
+    println!("trace hash {:016x}", outcome.trace_hash);
+    match outcome.violation {
+        None => {
+            println!("seed {seed}: ok");
+            ExitCode::SUCCESS
+        }
+        Some(v) => {
+            println!("seed {seed}: FAILED {v}");
+            println!("replay: cargo run -p ember-sim --release -- --seed {seed} --trace");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_swarm(options: &SwarmOptions) -> ExitCode {
+    let report = swarm(options, |seed, result| {
+        if let Ok(o) = result {
+            if let Some(v) = &o.violation {
+                println!("seed {seed}: FAILED {v}");
+            }
+        } else if let Err(e) = result {
+            println!("seed {seed}: FAILED {e}");
+        }
+    });
+    println!(
+        "swarm: {} seeds from {} in {:.1} s ({:.1} seeds/s, {:.0} simulated s per wall s, {} requests)",
+        report.ran,
+        options.from,
+        report.wall.as_secs_f64(),
+        report.seeds_per_sec(),
+        report.sim_secs_per_wall_sec(),
+        report.requests
+    );
+    println!("probes: {}", report.probes);
+    let missing: Vec<&str> = report
+        .probes
+        .missing()
+        .iter()
+        .map(|p: &Probe| p.name())
+        .collect();
+    if !missing.is_empty() {
+        println!("probes that never fired: {}", missing.join(" "));
+    }
+    if report.failures.is_empty() {
+        println!("no failures");
+        return ExitCode::SUCCESS;
+    }
+    println!("{} failures:", report.failures.len());
+    for f in &report.failures {
+        println!(
+            "  seed {}: {}\n    replay: {}",
+            f.seed,
+            f.reason,
+            f.replay_command()
+        );
+    }
+    ExitCode::FAILURE
 }
