@@ -2,6 +2,8 @@
 //! decoder with the values Redis reports, and dumps Ember's encoder writes load into
 //! Redis and pass `redis-check-rdb`.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,20 +38,13 @@ impl Drop for TempDir {
     }
 }
 
+use common::{cmd, incompressible};
+
 fn connect(server: &Server) -> redis::Connection {
     redis::Client::open(server.url())
         .expect("client")
         .get_connection()
         .expect("connect")
-}
-
-fn cmd(con: &mut redis::Connection, args: &[&[u8]]) -> redis::Value {
-    let mut c = redis::cmd(std::str::from_utf8(args[0]).expect("ascii command"));
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(args[0])))
 }
 
 fn bytes_list(v: redis::Value) -> Vec<Vec<u8>> {
@@ -167,18 +162,6 @@ fn assert_redis_matches(server: &Server, contents: &RdbContents) {
     assert_eq!(total, contents.key_count());
 }
 
-fn incompressible(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 /// Strings of every size class and encoding, lists, hashes, sets and zsets on both
 /// sides of their thresholds, an expire, and a second database.
 fn fill_redis(con: &mut redis::Connection) {
@@ -201,67 +184,7 @@ fn fill_redis(con: &mut redis::Connection) {
     for (k, v) in &strings {
         cmd(con, &[b"SET", k.as_bytes(), v]);
     }
-    cmd(
-        con,
-        &[b"RPUSH", b"l:small", b"a", b"1", b"-2", b"12345678901", b""],
-    );
-    for i in 0..3000 {
-        let item = format!("element-{i}-{}", "x".repeat(i % 40));
-        cmd(con, &[b"RPUSH", b"l:nodes", item.as_bytes()]);
-    }
-    cmd(con, &[b"RPUSH", b"l:huge", &b"z".repeat(100_000), b"tail"]);
-    cmd(
-        con,
-        &[
-            b"HSET", b"h:small", b"f1", b"v1", b"n", b"42", b"neg", b"-7",
-        ],
-    );
-    for i in 0..600 {
-        let f = format!("field{i}");
-        cmd(
-            con,
-            &[b"HSET", b"h:table", f.as_bytes(), i.to_string().as_bytes()],
-        );
-    }
-    cmd(con, &[b"HSET", b"h:long", b"f", &b"v".repeat(100)]);
-    cmd(con, &[b"SADD", b"set:int16", b"1", b"2", b"-3"]);
-    cmd(
-        con,
-        &[
-            b"SADD",
-            b"set:int64",
-            b"1",
-            b"5000000000",
-            b"-9000000000000",
-        ],
-    );
-    cmd(con, &[b"SADD", b"set:strings", b"a", b"b", b"1"]);
-    for i in 0..700 {
-        cmd(con, &[b"SADD", b"set:bigint", i.to_string().as_bytes()]);
-    }
-    cmd(
-        con,
-        &[
-            b"ZADD", b"z:small", b"1", b"one", b"2.5", b"two", b"-inf", b"low",
-        ],
-    );
-    cmd(
-        con,
-        &[b"ZADD", b"z:small", b"inf", b"high", b"0.1", b"tenth"],
-    );
-    for i in 0..200 {
-        let score = format!("{}.25", i * 3);
-        cmd(
-            con,
-            &[
-                b"ZADD",
-                b"z:skip",
-                score.as_bytes(),
-                format!("m{i}").as_bytes(),
-            ],
-        );
-    }
-    cmd(con, &[b"ZADD", b"z:long", b"3", &b"m".repeat(80)]);
+    common::fill_collections(con);
     cmd(con, &[b"PEXPIREAT", b"s:short", b"4102444800000"]);
     cmd(con, &[b"SELECT", b"3"]);
     cmd(con, &[b"SET", b"other-db", b"yes"]);
