@@ -41,6 +41,21 @@ impl Entry {
     pub fn expire_at(&self) -> Option<Millis> {
         (self.expire_at != 0).then_some(self.expire_at)
     }
+
+    /// Whether the key's deadline has passed at `now`. A key lives through its
+    /// deadline millisecond and is gone only once the clock is past it, as Redis's
+    /// keyIsExpired and active expiry decide (`now > when`).
+    pub fn is_expired_at(&self, now: Millis) -> bool {
+        is_past_deadline(self.expire_at, now)
+    }
+}
+
+/// Whether a key with `deadline` (0: none) is expired at `now` (see
+/// [`Entry::is_expired_at`]). Commands that set a deadline already reached
+/// (EXPIRE with a past time, SET PXAT, RESTORE) delete at `deadline <= now` instead,
+/// as Redis's checkAlreadyExpired does; that is their own rule, not this one.
+pub fn is_past_deadline(deadline: Millis, now: Millis) -> bool {
+    deadline != 0 && now > deadline
 }
 
 impl DictEntry for Entry {
@@ -259,7 +274,7 @@ impl Db {
     fn expire_if_due(&mut self, key: &[u8], now: Millis, stats: &mut KeyspaceStats) -> bool {
         let expired = match self.keys.get(key) {
             None => return false,
-            Some(e) => e.expire_at != 0 && e.expire_at <= now,
+            Some(e) => e.is_expired_at(now),
         };
         if expired {
             self.remove(key);
@@ -287,9 +302,7 @@ impl Db {
 
     /// Whether a key exists and is not past its deadline, without deleting anything.
     pub fn is_live(&self, key: &[u8], now: Millis) -> bool {
-        self.keys
-            .get(key)
-            .is_some_and(|e| e.expire_at == 0 || e.expire_at > now)
+        self.keys.get(key).is_some_and(|e| !e.is_expired_at(now))
     }
 
     /// Adds a key the caller knows is absent (look it up first).
@@ -434,7 +447,7 @@ impl Db {
             self.expire_cursor = self.volatile.scan(self.expire_cursor, |v| {
                 step.examined += 1;
                 if let Some(e) = keys.get(&v.key) {
-                    if e.expire_at <= now {
+                    if e.is_expired_at(now) {
                         due.push(v.key.clone());
                     } else {
                         step.ttl_sum += e.expire_at - now;
@@ -565,11 +578,13 @@ mod tests {
         let mut db = db();
         let mut stats = KeyspaceStats::default();
         db.insert_new(b"k", Value::Int(1), Some(1_000), 0, AccessPolicy::Lru);
-        assert!(db
-            .lookup(b"k", 999, Touch::Yes, AccessPolicy::Lru, &mut stats, 0)
-            .is_some());
+        // Redis keeps the key through its deadline millisecond (`now > when`).
         assert!(db
             .lookup(b"k", 1_000, Touch::Yes, AccessPolicy::Lru, &mut stats, 0)
+            .is_some());
+        assert!(db.is_live(b"k", 1_000));
+        assert!(db
+            .lookup(b"k", 1_001, Touch::Yes, AccessPolicy::Lru, &mut stats, 0)
             .is_none());
         assert_eq!(db.len(), 0);
         assert_eq!(db.volatile_len(), 0);
@@ -604,8 +619,8 @@ mod tests {
         for _ in 0..10 {
             total += db.expire_step(300, 20).expired;
         }
-        assert_eq!(total, 21); // deadlines 100..=300
-        assert_eq!(db.len(), 29);
-        assert_eq!(db.volatile_len(), 29);
+        assert_eq!(total, 20); // deadlines 100..=290; 300 lives through its millisecond
+        assert_eq!(db.len(), 30);
+        assert_eq!(db.volatile_len(), 30);
     }
 }

@@ -20,8 +20,9 @@ struct Model {
 }
 
 impl Model {
+    /// Redis keeps a key through its deadline millisecond: it is gone once `now > at`.
     fn expire_due(&mut self, now: u64) {
-        self.keys.retain(|_, (_, at)| at.is_none_or(|at| at > now));
+        self.keys.retain(|_, (_, at)| at.is_none_or(|at| at >= now));
     }
 
     fn apply(&mut self, cmd: &Cmd, now: u64) -> Reply {

@@ -14,7 +14,6 @@
 pub mod checker;
 pub mod clock;
 pub mod disk;
-pub mod known;
 pub mod model;
 pub mod network;
 pub mod probes;

@@ -188,7 +188,7 @@ impl Model {
 
     fn expire_if_needed(&mut self, key: &[u8], now: u64) {
         if let Some(k) = self.keys.get(key) {
-            if k.deadline.is_some_and(|d| crate::known::expired(d, now)) {
+            if k.deadline.is_some_and(|d| expired(d, now)) {
                 self.keys.remove(key);
             }
         }
@@ -688,4 +688,10 @@ fn unknown_command(args: &[Bytes]) -> Reply {
         msg.push_str(&format!("'{}' ", String::from_utf8_lossy(arg)));
     }
     Reply::Error(msg)
+}
+
+/// Whether a key with `deadline` is gone at `now`: Redis 7.0 keeps a key through its
+/// deadline millisecond (`now > when` in keyIsExpired and the active cycle).
+pub fn expired(deadline: u64, now: u64) -> bool {
+    now > deadline
 }

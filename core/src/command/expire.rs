@@ -424,6 +424,13 @@ mod tests {
         assert_eq!(h.run("EXPIRETIME w"), ":2\r\n", "EXPIRETIME rounds too");
         assert_eq!(h.run("PEXPIRETIME w"), ":1500\r\n");
         h.now = 1_500;
+        assert_eq!(
+            h.run("PTTL w"),
+            ":0\r\n",
+            "a key lives through its deadline"
+        );
+        assert_eq!(h.run("TTL w"), ":0\r\n");
+        h.now = 1_501;
         assert_eq!(h.run("TTL w"), ":-2\r\n");
     }
 

@@ -547,7 +547,7 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let matched: Vec<&[u8]> = db
         .iter()
         .filter(|e| all || glob_match(pattern, e.key(), false))
-        .filter(|e| e.expire_at().is_none_or(|at| at > now))
+        .filter(|e| !e.is_expired_at(now))
         .map(Entry::key)
         .collect();
     let out = &mut ctx.client.out;
@@ -885,7 +885,7 @@ mod tests {
     fn type_of_a_missing_or_expired_key_is_none() {
         let mut h = Harness::new();
         h.set("s", "v", None);
-        h.set("gone", "v", Some(T0));
+        h.set("gone", "v", Some(T0 - 1));
         assert_eq!(h.run("TYPE s"), "+string\r\n");
         assert_eq!(h.run("TYPE gone"), "+none\r\n");
         assert_eq!(h.run("TYPE nope"), "+none\r\n");
@@ -917,7 +917,7 @@ mod tests {
         assert_eq!(h.run("RENAMENX k k"), ":0\r\n");
         h.set("taken", "v", None);
         assert_eq!(h.run("RENAMENX k taken"), ":0\r\n");
-        h.set("expired", "v", Some(T0));
+        h.set("expired", "v", Some(T0 - 1));
         assert_eq!(h.run("RENAMENX k expired"), ":1\r\n");
     }
 
@@ -926,7 +926,7 @@ mod tests {
         let mut h = Harness::new();
         h.set("", "empty", None);
         h.set("a", "1", None);
-        h.set("dead", "1", Some(T0));
+        h.set("dead", "1", Some(T0 - 1));
         let reply = h.run("KEYS *");
         assert!(reply.starts_with("*2\r\n"), "{reply}");
         assert!(reply.contains("$0\r\n\r\n"));
@@ -1016,7 +1016,7 @@ mod tests {
     fn scan_filters_by_pattern_type_and_expiry() {
         let mut h = Harness::new();
         h.set("user:1", "v", None);
-        h.set("user:2", "v", Some(T0));
+        h.set("user:2", "v", Some(T0 - 1));
         h.set("other", "v", None);
         let (cursor, keys) = scan_reply(&h.run("SCAN 0 MATCH user:* COUNT 100"));
         assert_eq!((cursor, keys), (0, vec!["user:1".to_owned()]));
@@ -1030,7 +1030,7 @@ mod tests {
     #[test]
     fn scan_type_none_lists_keys_it_just_expired_as_redis_does() {
         let mut h = Harness::new();
-        h.set("dead", "v", Some(T0));
+        h.set("dead", "v", Some(T0 - 1));
         h.set("live", "v", None);
         let (_, keys) = scan_reply(&h.run("SCAN 0 TYPE none"));
         assert_eq!(keys, vec!["dead".to_owned()]);
@@ -1065,12 +1065,12 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.run("RANDOMKEY"), "$-1\r\n");
         for i in 0..20 {
-            h.set(&format!("dead{i}"), "v", Some(T0));
+            h.set(&format!("dead{i}"), "v", Some(T0 - 1));
         }
         assert_eq!(h.run("RANDOMKEY"), "$-1\r\n");
         assert_eq!(h.srv.dbs[0].len(), 0);
         for i in 0..20 {
-            h.set(&format!("dead{i}"), "v", Some(T0));
+            h.set(&format!("dead{i}"), "v", Some(T0 - 1));
         }
         h.set("live", "v", None);
         assert_eq!(h.run("RANDOMKEY"), "$4\r\nlive\r\n");

@@ -1302,9 +1302,9 @@ mod tests {
     fn a_key_past_its_deadline_reads_as_absent() {
         let mut h = Harness::new();
         h.run("SET k 5 PX 100");
-        h.now = T0 + 99;
-        assert_eq!(h.run("GET k"), "$1\r\n5\r\n");
         h.now = T0 + 100;
+        assert_eq!(h.run("GET k"), "$1\r\n5\r\n", "alive at its deadline");
+        h.now = T0 + 101;
         assert_eq!(h.run("INCR k"), ":1\r\n");
         assert_eq!(h.expire_at("k"), None);
         assert_eq!(h.srv.keyspace_stats.expired_keys, 1);

@@ -214,9 +214,7 @@ fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
 
 /// Whether `key` exists in `db` but its deadline has passed (Redis's keyIsExpired).
 fn is_expired(db: &Db, key: &[u8], now: Millis) -> bool {
-    db.peek(key)
-        .and_then(|e| e.expire_at())
-        .is_some_and(|at| at <= now)
+    db.peek(key).is_some_and(|e| e.is_expired_at(now))
 }
 
 /// One watched key of a client.

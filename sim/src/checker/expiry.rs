@@ -209,7 +209,7 @@ impl ExpiryChecker {
                         (
                             true,
                             Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))),
-                        ) if crate::known::expired(*d, e.node_ms) => Known::MaybeWithDeadline(None),
+                        ) if crate::model::expired(*d, e.node_ms) => Known::MaybeWithDeadline(None),
                         (true, Some(Known::Present(d) | Known::MaybeWithDeadline(d))) => {
                             Known::MaybeWithDeadline(*d)
                         }
@@ -251,7 +251,7 @@ impl ExpiryChecker {
                 if let Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))) =
                     self.keys[e.node].get(key)
                 {
-                    if crate::known::expired(*d, e.node_ms) {
+                    if crate::model::expired(*d, e.node_ms) {
                         probes.hit(Probe::KeyExpiredObserved);
                     }
                 }
