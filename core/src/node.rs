@@ -98,7 +98,7 @@ impl Node {
                 self.srv.watches.forget(conn);
             }
             Input::Tick => {
-                if now >= self.cron_at {
+                if self.cron_is_due(now) {
                     self.server_cron(now);
                 }
                 self.time_out_blocked(now);
@@ -602,6 +602,19 @@ impl Node {
         }
     }
 
+    /// Milliseconds between serverCron runs (`1000 / hz`).
+    fn cron_period(&self) -> Millis {
+        1000 / u64::from(self.srv.config.hz.clamp(1, 500))
+    }
+
+    /// Whether serverCron should run at `now`: its time has come, or the wall clock
+    /// went back by more than one period since it was scheduled. Redis schedules its
+    /// timers on the monotonic clock, so a clock set back does not stall its cron;
+    /// the core only sees the wall clock, so it reschedules from the new time instead.
+    fn cron_is_due(&self, now: Millis) -> bool {
+        now >= self.cron_at || self.cron_at > now.saturating_add(self.cron_period())
+    }
+
     /// serverCron: active expiry, table resizing, client timeouts; then schedules
     /// itself again `1000 / hz` ms later.
     fn server_cron(&mut self, now: Millis) {
@@ -618,8 +631,7 @@ impl Node {
             db.shrink_tables();
         }
         self.close_idle_clients(now);
-        let hz = u64::from(self.srv.config.hz.clamp(1, 500));
-        self.cron_at = now + 1000 / hz;
+        self.cron_at = now + self.cron_period();
     }
 
     /// Closes clients idle longer than `timeout` seconds (0 disables it).
@@ -1070,6 +1082,18 @@ mod blocking_tests {
         );
         assert_eq!(out[1], (2, Bytes::from_static(b":1\r\n")));
         assert_eq!(out[2], (1, Bytes::from_static(b"+PONG\r\n+PONG\r\n")));
+    }
+
+    #[test]
+    fn cron_keeps_running_after_the_clock_is_set_back() {
+        let mut node = node_with_clients(&[1]);
+        node.handle(NOW, Input::Tick);
+        let period = node.cron_at - NOW;
+        let back = NOW - 3_600_000;
+        assert!(!node.cron_is_due(NOW + period - 1));
+        assert!(node.cron_is_due(back), "an hour back must not stall cron");
+        node.handle(back, Input::Tick);
+        assert_eq!(node.cron_at, back + period);
     }
 
     #[test]
