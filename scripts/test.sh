@@ -14,3 +14,5 @@ fi
 # Debian's package starts a system redis on 6379; the tests use their own ports.
 
 cargo test --workspace "$@"
+# The simulator's mutation check: each planted bug must be caught by a small swarm.
+cargo test -p ember-sim --release --features planted-bugs --test mutations "$@"

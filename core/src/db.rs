@@ -129,6 +129,16 @@ pub struct Db {
     /// Keys deleted by expiry (lazily or by the active cycle) that the node has not
     /// yet propagated and shown to WATCH; it takes them after every command and cycle.
     pub expired_log: Vec<Bytes>,
+    /// A deliberate fault for the simulator's mutation check (none in real builds).
+    pub planted: crate::planted::Planted,
+}
+
+/// Whether lazy or active expiry deletes `e` at `now` (Redis's keyIsExpired).
+fn is_due(planted: crate::planted::Planted, e: &Entry, now: Millis) -> bool {
+    if planted.is(crate::planted::Bug::ExpiryAtDeadline) {
+        return e.expire_at != 0 && now >= e.expire_at;
+    }
+    e.is_expired_at(now)
 }
 
 impl Db {
@@ -140,6 +150,7 @@ impl Db {
             avg_ttl: 0,
             cow: None,
             expired_log: Vec::new(),
+            planted: Default::default(),
         }
     }
 
@@ -274,7 +285,7 @@ impl Db {
     fn expire_if_due(&mut self, key: &[u8], now: Millis, stats: &mut KeyspaceStats) -> bool {
         let expired = match self.keys.get(key) {
             None => return false,
-            Some(e) => e.is_expired_at(now),
+            Some(e) => is_due(self.planted, e, now),
         };
         if expired {
             self.remove(key);
@@ -302,7 +313,9 @@ impl Db {
 
     /// Whether a key exists and is not past its deadline, without deleting anything.
     pub fn is_live(&self, key: &[u8], now: Millis) -> bool {
-        self.keys.get(key).is_some_and(|e| !e.is_expired_at(now))
+        self.keys
+            .get(key)
+            .is_some_and(|e| !is_due(self.planted, e, now))
     }
 
     /// Adds a key the caller knows is absent (look it up first).
@@ -443,11 +456,12 @@ impl Db {
         let mut step = ExpireStep::default();
         let mut due = Vec::new();
         let keys = &self.keys;
+        let planted = self.planted;
         while step.examined < budget {
             self.expire_cursor = self.volatile.scan(self.expire_cursor, |v| {
                 step.examined += 1;
                 if let Some(e) = keys.get(&v.key) {
-                    if e.is_expired_at(now) {
+                    if is_due(planted, e, now) {
                         due.push(v.key.clone());
                     } else {
                         step.ttl_sum += e.expire_at - now;

@@ -30,6 +30,7 @@ pub mod io;
 pub mod listpack;
 pub mod node;
 pub mod persist;
+pub mod planted;
 pub mod propagate;
 pub mod rdb;
 pub mod resp;

@@ -15,6 +15,7 @@ use crate::db::{Db, Entry, Millis, Touch};
 use crate::error::{self, CmdError, CmdResult};
 use crate::expire_cycle;
 use crate::io::{ConnId, Input, LogLevel, Output, Signal};
+use crate::planted::Bug;
 use crate::propagate;
 use crate::resp::{frame, Limits, ReplyBuf};
 use crate::server::{CallOutcome, Server};
@@ -70,6 +71,27 @@ impl Node {
         if !self.srv.config.appendonly {
             crate::persist::start_loading(&mut self.srv, &mut self.outputs);
         }
+    }
+
+    /// Plants a deliberate fault (see [`crate::planted`]), or removes it with `None`.
+    #[cfg(feature = "planted-bugs")]
+    pub fn plant(&mut self, bug: Option<Bug>) {
+        self.srv.planted.set(bug);
+        for db in &mut self.srv.dbs {
+            db.planted.set(bug);
+        }
+    }
+
+    /// Save jobs started and completed so far (SAVE, BGSAVE, save points...): the
+    /// simulator's durability checker learns from these when an image was taken and
+    /// when it reached the disk.
+    pub fn save_counts(&self) -> (u64, u64) {
+        self.srv.persist.save_counts()
+    }
+
+    /// Whether a save is being written (the simulator counts crashes during one).
+    pub fn save_in_progress(&self) -> bool {
+        self.srv.persist.save_in_progress()
     }
 
     /// Lets the host report allocated bytes for INFO's `used_memory`.
@@ -618,7 +640,12 @@ impl Node {
     /// serverCron: active expiry, table resizing, client timeouts; then schedules
     /// itself again `1000 / hz` ms later.
     fn server_cron(&mut self, now: Millis) {
-        expire_cycle::run(&mut self.srv, now);
+        let expiry_clock = if self.srv.planted.is(Bug::ActiveExpiryOnStaleClock) {
+            self.now
+        } else {
+            now
+        };
+        expire_cycle::run(&mut self.srv, expiry_clock);
         // Each key the cycle deleted propagates on its own, never wrapped.
         for db in 0..self.srv.dbs.len() {
             for key in std::mem::take(&mut self.srv.dbs[db].expired_log) {
@@ -834,7 +861,11 @@ impl Ctx<'_> {
         let srv = &mut *self.srv;
         let stats = &mut srv.keyspace_stats;
         let db = &mut srv.dbs[self.client.db];
-        let found = db.lookup_read(key, self.now, Touch::Yes, policy, stats, draw);
+        let found = if srv.planted.is(Bug::LazyExpirySkippedOnRead) {
+            db.peek(key)
+        } else {
+            db.lookup_read(key, self.now, Touch::Yes, policy, stats, draw)
+        };
         if found.is_some() {
             srv.keyspace_stats.keyspace_hits += 1;
         } else {

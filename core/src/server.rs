@@ -180,6 +180,8 @@ pub struct Server {
     pub propagation: crate::propagate::Propagation,
     /// WATCHed keys and the clients watching them.
     pub watches: crate::command::transaction::Watches,
+    /// A deliberate fault for the simulator's mutation check (none in real builds).
+    pub planted: crate::planted::Planted,
 }
 
 impl Server {
@@ -216,6 +218,7 @@ impl Server {
             next_disk_op: 1,
             propagation: Default::default(),
             watches: Default::default(),
+            planted: Default::default(),
         }
     }
 

@@ -9,14 +9,16 @@ use ember_sim::swarm::{swarm, SwarmOptions};
 use ember_sim::{run_settings, RunOptions, Settings};
 
 const USAGE: &str = "usage:
-  ember-sim --seed N [--trace]          replay one run, printing every setting
+  ember-sim --seed N [--trace] [--plant BUG]
+                                        replay one run, printing every setting
+                                        (--plant needs --features planted-bugs)
   ember-sim swarm --seeds K [--from S] [--time-limit SECS] [--check-determinism N]
                                         explore K seeds from S (default: time-based)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse(&args) {
-        Ok(Command::One { seed, trace }) => run_one(seed, trace),
+        Ok(Command::One { seed, options }) => run_one(seed, options),
         Ok(Command::Swarm(options)) => run_swarm(&options),
         Err(e) => {
             eprintln!("ember-sim: {e}\n{USAGE}");
@@ -26,7 +28,7 @@ fn main() -> ExitCode {
 }
 
 enum Command {
-    One { seed: u64, trace: bool },
+    One { seed: u64, options: RunOptions },
     Swarm(SwarmOptions),
 }
 
@@ -39,7 +41,7 @@ fn value<T: std::str::FromStr>(args: &[String], i: usize, flag: &str) -> Result<
 fn parse(args: &[String]) -> Result<Command, String> {
     let swarm_mode = args.first().map(String::as_str) == Some("swarm");
     let mut seed = None;
-    let mut trace = false;
+    let mut run = RunOptions::default();
     let mut options = SwarmOptions {
         from: 0,
         seeds: 100,
@@ -51,9 +53,16 @@ fn parse(args: &[String]) -> Result<Command, String> {
         match args[i].as_str() {
             "--seed" => seed = Some(value(args, i, "--seed")?),
             "--trace" => {
-                trace = true;
+                run.trace = true;
                 i += 1;
                 continue;
+            }
+            #[cfg(feature = "planted-bugs")]
+            "--plant" => {
+                let name = args.get(i + 1).map(String::as_str).unwrap_or_default();
+                let bug = ember_core::planted::Bug::from_name(name)
+                    .ok_or_else(|| format!("no planted bug {name:?}"))?;
+                run.planted = Some(bug);
             }
             "--seeds" => options.seeds = value(args, i, "--seeds")?,
             "--from" => options.from = value(args, i, "--from")?,
@@ -70,21 +79,16 @@ fn parse(args: &[String]) -> Result<Command, String> {
     if swarm_mode {
         return Ok(Command::Swarm(options));
     }
-    seed.map(|seed| Command::One { seed, trace })
+    seed.map(|seed| Command::One { seed, options: run })
         .ok_or_else(|| "give --seed N or swarm".into())
 }
 
-fn run_one(seed: u64, trace: bool) -> ExitCode {
+fn run_one(seed: u64, options: RunOptions) -> ExitCode {
+    let (features, plant) = replay_flags(&options);
     let settings = Settings::from_seed(seed);
     println!("{settings}");
     let start = Instant::now();
-    let outcome = run_settings(
-        settings,
-        RunOptions {
-            trace,
-            ..RunOptions::default()
-        },
-    );
+    let outcome = run_settings(settings, options);
     let wall = start.elapsed().as_secs_f64();
     println!(
         "ran {} ms of virtual time in {:.3} s ({:.0} simulated s per wall s): {} events, {} requests, {} executed",
@@ -104,10 +108,25 @@ fn run_one(seed: u64, trace: bool) -> ExitCode {
         }
         Some(v) => {
             println!("seed {seed}: FAILED {v}");
-            println!("replay: cargo run -p ember-sim --release -- --seed {seed} --trace");
+            println!(
+                "replay: cargo run -p ember-sim --release{features} -- --seed {seed} --trace{plant}"
+            );
             ExitCode::FAILURE
         }
     }
+}
+
+/// The cargo features and ember-sim flags that replay a run with these options.
+fn replay_flags(options: &RunOptions) -> (String, String) {
+    #[cfg(feature = "planted-bugs")]
+    if let Some(bug) = options.planted {
+        return (
+            " --features planted-bugs".into(),
+            format!(" --plant {bug:?}"),
+        );
+    }
+    let _ = options;
+    (String::new(), String::new())
 }
 
 fn run_swarm(options: &SwarmOptions) -> ExitCode {

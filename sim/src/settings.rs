@@ -90,7 +90,12 @@ pub struct Settings {
     pub disk: DiskFaults,
     pub faults: FaultSettings,
     pub workload: WorkloadConfig,
+    /// The nodes' RDB `save` points (`None`: no persistence, a crash loses all).
+    pub save: Option<&'static str>,
 }
+
+/// Save points short enough to fire within a run (seconds, changes).
+const SAVE_POINTS: &[&str] = &["1 1", "1 20", "2 1 1 100", "4 5"];
 
 fn maybe(rng: &mut Rng, p: f64, lo: u64, hi: u64) -> Option<u64> {
     rng.chance(p).then(|| rng.range(lo, hi))
@@ -126,22 +131,33 @@ impl Settings {
         };
         let faults = Self::draw_faults(&mut rng);
         let workload = Self::draw_workload(&mut rng);
+        let nodes = rng.range(1, 2) as usize;
+        let clients = rng.range(1, 8) as usize;
+        let fault_ms = rng.range(2_000, 20_000);
+        let pipeline_max = *rng.pick(&[1, 1, 2, 5]);
+        let think_ms_max = *rng.pick(&[0, 5, 50, 300]);
+        let hz = *rng.pick(&[1, 10, 10, 100]);
+        let clock_skew_ms_max = *rng.pick(&[0, 50, 5_000]);
+        let clock_drift_ppm_max = *rng.pick(&[0, 100, 50_000]);
+        // Drawn last, so adding it kept every other setting of a seed as it was.
+        let save = rng.chance(0.6).then(|| *rng.pick(SAVE_POINTS));
         Settings {
             seed,
             seeds,
-            nodes: rng.range(1, 2) as usize,
-            clients: rng.range(1, 8) as usize,
-            fault_ms: rng.range(2_000, 20_000),
+            nodes,
+            clients,
+            fault_ms,
             quiet_ms: 5_000,
-            pipeline_max: *rng.pick(&[1, 1, 2, 5]),
-            think_ms_max: *rng.pick(&[0, 5, 50, 300]),
-            hz: *rng.pick(&[1, 10, 10, 100]),
-            clock_skew_ms_max: *rng.pick(&[0, 50, 5_000]),
-            clock_drift_ppm_max: *rng.pick(&[0, 100, 50_000]),
+            pipeline_max,
+            think_ms_max,
+            hz,
+            clock_skew_ms_max,
+            clock_drift_ppm_max,
             network,
             disk,
             faults,
             workload,
+            save,
         }
     }
 
@@ -244,8 +260,12 @@ impl fmt::Display for Settings {
         };
         writeln!(
             f,
-            "  disk: capacity {cap}, torn {} fsync-error {} latency {}..{} us",
-            d.torn_write_probability, d.fsync_error_probability, d.latency_us_min, d.latency_us_max
+            "  disk: capacity {cap}, torn {} fsync-error {} latency {}..{} us; save points {}",
+            d.torn_write_probability,
+            d.fsync_error_probability,
+            d.latency_us_min,
+            d.latency_us_max,
+            self.save.map_or("off".into(), |s| format!("\"{s}\"")),
         )?;
         let x = &self.faults;
         writeln!(

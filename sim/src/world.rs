@@ -32,6 +32,9 @@ pub struct RunOptions {
     /// Replace the reply to this request (by id) with a wrong one, to show that the
     /// checkers notice. Tests only.
     pub corrupt_reply_of: Option<RequestId>,
+    /// A deliberate fault planted in every node (the mutation check).
+    #[cfg(feature = "planted-bugs")]
+    pub planted: Option<ember_core::planted::Bug>,
 }
 
 /// What one run did.
@@ -133,6 +136,8 @@ struct NodeSlot {
     seeds: Rng,
     /// DEBUG SLEEP: the node reads nothing until then.
     busy_until: u64,
+    /// The node's save counts (started, completed) last seen.
+    saves: (u64, u64),
 }
 
 struct Conn {
@@ -229,6 +234,7 @@ impl World {
                     tick_at: None,
                     seeds: Rng::new(s.seeds.nodes, i as u64),
                     busy_until: 0,
+                    saves: (0, 0),
                 }
             })
             .collect();
@@ -414,16 +420,19 @@ impl World {
     fn start_node(&mut self, n: usize) {
         let vt = self.vt;
         let slot = &mut self.nodes[n];
-        let mut config = Config::default();
-        if let Err(e) = config.set("hz", &self.settings.hz.to_string()) {
-            panic!("hz {}: {e}", self.settings.hz);
-        }
+        let config = node_config(&self.settings);
         let seed = slot.seeds.seed32();
         let now = slot.clock.now(vt);
         slot.incarnation += 1;
-        slot.node = Some(Node::new(config, seed, now));
+        let mut node = Node::new(config, seed, now);
+        #[cfg(feature = "planted-bugs")]
+        node.plant(self.options.planted);
+        // As the runtime does: read the dump (an empty start when there is none).
+        node.start(now);
+        slot.node = Some(node);
         slot.tick_at = None;
         slot.busy_until = 0;
+        slot.saves = (0, 0);
         self.trace.event(
             vt,
             format_args!(
@@ -458,6 +467,29 @@ impl World {
         }
         self.drain(n);
         self.flush_execs(n, input_conn);
+        self.note_saves(n);
+    }
+
+    /// Tells the checkers when a node's save began (its image is the dataset after
+    /// the `Exec`s just shown) and when it reached the disk.
+    fn note_saves(&mut self, n: usize) {
+        let slot = &mut self.nodes[n];
+        let Some(node) = slot.node.as_ref() else {
+            return;
+        };
+        let (started, completed) = node.save_counts();
+        let (seen_started, seen_completed) =
+            std::mem::replace(&mut slot.saves, (started, completed));
+        let vt = self.vt;
+        if completed > seen_completed {
+            self.probes.hit(Probe::SaveCompleted);
+            self.trace.event(vt, format_args!("n{n} save completed"));
+            self.observe(Observation::SaveCompleted { node: n, vt });
+        }
+        if started > seen_started {
+            self.trace.event(vt, format_args!("n{n} save started"));
+            self.observe(Observation::SaveStarted { node: n, vt });
+        }
     }
 
     /// Shows the replies of one `feed` to the checkers in the node's execution order.
@@ -591,12 +623,27 @@ impl World {
                     },
                 );
             }
-            Output::Log { level, line } => self
-                .trace
-                .event(vt, format_args!("n{n} log {level:?} {line}")),
+            Output::Log { level, line } => {
+                if line.starts_with("Done loading RDB, keys loaded: ")
+                    && !line.starts_with("Done loading RDB, keys loaded: 0,")
+                {
+                    self.probes.hit(Probe::DumpLoaded);
+                }
+                self.trace
+                    .event(vt, format_args!("n{n} log {level:?} {line}"));
+            }
             Output::Sleep { ms } => self.nodes[n].busy_until = vt + ms * US_PER_MS,
             Output::Stop { code } => {
                 self.trace.event(vt, format_args!("n{n} stop {code}"));
+                if code != 0 {
+                    // Nothing in the workload stops a node on purpose: a failed start
+                    // means it could not load what it wrote itself.
+                    self.fail(
+                        "durability",
+                        format!("node {n} stopped with exit code {code} (it could not load its own files)"),
+                    );
+                    return;
+                }
                 self.take_down(n, false);
                 let at = vt + self.faults.range(1, 1000) * US_PER_MS;
                 self.schedule(at, Event::Restart { node: n });
@@ -727,6 +774,13 @@ impl World {
     }
 
     fn take_down(&mut self, n: usize, power_loss: bool) {
+        if self.nodes[n]
+            .node
+            .as_ref()
+            .is_some_and(Node::save_in_progress)
+        {
+            self.probes.hit(Probe::CrashDuringSave);
+        }
         let slot = &mut self.nodes[n];
         slot.node = None;
         slot.disk_queue.clear();
@@ -1227,6 +1281,22 @@ impl World {
 }
 
 /// A reply that is certainly different from `reply` (checker tests).
+/// A node's configuration for this run.
+fn node_config(settings: &Settings) -> Config {
+    let mut config = Config::default();
+    let set = |config: &mut Config, name: &str, value: &str| {
+        if let Err(e) = config.set(name, value) {
+            panic!("{name} {value}: {e}");
+        }
+    };
+    set(&mut config, "hz", &settings.hz.to_string());
+    set(&mut config, "save", settings.save.unwrap_or(""));
+    // A failed save (fsync error, full disk) must not turn writes into -MISCONF:
+    // the model answers writes as if the disk were healthy.
+    set(&mut config, "stop-writes-on-bgsave-error", "no");
+    config
+}
+
 fn corrupt(reply: &Reply) -> Reply {
     match reply {
         Reply::Int(n) => Reply::Int(n.wrapping_add(1)),

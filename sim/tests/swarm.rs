@@ -35,6 +35,7 @@ fn a_small_swarm_passes_every_checker() {
         Probe::ClockJumpForward,
         Probe::BlockedTimedOut,
         Probe::WrongType,
+        Probe::SaveCompleted,
     ] {
         assert!(
             report.probes.get(probe) > 0,

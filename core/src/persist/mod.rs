@@ -94,6 +94,7 @@ pub struct Persist {
     /// Requests whose outcome nobody waits for (an aborted job's writes and removal).
     stray_ops: BTreeSet<DiskOpId>,
     jobs_started: u64,
+    jobs_completed: u64,
 }
 
 /// One save in progress.
@@ -129,13 +130,15 @@ impl SaveJob {
     }
 
     /// Every byte is queued: make it durable, then put it in place.
-    fn seal(&mut self) {
+    fn seal(&mut self, planted: crate::planted::Planted) {
         if !self.wrote_first {
             self.push_bytes(Bytes::new());
         }
-        self.queue.push_back(DiskOp::Fsync {
-            path: self.temp.clone(),
-        });
+        if !planted.is(crate::planted::Bug::SaveSkipsFsync) {
+            self.queue.push_back(DiskOp::Fsync {
+                path: self.temp.clone(),
+            });
+        }
         self.queue.push_back(DiskOp::Rename {
             from: self.temp.clone(),
             to: self.target.clone(),
@@ -144,6 +147,11 @@ impl SaveJob {
 }
 
 impl Persist {
+    /// Save jobs started and completed successfully.
+    pub fn save_counts(&self) -> (u64, u64) {
+        (self.jobs_started, self.jobs_completed)
+    }
+
     pub fn new(now: Millis) -> Self {
         Persist {
             lastsave_secs: now / 1000,
@@ -351,7 +359,7 @@ fn start_job(
             job.push_bytes(bytes.slice(at..end));
             at = end;
         }
-        job.seal();
+        job.seal(srv.planted);
     }
     srv.persist.job = Some(job);
     pump(srv, outputs);
@@ -413,7 +421,7 @@ pub fn tick(srv: &mut Server, outputs: &mut VecDeque<Output>) {
     job.push_bytes(Bytes::from(chunk));
     if done {
         job.snapshot = None;
-        job.seal();
+        job.seal(srv.planted);
     }
     let cow = Snapshot::copied_bytes(&srv.dbs);
     srv.persist.cow_peak_bytes = srv.persist.cow_peak_bytes.max(cow);
@@ -493,6 +501,7 @@ fn complete_job(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) -
     let p = &mut srv.persist;
     p.lastsave_secs = now / 1000;
     p.last_bgsave_failed = false;
+    p.jobs_completed += 1;
     p.last_cow_bytes = p.cow_peak_bytes;
     if job.background {
         p.last_bgsave_time_secs = Some(now.saturating_sub(job.started_at) / 1000);

@@ -1,6 +1,7 @@
 //! Expiry: a key never comes back after it was observed gone (expired or deleted)
 //! unless something wrote it since, a key is never seen alive once the node's own
-//! clock is past its deadline, and TTL/PTTL replies follow the node's clock exactly.
+//! clock is past its deadline, a key known present never vanishes before its deadline
+//! with no write since, and TTL/PTTL replies follow the node's clock exactly.
 //!
 //! It works in each node's execution order, so it needs no guesses about concurrency:
 //! what it knows of a key comes from replies (GET nil, EXISTS 0, TYPE none, TTL -2 say
@@ -248,6 +249,7 @@ impl ExpiryChecker {
                 }
             }
             Some(false) => {
+                self.seen_absent(e, key)?;
                 if let Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))) =
                     self.keys[e.node].get(key)
                 {
@@ -260,6 +262,25 @@ impl ExpiryChecker {
             None => {}
         }
         Ok(())
+    }
+
+    /// A key known present must not vanish before its deadline with no write since
+    /// (an active cycle or lazy check on the wrong clock would delete it early).
+    fn seen_absent(&self, e: &Exec<'_>, key: &[u8]) -> Result<(), String> {
+        let Some(Known::Present(deadline)) = self.keys[e.node].get(key).copied() else {
+            return Ok(());
+        };
+        if deadline.is_some_and(|d| crate::model::expired(d, e.node_ms)) {
+            return Ok(());
+        }
+        Err(format!(
+            "node {} key {:?} vanished (`{}` -> {}) at node clock {} before its deadline {deadline:?}, with no write since",
+            e.node,
+            String::from_utf8_lossy(key),
+            crate::resp::show_args(&e.request.args),
+            e.reply,
+            e.node_ms
+        ))
     }
 
     fn seen_present(

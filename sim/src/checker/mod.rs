@@ -10,8 +10,12 @@
 //! [`expiry::ExpiryChecker`] (keys never come back, TTLs follow the node's clock),
 //! [`liveness::LivenessChecker`] (every request answered once faults stop).
 //! Determinism is checked by running a seed twice and comparing trace hashes.
-//! Durability plugs in here once persistence lands: it needs `Acked` (what a client
-//! was told succeeded), `Crashed`/`Restarted` and the `Exec`s after a restart.
+//! Durability of RDB saves: the model checker re-seeds a restarted node's model with
+//! the image of its last completed save (`SaveStarted`/`SaveCompleted`), so the
+//! recovered dataset must equal the state at that point of the history, nothing
+//! invented or lost; a node that cannot load its own dump fails the run
+//! (`durability`, in the world). The AOF's acknowledged-write check plugs in with
+//! `Acked`, `Crashed`/`Restarted` and the `Exec`s after a restart.
 
 pub mod expiry;
 pub mod liveness;
@@ -70,6 +74,12 @@ pub enum Observation<'a> {
     },
     /// A node came back (a new `Node` over the surviving files).
     Restarted { node: usize, vt: u64 },
+    /// A node began an RDB save: the image is its dataset as of now (every `Exec`
+    /// already shown). Saves in the workload start only from serverCron's save
+    /// points, between commands, so this is exact.
+    SaveStarted { node: usize, vt: u64 },
+    /// The last save a node began is durable on its disk (renamed into place).
+    SaveCompleted { node: usize, vt: u64 },
     /// A node's clock jumped from `from_ms` to `to_ms`.
     ClockJumped {
         node: usize,

@@ -5,16 +5,23 @@
 use super::{command_name, Checker, Observation};
 use crate::model::{self, Model};
 use crate::probes::{Probe, Probes};
+use crate::resp::Reply;
 use crate::workload::RequestKind;
 
 pub struct ModelChecker {
     models: Vec<Model>,
+    /// Per node, the model as of the save in progress.
+    saving: Vec<Option<Model>>,
+    /// Per node, the model as of its last completed save: what a restart recovers.
+    saved: Vec<Model>,
 }
 
 impl ModelChecker {
     pub fn new(nodes: usize) -> ModelChecker {
         ModelChecker {
             models: vec![Model::new(); nodes],
+            saving: vec![None; nodes],
+            saved: vec![Model::new(); nodes],
         }
     }
 }
@@ -26,11 +33,28 @@ impl Checker for ModelChecker {
 
     fn observe(&mut self, obs: &Observation<'_>, probes: &mut Probes) -> Result<(), String> {
         match obs {
-            // No persistence yet: a restarted node starts empty. Once it lands, the
-            // durability checker decides what survived and re-seeds the model.
-            Observation::Restarted { node, .. } => self.models[*node].clear(),
+            // A restarted node recovers its last completed save (empty without one);
+            // keys that expired meanwhile are dropped by the node's load and by the
+            // model's lazy expiry alike.
+            Observation::Restarted { node, .. } => {
+                self.models[*node] = self.saved[*node].clone();
+                self.saving[*node] = None;
+            }
+            Observation::SaveStarted { node, .. } => {
+                self.saving[*node] = Some(self.models[*node].clone());
+            }
+            Observation::SaveCompleted { node, .. } => {
+                if let Some(image) = self.saving[*node].take() {
+                    self.saved[*node] = image;
+                }
+            }
             Observation::Exec(e) => {
                 if e.request.kind == RequestKind::ProtocolError {
+                    return Ok(());
+                }
+                if matches!(e.reply, Reply::Error(m) if m.starts_with("LOADING ")) {
+                    // Refused before it ran, while the dump was being read.
+                    probes.hit(Probe::LoadingRefused);
                     return Ok(());
                 }
                 let name = &e.request.args[0];
