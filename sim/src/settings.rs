@@ -141,6 +141,12 @@ impl Settings {
         let clock_drift_ppm_max = *rng.pick(&[0, 100, 50_000]);
         // Drawn last, so adding it kept every other setting of a seed as it was.
         let save = rng.chance(0.6).then(|| *rng.pick(SAVE_POINTS));
+        // A slow disk in some seeds keeps saves in flight long enough for crashes to
+        // land in the middle of one.
+        let mut disk = disk;
+        if rng.chance(0.3) {
+            disk.latency_us_max *= 20;
+        }
         Settings {
             seed,
             seeds,

@@ -18,7 +18,7 @@ fn expectation(bug: Bug) -> (u64, &'static [&'static str]) {
     match bug {
         Bug::LazyExpirySkippedOnRead => (50, &["expiry", "model"]),
         Bug::ActiveExpiryOnStaleClock => (250, &["expiry"]),
-        Bug::ExpiryAtDeadline => (50, &["model", "expiry"]),
+        Bug::ExpiryAtDeadline => (300, &["model", "expiry"]),
         Bug::SaveSkipsFsync => (50, &["durability", "model"]),
     }
 }
