@@ -18,16 +18,20 @@ pub enum Bug {
     /// Keys expire at their deadline millisecond instead of after it (the off-by-one
     /// the simulator once found in the core).
     ExpiryAtDeadline,
+    /// EXEC ignores that a watched key expired since WATCH (while still stored),
+    /// and runs the transaction.
+    WatchIgnoresExpiry,
     /// An RDB save renames the temp file into place without fsyncing it first, so a
     /// power loss can leave an empty or torn dump.rdb.
     SaveSkipsFsync,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 4] = [
+    pub const ALL: [Bug; 5] = [
         Bug::LazyExpirySkippedOnRead,
         Bug::ActiveExpiryOnStaleClock,
         Bug::ExpiryAtDeadline,
+        Bug::WatchIgnoresExpiry,
         Bug::SaveSkipsFsync,
     ];
 

@@ -51,6 +51,7 @@ probes! {
     ModelChecked: "a reply was compared with the reference model",
     TransactionExecuted: "EXEC ran a queued transaction",
     TransactionAborted: "EXEC found a watched key changed and ran nothing",
+    WatchedKeyExpired: "EXEC ran after the deadline of a watched key",
     SaveCompleted: "an RDB save reached the disk",
     CrashDuringSave: "a node crashed while an RDB save was in progress",
     DumpLoaded: "a restarted node loaded keys from its dump",

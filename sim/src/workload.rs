@@ -150,12 +150,19 @@ impl Workload {
     }
 
     /// MULTI now; a few commands (maybe WATCH first) and EXEC or DISCARD next.
+    /// Half the watched keys get a TTL of a few ms just before, so the deadline often
+    /// falls between WATCH and EXEC (EXEC must then abort).
     fn transaction(&mut self) -> Request {
-        let watch = self.rng.chance(0.3).then(|| {
+        let mut rest = Vec::new();
+        if self.rng.chance(0.3) {
             let k = self.any_key();
-            vec![b("WATCH"), k]
-        });
-        let mut rest = vec![vec![b("MULTI")]];
+            if self.rng.chance(0.5) {
+                let ms = self.rng.range(1, 30).to_string().into_bytes();
+                rest.push(vec![b("SET"), k.clone(), b("v"), b("PX"), ms]);
+            }
+            rest.push(vec![b("WATCH"), k]);
+        }
+        rest.push(vec![b("MULTI")]);
         for _ in 0..self.rng.range(1, 3) {
             let cmd = match self.rng.below(3) {
                 0 => self.strings(),
@@ -169,10 +176,7 @@ impl Workload {
         } else {
             "DISCARD"
         })]);
-        let first = match watch {
-            Some(w) => w,
-            None => rest.remove(0),
-        };
+        let first = rest.remove(0);
         for args in rest {
             let request = self.encode(args, RequestKind::Normal);
             self.queued.push_back(request);

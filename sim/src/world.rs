@@ -904,6 +904,8 @@ impl World {
 
     /// The client lost its connection: it reconnects after a short pause.
     fn disconnected(&mut self, client: usize) {
+        let vt = self.vt;
+        self.observe(Observation::Disconnected { client, vt });
         let c = &mut self.clients[client];
         c.conn = None;
         c.state = ClientState::Disconnected;

@@ -17,6 +17,7 @@ use crate::db::{Db, Millis};
 use crate::error::CmdResult;
 use crate::io::ConnId;
 use crate::node::Ctx;
+use crate::planted::Bug;
 
 pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
 pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
@@ -145,11 +146,13 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     // EXEC itself never propagates: its commands' effects do, as one block.
     ctx.prevent_propagation();
     let conn = ctx.client.conn;
+    let check_expired = !ctx.srv.planted.is(Bug::WatchIgnoresExpiry);
     let dirty_cas = ctx.srv.watches.is_dirty(conn)
-        || ctx
-            .srv
-            .watches
-            .watched_key_expired(conn, &ctx.srv.dbs, ctx.now);
+        || (check_expired
+            && ctx
+                .srv
+                .watches
+                .watched_key_expired(conn, &ctx.srv.dbs, ctx.now));
     ctx.srv.watches.unwatch_all(conn);
     if aborted {
         ctx.client.multi = None;

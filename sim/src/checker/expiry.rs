@@ -117,13 +117,66 @@ const READS: &[&str] = &[
 pub struct ExpiryChecker {
     /// Per node, per key.
     keys: Vec<BTreeMap<Vec<u8>, Known>>,
+    /// Per (node, client): keys it WATCHes that were alive with a known deadline.
+    watched: BTreeMap<(usize, usize), Vec<(Vec<u8>, u64)>>,
 }
 
 impl ExpiryChecker {
     pub fn new(nodes: usize) -> ExpiryChecker {
         ExpiryChecker {
             keys: vec![BTreeMap::new(); nodes],
+            watched: BTreeMap::new(),
         }
+    }
+
+    /// WATCH and EXEC: a key alive when watched whose deadline has passed by EXEC
+    /// makes EXEC abort (Redis 7.0's isWatchedKeyExpired, or the expiry's deletion
+    /// touching the key), whatever else happened to it.
+    fn on_watch_or_exec(
+        &mut self,
+        e: &Exec<'_>,
+        name: &str,
+        probes: &mut Probes,
+    ) -> Result<(), String> {
+        let client = (e.node, e.client);
+        match name {
+            "watch" if matches!(e.reply, Reply::Status(s) if s == "OK") => {
+                for key in &e.request.args[1..] {
+                    if let Some(Known::Present(Some(d))) = self.keys[e.node].get(key) {
+                        if !crate::model::expired(*d, e.node_ms) {
+                            self.watched
+                                .entry(client)
+                                .or_default()
+                                .push((key.clone(), *d));
+                        }
+                    }
+                }
+            }
+            "unwatch" | "discard" if !e.reply.is_error() => {
+                self.watched.remove(&client);
+            }
+            "exec" if !e.reply.is_error() => {
+                let watched = self.watched.remove(&client).unwrap_or_default();
+                let expired = watched
+                    .iter()
+                    .find(|(_, d)| crate::model::expired(*d, e.node_ms));
+                if let Some((key, d)) = expired {
+                    probes.hit(Probe::WatchedKeyExpired);
+                    if *e.reply != Reply::NullArray {
+                        return Err(format!(
+                            "node {} client {} EXEC at node clock {} ran ({}) although its watched key {:?} expired at {d}",
+                            e.node,
+                            e.client,
+                            e.node_ms,
+                            e.reply,
+                            String::from_utf8_lossy(key)
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn on_exec(&mut self, e: &Exec<'_>, probes: &mut Probes) -> Result<(), String> {
@@ -133,6 +186,7 @@ impl ExpiryChecker {
             // Runs at EXEC.
             return Ok(());
         }
+        self.on_watch_or_exec(e, &name, probes)?;
         if name == "exec" && !e.reply.is_error() {
             // What the transaction did is in the EXEC reply; forget rather than guess.
             self.keys[e.node].clear();
@@ -385,6 +439,12 @@ impl Checker for ExpiryChecker {
             // What survives a restart is the durability checker's business.
             Observation::Restarted { node, .. } => {
                 self.keys[*node].clear();
+                self.watched.retain(|(n, _), _| n != node);
+                Ok(())
+            }
+            // A new connection watches nothing.
+            Observation::Disconnected { client, .. } => {
+                self.watched.retain(|(_, c), _| c != client);
                 Ok(())
             }
             Observation::ClockJumped {
@@ -400,6 +460,8 @@ impl Checker for ExpiryChecker {
                     probes.hit(Probe::ClockJumpAcrossExpiry);
                 }
                 if to_ms < from_ms {
+                    // A watched key's deadline may now lie ahead again.
+                    self.watched.retain(|(n, _), _| n != node);
                     // Keys whose deadline the clock had passed may have been expired
                     // by the active cycle; now that the clock reads earlier again a
                     // write cannot tell an old key from a new one.

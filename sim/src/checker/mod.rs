@@ -66,6 +66,8 @@ pub enum Observation<'a> {
         id: RequestId,
         vt: u64,
     },
+    /// A client's connection is gone (it reconnects later with a fresh one).
+    Disconnected { client: usize, vt: u64 },
     /// A node went down; `power_loss` says whether unsynced bytes were at risk.
     Crashed {
         node: usize,
