@@ -113,12 +113,15 @@ const READS: &[&str] = &[
     "getrange",
 ];
 
+/// A watched key and the deadline it had when WATCHed.
+type WatchedKey = (Vec<u8>, u64);
+
 #[derive(Default)]
 pub struct ExpiryChecker {
     /// Per node, per key.
     keys: Vec<BTreeMap<Vec<u8>, Known>>,
     /// Per (node, client): keys it WATCHes that were alive with a known deadline.
-    watched: BTreeMap<(usize, usize), Vec<(Vec<u8>, u64)>>,
+    watched: BTreeMap<(usize, usize), Vec<WatchedKey>>,
 }
 
 impl ExpiryChecker {
