@@ -14,5 +14,7 @@ fi
 # Debian's package starts a system redis on 6379; the tests use their own ports.
 
 cargo test --workspace "$@"
-# The simulator's mutation check: each planted bug must be caught by a small swarm.
+# The simulator: a swarm of 400 seeds (re-running every 10th to check determinism),
+# then the mutation check: each planted bug must be caught within its budget of seeds.
+cargo run -q -p ember-sim --release -- swarm --from 50000 --seeds 400 --check-determinism 10
 cargo test -p ember-sim --release --features planted-bugs --test mutations "$@"
