@@ -253,7 +253,8 @@ pub fn shutdown(
     })
 }
 
-fn snapshot_options(srv: &Server, now: Millis) -> SnapshotOptions {
+/// How a snapshot of the keyspace is written now (BGSAVE, SAVE, the AOF base).
+pub(crate) fn snapshot_options(srv: &Server, now: Millis) -> SnapshotOptions {
     let policy = srv.config.maxmemory_policy;
     let access = if policy.is_lfu() {
         AccessMeta::Freq {
@@ -685,6 +686,12 @@ fn finish_loading(
 /// deadline are dropped, as a master does; LRU idle time and LFU counters are
 /// restored. Returns (loaded, expired) or the message to log before stopping.
 pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), String> {
+    load_rdb(srv, bytes, now).map(|(loaded, expired, _)| (loaded, expired))
+}
+
+/// [`load`], also returning the offset just past the checksum, where the command
+/// tail of an AOF with an RDB preamble starts.
+pub fn load_rdb(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64, usize), String> {
     let opts = LoadOptions::from_config(&srv.config, srv.hasher);
     let contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
     let policy = srv.access_policy();
@@ -720,7 +727,7 @@ pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), S
     }
     srv.persist.load_keys_loaded = loaded;
     srv.persist.load_keys_expired = expired;
-    Ok((loaded, expired))
+    Ok((loaded, expired, contents.end_offset))
 }
 
 fn corrupt_message(e: RdbLoadError) -> String {

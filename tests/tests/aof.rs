@@ -1,0 +1,312 @@
+//! The append-only file end to end, against the real Redis 7.0: the appendonlydir
+//! Ember writes loads into redis-server with the same dataset and passes
+//! `redis-check-aof`; the appendonlydir Redis writes (RDB-preamble and AOF bases),
+//! and a single-file `appendonly.aof`, load into Ember.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::cmd;
+use ember_tests::Server;
+
+/// How long a test waits for a load or a rewrite (a bound, not a timing).
+const WAIT_MAX: Duration = Duration::from_secs(60);
+
+/// A directory of the test's own, removed on drop: servers get copies of each
+/// other's files here, so neither removes what the other reads.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("ember-aof-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    fn arg(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn connect(server: &Server) -> redis::Connection {
+    redis::Client::open(server.url())
+        .expect("client")
+        .get_connection()
+        .expect("connect")
+}
+
+fn text(v: redis::Value) -> String {
+    redis::from_redis_value(&v).expect("a string reply")
+}
+
+fn run(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    cmd(con, &args)
+}
+
+fn info_field(con: &mut redis::Connection, name: &str) -> String {
+    let info = text(run(con, &["INFO", "persistence"]));
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn wait_for_load(con: &mut redis::Connection) {
+    let deadline = Instant::now() + WAIT_MAX;
+    while info_field(con, "loading") != "0" {
+        assert!(Instant::now() < deadline, "loading never ended");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Strings with and without deadlines, collections of every encoding, several
+/// databases, a transaction, deletions and expiry rewrites.
+fn write_dataset(con: &mut redis::Connection) {
+    common::fill_collections(con);
+    run(con, &["SET", "s:int", "12345"]);
+    run(con, &["SET", "s:ttl", "v", "EX", "100000"]);
+    run(con, &["SET", "s:bin", "\x00\r\n\x7f"]);
+    run(con, &["INCRBYFLOAT", "s:float", "1.5"]);
+    run(con, &["SET", "gone", "x"]);
+    run(con, &["DEL", "gone"]);
+    run(con, &["SADD", "popped", "a", "b", "c"]);
+    run(con, &["SPOP", "popped"]);
+    run(con, &["SELECT", "5"]);
+    run(con, &["MULTI"]);
+    run(con, &["INCR", "counter"]);
+    run(con, &["RPUSH", "l", "x", "y"]);
+    run(con, &["EXEC"]);
+    run(con, &["EXPIRE", "l", "100000"]);
+    run(con, &["SELECT", "15"]);
+    run(con, &["HSET", "h", "f", "v"]);
+    run(con, &["SELECT", "0"]);
+}
+
+fn digest(con: &mut redis::Connection) -> String {
+    text(run(con, &["DEBUG", "DIGEST"]))
+}
+
+fn check_aof(manifest: &Path) -> String {
+    let out = Command::new("redis-check-aof")
+        .arg(manifest)
+        .output()
+        .expect("redis-check-aof runs");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && report.contains("is valid"),
+        "redis-check-aof refused {}:\n{report}",
+        manifest.display()
+    );
+    report
+}
+
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Starts `redis-server` on a copy of `from`'s appendonlydir with appendonly yes.
+fn redis_on_copy(from: &Path, copy: &TempDir) -> Server {
+    copy_dir(&from.join("appendonlydir"), &copy.0.join("appendonlydir"));
+    Server::start_redis(&[
+        "--dir",
+        &copy.arg(),
+        "--appendonly",
+        "yes",
+        "--enable-debug-command",
+        "yes",
+    ])
+}
+
+fn ember_on_copy(from: &Path, copy: &TempDir, extra: &[&str]) -> Server {
+    copy_dir(from, &copy.0);
+    let dir = copy.arg();
+    let mut args = vec![
+        "--dir",
+        &dir,
+        "--appendonly",
+        "yes",
+        "--enable-debug-command",
+        "yes",
+    ];
+    args.extend_from_slice(extra);
+    Server::start_ember(&args)
+}
+
+#[test]
+fn ember_appendonlydir_loads_into_redis_and_passes_redis_check_aof() {
+    for fsync in ["always", "everysec", "no"] {
+        let ember = Server::start_ember(&[
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            fsync,
+            "--enable-debug-command",
+            "yes",
+        ]);
+        let mut con = connect(&ember);
+        write_dataset(&mut con);
+        let expected = digest(&mut con);
+        let dir = ember.dir().join("appendonlydir");
+        assert_eq!(
+            file_names(&dir),
+            [
+                "appendonly.aof.1.base.rdb",
+                "appendonly.aof.1.incr.aof",
+                "appendonly.aof.manifest"
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap(),
+            "file appendonly.aof.1.base.rdb seq 1 type b\n\
+             file appendonly.aof.1.incr.aof seq 1 type i\n"
+        );
+        check_aof(&dir.join("appendonly.aof.manifest"));
+        let copy = TempDir::new();
+        let redis = redis_on_copy(&ember.dir(), &copy);
+        let mut rcon = connect(&redis);
+        wait_for_load(&mut rcon);
+        assert_eq!(digest(&mut rcon), expected, "appendfsync {fsync}");
+        assert_eq!(info_field(&mut con, "aof_enabled"), "1");
+    }
+}
+
+#[test]
+fn redis_appendonlydir_loads_into_ember_with_either_base_format() {
+    for preamble in ["yes", "no"] {
+        let redis = Server::start_redis(&[
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            preamble,
+            "--enable-debug-command",
+            "yes",
+        ]);
+        let mut rcon = connect(&redis);
+        write_dataset(&mut rcon);
+        // A rewrite puts the data in the base; more writes go to the new incr file.
+        run(&mut rcon, &["BGREWRITEAOF"]);
+        let deadline = Instant::now() + WAIT_MAX;
+        while info_field(&mut rcon, "aof_rewrite_in_progress") != "0"
+            || info_field(&mut rcon, "aof_rewrites") != "1"
+        {
+            assert!(Instant::now() < deadline, "the rewrite never ended");
+            thread::sleep(Duration::from_millis(20));
+        }
+        run(&mut rcon, &["SET", "after", "rewrite"]);
+        run(&mut rcon, &["RPUSH", "l:small", "more"]);
+        let expected = digest(&mut rcon);
+        let copy = TempDir::new();
+        let ember = ember_on_copy(&redis.dir(), &copy, &[]);
+        let mut con = connect(&ember);
+        wait_for_load(&mut con);
+        assert_eq!(
+            digest(&mut con),
+            expected,
+            "aof-use-rdb-preamble {preamble}"
+        );
+        // Ember goes on appending to the incr file Redis was writing.
+        run(&mut con, &["SET", "ember", "was here"]);
+        let manifest = copy.0.join("appendonlydir/appendonly.aof.manifest");
+        check_aof(&manifest);
+    }
+}
+
+#[test]
+fn a_single_file_appendonly_aof_moves_into_the_directory_as_redis_does_it() {
+    let source = TempDir::new();
+    // An old-style file: an RDB preamble (Redis's own base) then a command tail.
+    let redis = Server::start_redis(&["--appendonly", "yes", "--enable-debug-command", "yes"]);
+    let mut rcon = connect(&redis);
+    write_dataset(&mut rcon);
+    run(&mut rcon, &["BGREWRITEAOF"]);
+    let deadline = Instant::now() + WAIT_MAX;
+    while info_field(&mut rcon, "aof_rewrites") != "1"
+        || info_field(&mut rcon, "aof_rewrite_in_progress") != "0"
+    {
+        assert!(Instant::now() < deadline, "the rewrite never ended");
+        thread::sleep(Duration::from_millis(20));
+    }
+    run(&mut rcon, &["SET", "tail", "command"]);
+    let expected = digest(&mut rcon);
+    let dir = redis.dir().join("appendonlydir");
+    let mut single = fs::read(dir.join("appendonly.aof.2.base.rdb")).unwrap();
+    single.extend(fs::read(dir.join("appendonly.aof.2.incr.aof")).unwrap());
+    fs::write(source.0.join("appendonly.aof"), &single).unwrap();
+
+    let for_redis = TempDir::new();
+    copy_dir(&source.0, &for_redis.0);
+    let upgraded = Server::start_redis(&[
+        "--dir",
+        &for_redis.arg(),
+        "--appendonly",
+        "yes",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut ucon = connect(&upgraded);
+    wait_for_load(&mut ucon);
+    assert_eq!(digest(&mut ucon), expected);
+
+    let for_ember = TempDir::new();
+    let ember = ember_on_copy(&source.0, &for_ember, &[]);
+    let mut con = connect(&ember);
+    wait_for_load(&mut con);
+    assert_eq!(digest(&mut con), expected);
+    let manifest = |d: &TempDir| {
+        fs::read_to_string(d.0.join("appendonlydir/appendonly.aof.manifest")).unwrap()
+    };
+    assert_eq!(manifest(&for_ember), manifest(&for_redis));
+    assert_eq!(
+        file_names(&for_ember.0.join("appendonlydir")),
+        file_names(&for_redis.0.join("appendonlydir"))
+    );
+    assert!(!for_ember.0.join("appendonly.aof").exists());
+}
+
+#[test]
+fn appendonly_wins_over_the_dump_at_start() {
+    let ember = Server::start_ember(&[]);
+    let mut con = connect(&ember);
+    run(&mut con, &["SET", "in", "dump"]);
+    run(&mut con, &["SAVE"]);
+    let copy = TempDir::new();
+    let with_aof = ember_on_copy(&ember.dir(), &copy, &[]);
+    let mut con = connect(&with_aof);
+    wait_for_load(&mut con);
+    // Redis 7.0 does the same: with appendonly yes and no AOF yet, it starts empty.
+    let keys: i64 = redis::from_redis_value(&run(&mut con, &["DBSIZE"])).unwrap();
+    assert_eq!(keys, 0);
+}
