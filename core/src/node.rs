@@ -107,6 +107,7 @@ impl Node {
                 }
                 self.time_out_blocked(now);
                 crate::persist::tick(&mut self.srv, &mut self.outputs);
+                crate::aof::tick(&mut self.srv, &mut self.outputs, now);
             }
             Input::Signal(signal) => self.on_signal(now, signal),
             Input::DiskDone { id, result } => self.on_disk_done(now, id, result),
@@ -147,7 +148,7 @@ impl Node {
     /// When the node next needs [`Input::Tick`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        if self.srv.persist.wants_prompt_tick() {
+        if self.srv.persist.wants_prompt_tick() || self.srv.aof.wants_prompt_tick() {
             return Some(self.now);
         }
         match self.srv.blocking.next_deadline() {

@@ -310,3 +310,86 @@ fn appendonly_wins_over_the_dump_at_start() {
     let keys: i64 = redis::from_redis_value(&run(&mut con, &["DBSIZE"])).unwrap();
     assert_eq!(keys, 0);
 }
+
+fn wait_for_rewrites(con: &mut redis::Connection, count: u32) {
+    let deadline = Instant::now() + WAIT_MAX;
+    while info_field(con, "aof_rewrite_in_progress") != "0"
+        || info_field(con, "aof_rewrites") != count.to_string()
+    {
+        assert!(Instant::now() < deadline, "the rewrite never ended");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bgrewriteaof_under_writes_keeps_every_write_and_redis_loads_the_result() {
+    let ember = Server::start_ember(&["--appendonly", "yes", "--enable-debug-command", "yes"]);
+    let mut con = connect(&ember);
+    write_dataset(&mut con);
+    let mut pipe = redis::pipe();
+    for i in 0..100_000 {
+        pipe.cmd("SET").arg(format!("key:{i}")).arg(i).ignore();
+    }
+    let () = pipe.query(&mut con).expect("the writes run");
+    assert_eq!(
+        text(run(&mut con, &["BGREWRITEAOF"])),
+        "Background append only file rewriting started"
+    );
+    // Writes race the walk: they must end up in the new incr file, once.
+    let mut writer = connect(&ember);
+    let mut pipe = redis::pipe();
+    for i in (0..100_000).step_by(3) {
+        pipe.cmd("INCR").arg(format!("key:{i}")).ignore();
+        pipe.cmd("DEL").arg(format!("key:{}", i + 1)).ignore();
+        pipe.cmd("INCR").arg("counter").ignore();
+    }
+    let () = pipe.query(&mut writer).expect("the writes run");
+    wait_for_rewrites(&mut con, 1);
+    assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
+    let expected = digest(&mut con);
+    let dir = ember.dir().join("appendonlydir");
+    assert_eq!(
+        file_names(&dir),
+        [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+            "appendonly.aof.manifest"
+        ]
+    );
+    check_aof(&dir.join("appendonly.aof.manifest"));
+    assert!(
+        !file_names(&ember.dir())
+            .iter()
+            .any(|n| n.starts_with("temp-")),
+        "no temp file is left behind"
+    );
+    let copy = TempDir::new();
+    let redis = redis_on_copy(&ember.dir(), &copy);
+    let mut rcon = connect(&redis);
+    wait_for_load(&mut rcon);
+    assert_eq!(digest(&mut rcon), expected);
+}
+
+#[test]
+fn config_set_appendonly_yes_at_runtime_makes_an_aof_redis_loads() {
+    let ember = Server::start_ember(&["--enable-debug-command", "yes"]);
+    let mut con = connect(&ember);
+    write_dataset(&mut con);
+    run(&mut con, &["CONFIG", "SET", "appendonly", "yes"]);
+    wait_for_rewrites(&mut con, 1);
+    assert_eq!(info_field(&mut con, "aof_enabled"), "1");
+    run(&mut con, &["SET", "after", "switch"]);
+    let expected = digest(&mut con);
+    let dir = ember.dir().join("appendonlydir");
+    assert_eq!(
+        fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.1.base.rdb seq 1 type b\n\
+         file appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    check_aof(&dir.join("appendonly.aof.manifest"));
+    let copy = TempDir::new();
+    let redis = redis_on_copy(&ember.dir(), &copy);
+    let mut rcon = connect(&redis);
+    wait_for_load(&mut rcon);
+    assert_eq!(digest(&mut rcon), expected);
+}

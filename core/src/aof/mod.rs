@@ -23,6 +23,7 @@
 pub mod info;
 pub mod manifest;
 pub mod parse;
+pub mod rewrite;
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -41,6 +42,8 @@ pub enum State {
     #[default]
     Off,
     On,
+    /// CONFIG SET appendonly yes: on once the first rewrite made a base.
+    WaitRewrite,
 }
 
 /// What the request in flight for the incr file is.
@@ -62,6 +65,19 @@ struct Segment {
     bytes: Vec<u8>,
     /// The file exists and the manifest names it: bytes may go there.
     ready: bool,
+    /// Bytes appended to the file so far (aof_last_incr_size).
+    written: u64,
+}
+
+impl Segment {
+    fn new(path: String, ready: bool) -> Segment {
+        Segment {
+            path,
+            bytes: Vec::new(),
+            ready,
+            written: 0,
+        }
+    }
 }
 
 /// What a chain of requests leads to once every one succeeded.
@@ -71,6 +87,10 @@ enum Then {
     Opened,
     /// The single-file AOF was moved into the directory.
     Upgraded,
+    /// A rewrite's new incr file exists (and the manifest names it).
+    IncrReady,
+    /// A rewrite's base is in place and the history removed.
+    Rewritten,
 }
 
 /// Requests issued one at a time (create the directory, write a file, fsync,
@@ -155,6 +175,17 @@ pub struct Aof {
     pub last_write_failed: bool,
     /// Total bytes of the files loaded at start.
     loaded_bytes: u64,
+    rewrite: Option<rewrite::Rewrite>,
+    /// BGREWRITEAOF during a save, or appendonly turned on: start when possible.
+    pub rewrite_scheduled: bool,
+    pub rewrites: u64,
+    rewrite_failures: u64,
+    last_rewrite_failed: bool,
+    last_rewrite_secs: Option<u64>,
+    cow_peak_bytes: usize,
+    last_cow_bytes: usize,
+    /// The manifest to restore if the rewrite's done step fails.
+    manifest_before_rewrite: Option<Manifest>,
 }
 
 impl Aof {
@@ -164,6 +195,16 @@ impl Aof {
             || self.chain.as_ref().is_some_and(|c| c.in_flight == Some(id))
             || self.load.as_ref().is_some_and(|(l, _)| *l == id)
             || self.stray_ops.contains(&id)
+            || self.rewrite.as_ref().is_some_and(|r| r.owns(id))
+    }
+
+    pub fn rewrite_in_progress(&self) -> bool {
+        self.rewrite.is_some()
+    }
+
+    /// Whether a rewrite's snapshot wants a tick as soon as possible.
+    pub fn wants_prompt_tick(&self) -> bool {
+        self.rewrite.as_ref().is_some_and(|r| r.wants_prompt_tick())
     }
 
     /// Bytes in the buffer not yet handed to the disk (INFO aof_buffer_length).
@@ -177,22 +218,30 @@ impl Aof {
     }
 
     /// What INFO says about rewrites.
-    pub fn rewrite_info(&self, _now: Millis) -> info::RewriteInfo {
+    pub fn rewrite_info(&self, now: Millis) -> info::RewriteInfo {
+        let secs = |s: Option<u64>| s.map_or(-1, |s| s as i64);
+        let current = self
+            .rewrite
+            .as_ref()
+            .map(|r| now.saturating_sub(r.started_at()) / 1000);
         info::RewriteInfo {
-            in_progress: false,
-            scheduled: false,
-            last_time_secs: -1,
-            current_time_secs: -1,
-            last_failed: false,
-            rewrites: 0,
-            consecutive_failures: 0,
-            last_cow_bytes: 0,
+            in_progress: self.rewrite.is_some(),
+            scheduled: self.rewrite_scheduled,
+            last_time_secs: secs(self.last_rewrite_secs),
+            current_time_secs: secs(current),
+            last_failed: self.last_rewrite_failed,
+            rewrites: self.rewrites,
+            consecutive_failures: self.rewrite_failures,
+            last_cow_bytes: self.last_cow_bytes,
         }
     }
 
     /// Whether the end of an event has anything to do.
     fn busy(&self) -> bool {
-        self.state == State::On || !self.held.is_empty() || !self.released.is_empty()
+        self.state != State::Off
+            || !self.held.is_empty()
+            || !self.released.is_empty()
+            || !self.segments.is_empty()
     }
 }
 
@@ -232,8 +281,16 @@ pub fn after_event(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize
     if !srv.aof.busy() {
         return;
     }
-    if srv.aof.state == State::On {
+    let feeding = match srv.aof.state {
+        State::On => true,
+        // Before the rewrite starts its snapshot has every write anyway.
+        State::WaitRewrite => srv.aof.rewrite.is_some(),
+        State::Off => false,
+    };
+    if feeding {
         feed_effects(srv, now);
+    } else if srv.aof.state != State::Off {
+        srv.effects.clear();
     }
     pump(srv, outputs, now);
     hold_outputs(srv, outputs, mark);
@@ -316,7 +373,8 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
         if aof.write.is_some() || aof.chain.is_some() {
             return;
         }
-        let more = aof.segments.len() > 1;
+        // A finished file: an old one after a switch, or the last when turned off.
+        let more = aof.segments.len() > 1 || aof.state == State::Off;
         let Some(front) = aof.segments.front_mut().filter(|s| s.ready) else {
             return;
         };
@@ -373,6 +431,9 @@ fn on_write_done(
         (Write::Append { bytes }, Ok(_)) => {
             let len = bytes.len() as u64;
             let aof = &mut srv.aof;
+            if let Some(front) = aof.segments.front_mut() {
+                front.written += len;
+            }
             aof.written += len;
             aof.current_size += len;
             if aof.last_write_failed {
@@ -426,14 +487,26 @@ fn on_write_done(
         }
     }
     release(srv);
+    if srv
+        .aof
+        .chain
+        .as_ref()
+        .is_some_and(|c| c.in_flight.is_none())
+    {
+        chain_next(srv, outputs, now);
+    }
     pump(srv, outputs, now);
 }
 
 /// serverCron's part: an everysec fsync when writes stopped, a failed write retried.
 pub fn cron(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
-    if srv.aof.state == State::On {
-        pump(srv, outputs, now);
-    }
+    pump(srv, outputs, now);
+    rewrite::cron(srv, outputs, now);
+}
+
+/// Every tick: a running rewrite takes its next step.
+pub fn tick(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
+    rewrite::tick(srv, outputs, now);
 }
 
 // ---------------------------------------------------------------------------
@@ -463,6 +536,9 @@ pub fn on_disk_done(
             on_write_done(srv, outputs, now, write, result);
         }
         return DiskOutcome::Nothing;
+    }
+    if srv.aof.rewrite.as_ref().is_some_and(|r| r.owns(id)) {
+        return rewrite::on_disk_done(srv, outputs, now, result);
     }
     if srv
         .aof
@@ -500,7 +576,10 @@ fn start_chain(
         then,
         logs,
     });
-    chain_next(srv, outputs, now);
+    // After the write in flight: the chain may switch the file it goes to.
+    if srv.aof.write.is_none() {
+        chain_next(srv, outputs, now);
+    }
 }
 
 fn chain_next(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
@@ -537,6 +616,9 @@ fn on_chain_step(
         Ok(_) => chain_next(srv, outputs, now),
         Err(e) => {
             let then = srv.aof.chain.as_ref().map(|c| c.then);
+            if let Some(then @ (Then::IncrReady | Then::Rewritten)) = then {
+                return rewrite_chain_failed(srv, outputs, now, then, &e.message);
+            }
             let line = match then {
                 Some(Then::Upgraded) => {
                     format!(
@@ -556,11 +638,7 @@ fn chain_done(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis, the
         Then::Upgraded => read_next_file(srv, outputs, now, 0),
         Then::Opened => {
             if let Some(path) = srv.aof.manifest.last_incr().map(|name| in_dir(srv, name)) {
-                srv.aof.segments.push_back(Segment {
-                    path,
-                    bytes: Vec::new(),
-                    ready: true,
-                });
+                srv.aof.segments.push_back(Segment::new(path, true));
             }
             srv.aof.state = State::On;
             srv.effects.clear();
@@ -568,7 +646,48 @@ fn chain_done(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis, the
             srv.persist.loading = false;
             pump(srv, outputs, now);
         }
+        Then::IncrReady => {
+            for segment in &mut srv.aof.segments {
+                segment.ready = true;
+            }
+            pump(srv, outputs, now);
+            rewrite::tick(srv, outputs, now);
+        }
+        Then::Rewritten => {
+            rewrite::finished(srv, now);
+            pump(srv, outputs, now);
+        }
     }
+}
+
+/// A step of a rewrite's file work failed: the rewrite fails; bytes meant for a
+/// new incr file that never became ready go back to the file before it.
+fn rewrite_chain_failed(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    now: Millis,
+    then: Then,
+    message: &str,
+) {
+    srv.aof.chain = None;
+    if then == Then::IncrReady {
+        if srv.aof.state == State::On {
+            srv.aof.manifest.incrs.pop();
+            srv.aof.manifest.incr_seq -= 1;
+        }
+        let unready = srv.aof.segments.back().is_some_and(|s| !s.ready);
+        if unready {
+            if let Some(last) = srv.aof.segments.pop_back() {
+                if let Some(prev) = srv.aof.segments.back_mut() {
+                    prev.bytes.extend_from_slice(&last.bytes);
+                }
+            }
+        }
+    }
+    let line = format!("Can't rewrite append only file in background: {message}");
+    log(srv, outputs, LogLevel::Warning, line);
+    rewrite::fail(srv, outputs, "Background AOF rewrite terminated with error");
+    pump(srv, outputs, now);
 }
 
 /// Write `contents` to `temp` (under `dir`), fsync it and rename it over `target`.
@@ -586,11 +705,11 @@ fn write_file_ops(temp: String, target: String, contents: Bytes) -> Vec<DiskOp> 
     ]
 }
 
-/// The requests that persist the manifest (writeAofManifestFile).
-fn manifest_ops(srv: &Server) -> Vec<DiskOp> {
+/// The requests that persist a manifest's `text` (writeAofManifestFile).
+fn manifest_ops(srv: &Server, text: String) -> Vec<DiskOp> {
     let temp = in_dir(srv, &format!("temp-{}", manifest_name(srv)));
     let target = in_dir(srv, &manifest_name(srv));
-    write_file_ops(temp, target, Bytes::from(srv.aof.manifest.format()))
+    write_file_ops(temp, target, Bytes::from(text))
 }
 
 // ---------------------------------------------------------------------------
@@ -703,7 +822,7 @@ fn upgrade_old_file(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Milli
     let mut ops = vec![DiskOp::CreateDir {
         path: srv.config.appenddirname.clone(),
     }];
-    ops.extend(manifest_ops(srv));
+    ops.extend(manifest_ops(srv, srv.aof.manifest.format()));
     ops.push(DiskOp::Rename {
         from: name.clone(),
         to: in_dir(srv, &name),
@@ -954,7 +1073,7 @@ fn open_after_loading(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Mil
         bytes: Bytes::new(),
     });
     if dirty {
-        ops.extend(manifest_ops(srv));
+        ops.extend(manifest_ops(srv, srv.aof.manifest.format()));
     }
     srv.aof.current_size = srv.aof.loaded_bytes;
     start_chain(srv, outputs, now, ops, Then::Opened, logs);
@@ -978,3 +1097,52 @@ fn empty_base_contents(srv: &mut Server, now: Millis) -> Bytes {
 }
 #[cfg(test)]
 mod tests;
+
+/// CONFIG SET appendonly: Redis's startAppendOnly (the AOF waits for a rewrite to
+/// make its first base) and stopAppendOnly (what is buffered is still written and
+/// fsynced, a running rewrite is killed).
+pub fn set_appendonly(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    now: Millis,
+    on: bool,
+    in_exec: bool,
+) -> Result<(), String> {
+    match (on, srv.aof.state) {
+        (false, State::Off) | (true, State::On | State::WaitRewrite) => {}
+        (false, _) => {
+            srv.aof.state = State::Off;
+            srv.aof.rewrite_scheduled = false;
+            srv.aof.selected_db = None;
+            srv.propagation.enabled = false;
+            rewrite::kill(srv, outputs);
+            pump(srv, outputs, now);
+        }
+        (true, State::Off) => start_append_only(srv, outputs, now, in_exec),
+    }
+    Ok(())
+}
+
+fn start_append_only(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis, in_exec: bool) {
+    srv.aof.state = State::WaitRewrite;
+    srv.aof.selected_db = None;
+    srv.aof.last_fsync_secs = now / 1000;
+    srv.propagation.enabled = true;
+    srv.effects.clear();
+    let scheduled = if srv.persist.save_in_progress() || srv.aof.chain.is_some() {
+        Some("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
+    } else if in_exec {
+        Some("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.")
+    } else {
+        None
+    };
+    if let Some(line) = scheduled {
+        srv.aof.rewrite_scheduled = true;
+        return log(srv, outputs, LogLevel::Warning, line.into());
+    }
+    if srv.aof.rewrite.is_some() {
+        log(srv, outputs, LogLevel::Warning, "AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.".into());
+        rewrite::kill(srv, outputs);
+    }
+    rewrite::start(srv, outputs, now);
+}

@@ -350,3 +350,155 @@ fn a_torn_tail_stops_the_start_without_aof_load_truncated() {
     let again = started(config, &mut disk);
     assert!(again.effects.contains(&Output::Stop { code: 1 }));
 }
+
+fn info_field(t: &mut TestNode, disk: &mut Disk, name: &str) -> String {
+    let info = run(t, disk, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Ticks (with the disk answering) until no rewrite runs.
+fn finish_rewrite(t: &mut TestNode, disk: &mut Disk) {
+    for _ in 0..1000 {
+        settle(t, disk);
+        if info_field(t, disk, "aof_rewrite_in_progress") == "0" {
+            return;
+        }
+        t.now += 1;
+        t.node.handle(t.now, Input::Tick);
+    }
+    panic!("the rewrite never ended");
+}
+
+#[test]
+fn bgrewriteaof_makes_the_next_base_and_removes_the_history() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    run(&mut t, &mut disk, &["RPUSH", "l", "x"]);
+    // The disk waits while the rewrite starts, a second one is refused, and a
+    // write arrives: it belongs to the new incr file only.
+    send(&mut t, 1, &["BGREWRITEAOF"]);
+    let mut d = drain(&mut t);
+    send(&mut t, 1, &["BGREWRITEAOF"]);
+    send(&mut t, 1, &["SET", "b", "2"]);
+    let later = drain(&mut t);
+    assert_eq!(
+        d.sent[&1],
+        "+Background append only file rewriting started\r\n"
+    );
+    assert_eq!(
+        later.sent[&1],
+        "-ERR Background append only file rewriting already in progress\r\n"
+    );
+    d.disk.extend(later.disk);
+    for (id, op) in d.disk {
+        let result = disk.run(op);
+        t.node.handle(t.now, Input::DiskDone { id, result });
+    }
+    assert_eq!(settle(&mut t, &mut disk)[&1], "+OK\r\n");
+    finish_rewrite(&mut t, &mut disk);
+    assert_eq!(
+        disk.text(MANIFEST),
+        "file appendonly.aof.2.base.rdb seq 2 type b\n\
+         file appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let mut names: Vec<&str> = disk.files.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "appendonlydir/appendonly.aof.2.base.rdb",
+            "appendonlydir/appendonly.aof.2.incr.aof",
+            MANIFEST
+        ]
+    );
+    assert_eq!(
+        disk.text("appendonlydir/appendonly.aof.2.incr.aof"),
+        "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(info_field(&mut t, &mut disk, "aof_rewrites"), "1");
+    let base = disk.files["appendonlydir/appendonly.aof.2.base.rdb"].len();
+    let incr = disk.files["appendonlydir/appendonly.aof.2.incr.aof"].len();
+    assert_eq!(
+        info_field(&mut t, &mut disk, "aof_current_size"),
+        (base + incr).to_string()
+    );
+    let mut again = started(aof_config(AppendFsync::Everysec), &mut disk);
+    assert_eq!(
+        run(&mut again, &mut disk, &["MGET", "a", "b"]),
+        "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(run(&mut again, &mut disk, &["LLEN", "l"]), ":1\r\n");
+}
+
+#[test]
+fn config_set_appendonly_yes_writes_a_base_of_the_data_then_appends() {
+    let mut disk = Disk::default();
+    let mut t = started(Config::default(), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    assert!(disk.files.is_empty());
+    assert_eq!(
+        run(&mut t, &mut disk, &["CONFIG", "SET", "appendonly", "yes"]),
+        "+OK\r\n"
+    );
+    finish_rewrite(&mut t, &mut disk);
+    assert_eq!(info_field(&mut t, &mut disk, "aof_enabled"), "1");
+    run(&mut t, &mut disk, &["SET", "b", "2"]);
+    assert_eq!(
+        disk.text(MANIFEST),
+        "file appendonly.aof.1.base.rdb seq 1 type b\n\
+         file appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    let mut again = started(aof_config(AppendFsync::Everysec), &mut disk);
+    assert_eq!(
+        run(&mut again, &mut disk, &["MGET", "a", "b"]),
+        "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+    // Off again: writes no longer reach the file.
+    run(
+        &mut again,
+        &mut disk,
+        &["CONFIG", "SET", "appendonly", "no"],
+    );
+    let before = disk.files[INCR_1].clone();
+    run(&mut again, &mut disk, &["SET", "c", "3"]);
+    assert_eq!(disk.files[INCR_1], before);
+}
+
+#[test]
+fn a_bgsave_during_a_rewrite_is_refused_and_a_rewrite_during_a_bgsave_waits() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    send(&mut t, 1, &["BGREWRITEAOF"]);
+    let d = drain(&mut t);
+    send(&mut t, 1, &["BGSAVE"]);
+    let refused = drain(&mut t).sent.remove(&1).unwrap_or_default();
+    assert!(
+        refused.starts_with("-ERR Another child process is active"),
+        "{refused}"
+    );
+    for (id, op) in d.disk {
+        let result = disk.run(op);
+        t.node.handle(t.now, Input::DiskDone { id, result });
+    }
+    finish_rewrite(&mut t, &mut disk);
+    assert_eq!(
+        run(&mut t, &mut disk, &["BGSAVE"]),
+        "+Background saving started\r\n"
+    );
+    assert_eq!(
+        run(&mut t, &mut disk, &["BGREWRITEAOF"]),
+        "+Background append only file rewriting scheduled\r\n"
+    );
+    assert_eq!(info_field(&mut t, &mut disk, "aof_rewrite_scheduled"), "1");
+    for _ in 0..100 {
+        t.now += 100;
+        t.node.handle(t.now, Input::Tick);
+        settle(&mut t, &mut disk);
+    }
+    assert_eq!(info_field(&mut t, &mut disk, "aof_rewrites"), "2");
+    assert_eq!(info_field(&mut t, &mut disk, "aof_rewrite_scheduled"), "0");
+}

@@ -296,6 +296,7 @@ pub fn start_save(
     if srv.persist.job.is_some() {
         return false;
     }
+    crate::aof::rewrite::settle_snapshot(srv);
     let opts = snapshot_options(srv, now);
     let snap = Snapshot::start(&mut srv.dbs, &opts);
     if background {
@@ -370,6 +371,7 @@ pub fn debug_reload(
     if srv.persist.job.is_some() {
         return Err(SAVE_FAILED);
     }
+    crate::aof::rewrite::settle_snapshot(srv);
     let opts = snapshot_options(srv, now);
     let bytes = Bytes::from(Snapshot::start(&mut srv.dbs, &opts).run_to_end(&mut srv.dbs));
     let waiters = vec![Waiter::Reply(conn)];
@@ -599,7 +601,8 @@ pub fn kill_bgsave(srv: &mut Server, outputs: &mut VecDeque<Output>) -> Vec<Wait
 
 /// serverCron's part: save points and a scheduled BGSAVE.
 pub fn cron(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
-    if srv.persist.job.is_some() || srv.persist.loading {
+    // One background snapshot at a time: a running AOF rewrite defers save points.
+    if srv.persist.job.is_some() || srv.persist.loading || srv.aof.rewrite_in_progress() {
         return;
     }
     let now_secs = now / 1000;
