@@ -393,3 +393,99 @@ fn config_set_appendonly_yes_at_runtime_makes_an_aof_redis_loads() {
     wait_for_load(&mut rcon);
     assert_eq!(digest(&mut rcon), expected);
 }
+
+/// Runs a checker on `path` with `stdin`; returns its stdout and exit status.
+fn run_checker(program: &Path, args: &[&str], path: &Path, stdin: &str) -> (String, i32) {
+    use std::io::Write;
+    let ember = program.ends_with("ember-server");
+    let mut child = Command::new(program)
+        .args(ember.then_some("--check-aof"))
+        .args(args)
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the checker runs");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("the checker ends");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    (report, out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn check_aof_reports_and_fixes_what_redis_check_aof_does() {
+    let ember = ember_tests::ember_binary().to_path_buf();
+    let redis = PathBuf::from("redis-check-aof");
+    let cases: &[&[u8]] = &[
+        b"*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nx",
+        b"*3\r\n$3\r\nSET\r\n$1\r\nxgarbage\r\n",
+        b"*1\r\n$4\r\nPING\r\nx4\r\n",
+        b"#TS:5\r\n*1\r\n$4\r\nPING\r\n#TS:6\r\n*1\r\n$4\r\nPI",
+        b"*1\r\n$5\r\nMULTI\r\n*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nEXEC\r\n",
+        b"*1\r\n$-4\r\nPING\r\n",
+        b"*1\n$4\r\nPING\r\n",
+        b"",
+    ];
+    let dir = TempDir::new();
+    for (i, bytes) in cases.iter().enumerate() {
+        for (args, stdin) in [(&[][..], ""), (&["--fix"][..], "y\n")] {
+            let file = |who: &str| {
+                let path = dir.0.join(format!("{i}-{who}.aof"));
+                fs::write(&path, bytes).unwrap();
+                path
+            };
+            // The same name in both reports: each checker gets its own copy.
+            let (theirs_path, ours_path) = (file("r"), file("e"));
+            let (theirs, theirs_code) = run_checker(&redis, args, &theirs_path, stdin);
+            let (ours, ours_code) = run_checker(&ember, args, &ours_path, stdin);
+            let ours = ours.replace("-e.aof", "-r.aof");
+            assert_eq!(
+                ours,
+                theirs,
+                "case {i} {args:?}: {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+            assert_eq!(ours_code, theirs_code, "case {i} {args:?}");
+            assert_eq!(
+                fs::read(&ours_path).unwrap(),
+                fs::read(&theirs_path).unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn check_aof_reads_a_redis_appendonlydir_with_its_rdb_base_as_redis_check_aof() {
+    let redis = Server::start_redis(&["--appendonly", "yes"]);
+    let mut rcon = connect(&redis);
+    write_dataset(&mut rcon);
+    let ember = ember_tests::ember_binary().to_path_buf();
+    let tool = PathBuf::from("redis-check-aof");
+    let theirs_dir = TempDir::new();
+    copy_dir(&redis.dir().join("appendonlydir"), &theirs_dir.0);
+    let incr = theirs_dir.0.join("appendonly.aof.1.incr.aof");
+    let mut torn = fs::read(&incr).unwrap();
+    torn.truncate(torn.len() - 3);
+    fs::write(&incr, &torn).unwrap();
+    let ours_dir = TempDir::new();
+    copy_dir(&theirs_dir.0, &ours_dir.0);
+    let manifest = "appendonly.aof.manifest";
+    for (args, stdin) in [(&[][..], ""), (&["--fix"][..], "y\n"), (&[][..], "")] {
+        let (theirs, theirs_code) = run_checker(&tool, args, &theirs_dir.0.join(manifest), stdin);
+        let (ours, ours_code) = run_checker(&ember, args, &ours_dir.0.join(manifest), stdin);
+        assert_eq!(
+            ours.replace(&ours_dir.arg(), &theirs_dir.arg()),
+            theirs,
+            "{args:?}"
+        );
+        assert_eq!(ours_code, theirs_code);
+    }
+    // Ember also takes the directory itself.
+    let (ours, code) = run_checker(&ember, &[], &ours_dir.0, "");
+    assert_eq!(code, 0, "{ours}");
+    assert!(ours.ends_with("All AOF files and manifest are valid\n"));
+}

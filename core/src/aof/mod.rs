@@ -20,6 +20,7 @@
 //!   aofOpenIfNeededOnServerStart, a base file is created if there is none, the last
 //!   incr file (or a new one) is opened and the manifest written.
 
+pub mod check;
 pub mod info;
 pub mod manifest;
 pub mod parse;

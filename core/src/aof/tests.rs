@@ -502,3 +502,28 @@ fn a_bgsave_during_a_rewrite_is_refused_and_a_rewrite_during_a_bgsave_waits() {
     assert_eq!(info_field(&mut t, &mut disk, "aof_rewrites"), "2");
     assert_eq!(info_field(&mut t, &mut disk, "aof_rewrite_scheduled"), "0");
 }
+
+#[test]
+fn the_aof_is_rewritten_by_itself_once_it_doubles_past_the_min_size() {
+    let mut disk = Disk::default();
+    let config = Config {
+        auto_aof_rewrite_min_size: 1_000,
+        ..aof_config(AppendFsync::Everysec)
+    };
+    let mut t = started(config, &mut disk);
+    let value = "v".repeat(600);
+    run(&mut t, &mut disk, &["SET", "k", &value]);
+    t.now += 1_000;
+    t.node.handle(t.now, Input::Tick);
+    settle(&mut t, &mut disk);
+    assert_eq!(info_field(&mut t, &mut disk, "aof_rewrites"), "0");
+    run(&mut t, &mut disk, &["SET", "k2", &value]);
+    t.now += 1_000;
+    t.node.handle(t.now, Input::Tick);
+    finish_rewrite(&mut t, &mut disk);
+    assert_eq!(info_field(&mut t, &mut disk, "aof_rewrites"), "1");
+    let logged = t.effects.iter().any(|o| {
+        matches!(o, Output::Log { line, .. } if line.starts_with("Starting automatic rewriting of AOF on"))
+    });
+    assert!(logged);
+}
