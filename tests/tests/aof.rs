@@ -489,3 +489,102 @@ fn check_aof_reads_a_redis_appendonlydir_with_its_rdb_base_as_redis_check_aof() 
     assert_eq!(code, 0, "{ours}");
     assert!(ours.ends_with("All AOF files and manifest are valid\n"));
 }
+
+/// Writers on their own lists: each pushes 0, 1, 2... waiting for every reply, and
+/// records the last value acknowledged. Stops when the server goes away.
+fn spawn_writers(server: &Server, count: usize) -> Vec<thread::JoinHandle<i64>> {
+    (0..count)
+        .map(|w| {
+            let url = server.url();
+            thread::spawn(move || {
+                let Ok(mut con) = redis::Client::open(url).and_then(|c| c.get_connection()) else {
+                    return -1;
+                };
+                let mut acked = -1;
+                for i in 0.. {
+                    let pushed: redis::RedisResult<i64> = redis::cmd("RPUSH")
+                        .arg(format!("list:{w}"))
+                        .arg(i)
+                        .query(&mut con);
+                    if pushed.is_err() {
+                        break;
+                    }
+                    acked = i;
+                }
+                acked
+            })
+        })
+        .collect()
+}
+
+fn kill_9(server: &mut Server) {
+    let status = Command::new("kill")
+        .args(["-9", &server.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + WAIT_MAX;
+    while server.exit_status().is_none() {
+        assert!(Instant::now() < deadline, "the server did not die");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// After a restart every list holds 0..=n with n at least what was acknowledged:
+/// acknowledged writes survived, and what survived is a prefix of what was sent.
+fn assert_acknowledged_prefixes(server: &Server, acked: &[i64]) {
+    let mut con = connect(server);
+    wait_for_load(&mut con);
+    for (w, &last) in acked.iter().enumerate() {
+        let items: Vec<i64> =
+            redis::from_redis_value(&run(&mut con, &["LRANGE", &format!("list:{w}"), "0", "-1"]))
+                .unwrap();
+        let prefix = items.iter().enumerate().all(|(i, &v)| v == i as i64);
+        assert!(
+            prefix,
+            "writer {w}: not a prefix of what was sent: {items:?}"
+        );
+        assert!(
+            items.len() as i64 > last,
+            "writer {w}: acknowledged {last}, found {} items",
+            items.len()
+        );
+    }
+}
+
+#[test]
+fn kill_9_during_writes_and_during_a_rewrite_keeps_every_acknowledged_write() {
+    for during_rewrite in [false, true] {
+        let mut ember = Server::start_ember(&["--appendonly", "yes", "--appendfsync", "always"]);
+        if during_rewrite {
+            let mut con = connect(&ember);
+            let mut pipe = redis::pipe();
+            for i in 0..200_000 {
+                pipe.cmd("SET").arg(format!("key:{i}")).arg(i).ignore();
+            }
+            let () = pipe.query(&mut con).expect("the writes run");
+        }
+        let writers = spawn_writers(&ember, 4);
+        thread::sleep(Duration::from_millis(300));
+        if during_rewrite {
+            let mut con = connect(&ember);
+            run(&mut con, &["BGREWRITEAOF"]);
+            thread::sleep(Duration::from_millis(30));
+        }
+        kill_9(&mut ember);
+        let acked: Vec<i64> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        assert!(acked.iter().all(|&a| a > 0), "the writers ran: {acked:?}");
+        let restarted = Server::start_ember(&[
+            "--dir",
+            &ember.dir().to_string_lossy(),
+            "--appendonly",
+            "yes",
+        ]);
+        assert_acknowledged_prefixes(&restarted, &acked);
+        if during_rewrite {
+            let mut con = connect(&restarted);
+            let keys: i64 = redis::from_redis_value(&run(&mut con, &["DBSIZE"])).unwrap();
+            assert_eq!(keys, 200_000 + 4, "the keys written before the rewrite");
+        }
+    }
+}
