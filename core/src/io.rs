@@ -99,6 +99,10 @@ pub enum DiskOp {
     Rename { from: String, to: String },
     /// Delete a file.
     Remove { path: String },
+    /// Create a directory if it does not exist (the AOF's `appenddirname`).
+    CreateDir { path: String },
+    /// Cut a file to `len` bytes (a torn AOF tail, `aof-load-truncated`).
+    Truncate { path: String, len: u64 },
 }
 
 /// Log severity, with Redis's names (`loglevel` directive).

@@ -16,6 +16,7 @@
 //! assert_eq!(node.poll_output(), Some(Output::Send { conn: 1, bytes: Bytes::from_static(b"+PONG\r\n") }));
 //! ```
 
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod command;

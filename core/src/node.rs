@@ -65,10 +65,13 @@ impl Node {
         }
     }
 
-    /// Starts the node's work at process start: with no AOF, reads the dump
-    /// (`dir`/`dbfilename`); clients get -LOADING until it is in.
+    /// Starts the node's work at process start: reads the AOF when `appendonly` is
+    /// on (it wins over the dump, as in Redis), else the dump (`dir`/`dbfilename`);
+    /// clients get -LOADING until it is in.
     pub fn start(&mut self, _now: Millis) {
-        if !self.srv.config.appendonly {
+        if self.srv.config.appendonly {
+            crate::aof::start_loading(&mut self.srv, &mut self.outputs);
+        } else {
             crate::persist::start_loading(&mut self.srv, &mut self.outputs);
         }
     }
@@ -111,6 +114,7 @@ impl Node {
     /// Feeds one event at time `now` (the node's wall clock, Unix ms).
     pub fn handle(&mut self, now: Millis, input: Input) {
         self.now = self.now.max(now);
+        let mark = self.outputs.len();
         match input {
             Input::Accepted { conn, peer, local } => self.on_accepted(now, conn, peer, local),
             Input::Received { conn, bytes } => self.on_received(now, conn, bytes),
@@ -125,6 +129,7 @@ impl Node {
                 }
                 self.time_out_blocked(now);
                 crate::persist::tick(&mut self.srv, &mut self.outputs);
+                crate::aof::tick(&mut self.srv, &mut self.outputs, now);
             }
             Input::Signal(signal) => self.on_signal(now, signal),
             Input::DiskDone { id, result } => self.on_disk_done(now, id, result),
@@ -133,6 +138,7 @@ impl Node {
             Input::Connected { .. } | Input::ConnectFailed { .. } => {}
         }
         self.resume_unblocked(now);
+        crate::aof::after_event(&mut self.srv, &mut self.outputs, mark, now);
         if !self.srv.propagation.enabled {
             self.srv.effects.clear();
         }
@@ -164,7 +170,7 @@ impl Node {
     /// When the node next needs [`Input::Tick`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        if self.srv.persist.wants_prompt_tick() {
+        if self.srv.persist.wants_prompt_tick() || self.srv.aof.wants_prompt_tick() {
             return Some(self.now);
         }
         match self.srv.blocking.next_deadline() {
@@ -206,7 +212,60 @@ impl Node {
             if let crate::persist::DiskOutcome::Saved(done) = outcome {
                 self.answer_save_waiters(done);
             }
+        } else if self.srv.aof.owns(id) {
+            let outcome =
+                crate::aof::on_disk_done(&mut self.srv, &mut self.outputs, now, id, result);
+            if let crate::aof::DiskOutcome::Replay(file) = outcome {
+                let replayed = self.replay_aof_file(now, &file);
+                crate::aof::file_replayed(&mut self.srv, &mut self.outputs, now, file, replayed);
+            }
         }
+    }
+
+    /// Loads one AOF file read at start: its RDB preamble, then its commands, run as
+    /// Redis's fake AOF client runs them (no checks, no replies, never blocked).
+    fn replay_aof_file(
+        &mut self,
+        now: Millis,
+        file: &crate::aof::LoadFile,
+    ) -> crate::aof::Replayed {
+        let start = match crate::aof::load_preamble(&mut self.srv, &mut self.outputs, file, now) {
+            Ok(start) => start,
+            Err(failed) => return failed,
+        };
+        let mut client = Client::new(0, ConnId::MAX, String::new(), String::new(), now);
+        client.authenticated = true;
+        let replayed = crate::aof::replay_commands(&file.name, &file.bytes, start, &mut |args| {
+            self.replay_command(now, &mut client, args)
+        });
+        self.srv.effects.clear();
+        replayed
+    }
+
+    fn replay_command(
+        &mut self,
+        now: Millis,
+        client: &mut Client,
+        args: Vec<Bytes>,
+    ) -> Result<(), crate::aof::Rejected> {
+        let name = || String::from_utf8_lossy(&args[0]).into_owned();
+        let cmd = match resolve(&args) {
+            Ok(cmd) => cmd,
+            Err((None, _)) => return Err(crate::aof::Rejected::UnknownCommand(name())),
+            Err((Some(_), _)) => return Err(crate::aof::Rejected::WrongArity(name())),
+        };
+        if client.multi.is_some() && !transaction::runs_inside_multi(cmd) {
+            let _ = self.queue(client, cmd, args);
+        } else {
+            let _ = self.ctx(now, client, cmd).run_propagating(cmd, &args);
+            self.srv.propagation.flush_unit(&mut self.srv.effects);
+        }
+        client.out.take();
+        if client.blocked {
+            self.srv.blocking.remove(client.conn);
+            client.blocked = false;
+        }
+        Ok(())
     }
 
     /// Tells everyone who waited for a save how it ended: SAVE-like clients get
@@ -654,6 +713,7 @@ impl Node {
             }
         }
         crate::persist::cron(&mut self.srv, &mut self.outputs, now);
+        crate::aof::cron(&mut self.srv, &mut self.outputs, now);
         for db in &mut self.srv.dbs {
             db.shrink_tables();
         }

@@ -175,6 +175,8 @@ pub struct Server {
     pub effects: Vec<crate::propagate::Effect>,
     /// RDB persistence: saves in progress, save-point state, loading.
     pub persist: crate::persist::Persist,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
     next_disk_op: crate::io::DiskOpId,
     /// The effects of the execution unit in progress, before they reach `effects`.
     pub propagation: crate::propagate::Propagation,
@@ -215,6 +217,7 @@ impl Server {
             host: HostInfo::default(),
             effects: Vec::new(),
             persist: crate::persist::Persist::new(now),
+            aof: Default::default(),
             next_disk_op: 1,
             propagation: Default::default(),
             watches: Default::default(),

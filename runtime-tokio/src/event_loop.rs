@@ -268,6 +268,15 @@ fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(DiskData::Done),
             Err(e) => Err(err(e)),
         },
+        DiskOp::CreateDir { path } => fs::create_dir_all(&path)
+            .map(|()| DiskData::Done)
+            .map_err(err),
+        DiskOp::Truncate { path, len } => fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(len))
+            .map(|()| DiskData::Done)
+            .map_err(err),
     }
 }
 

@@ -2,6 +2,7 @@
 //! command line: `ember-server [/path/to/redis.conf] [--directive value ...]`.
 
 mod alloc;
+mod check_aof;
 mod check_rdb;
 mod event_loop;
 mod host;
@@ -35,9 +36,13 @@ fn main() -> ExitCode {
     if base.contains("check-rdb") {
         return ExitCode::from(check_rdb::main(program, &args[1..]));
     }
+    if base.contains("check-aof") {
+        return ExitCode::from(check_aof::main(program, &args[1..]));
+    }
     if let Some(first) = args.get(1) {
         match first.as_str() {
             "--check-rdb" => return ExitCode::from(check_rdb::main(program, &args[2..])),
+            "--check-aof" => return ExitCode::from(check_aof::main(program, &args[2..])),
             "-v" | "--version" => {
                 println!(
                     "Ember server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=ember-{}",
@@ -65,6 +70,7 @@ fn usage() -> String {
         "       ./ember-server -v or --version",
         "       ./ember-server -h or --help",
         "       ./ember-server --check-rdb <rdb-file-name>",
+        "       ./ember-server --check-aof [--fix] <file.manifest|appendonlydir|file.aof>",
         "",
         "Examples:",
         "       ./ember-server (run the server with default config)",

@@ -135,6 +135,16 @@ impl Disk {
                 self.files.remove(path);
                 Ok(DiskData::Done)
             }
+            // Directories are implicit in the flat map of paths.
+            DiskOp::CreateDir { .. } => Ok(DiskData::Done),
+            DiskOp::Truncate { path, len } => {
+                let Some(file) = self.files.get_mut(path) else {
+                    return Err(error(ENOENT));
+                };
+                let len = (*len).min(file.current.len() as u64) as usize;
+                file.current.truncate(len);
+                Ok(DiskData::Done)
+            }
         }
     }
 

@@ -155,6 +155,7 @@ enum Apply {
     Bind,
     Maxmemory,
     Maxclients,
+    Appendonly,
 }
 
 fn apply_of(index: usize) -> Option<Apply> {
@@ -164,6 +165,7 @@ fn apply_of(index: usize) -> Option<Apply> {
         "bind" => Some(Apply::Bind),
         "maxmemory" => Some(Apply::Maxmemory),
         "maxclients" => Some(Apply::Maxclients),
+        "appendonly" => Some(Apply::Appendonly),
         _ => None,
     }
 }
@@ -303,6 +305,10 @@ fn run_apply(ctx: &mut Ctx<'_>, apply: Apply) -> Result<(), String> {
                     ));
                 }
             }
+        }
+        Apply::Appendonly => {
+            let on = config.appendonly;
+            crate::aof::set_appendonly(ctx.srv, ctx.outputs, ctx.now, on, ctx.client.in_exec)?;
         }
         Apply::Maxmemory => {
             let maxmemory = config.maxmemory;

@@ -348,21 +348,7 @@ fn persistence(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     f.add("rdb_last_cow_size", p.last_cow_bytes);
     f.add("rdb_last_load_keys_expired", p.load_keys_expired);
     f.add("rdb_last_load_keys_loaded", p.load_keys_loaded);
-    f.zeros(&[
-        "aof_enabled",
-        "aof_rewrite_in_progress",
-        "aof_rewrite_scheduled",
-    ]);
-    f.add("aof_last_rewrite_time_sec", -1);
-    f.add("aof_current_rewrite_time_sec", -1);
-    f.add("aof_last_bgrewrite_status", "ok");
-    f.zeros(&["aof_rewrites", "aof_rewrites_consecutive_failures"]);
-    f.add("aof_last_write_status", "ok");
-    f.zeros(&[
-        "aof_last_cow_size",
-        "module_fork_in_progress",
-        "module_fork_last_cow_size",
-    ]);
+    crate::aof::info::persistence_fields(ctx.srv, ctx.now, &mut |name, value| f.add(name, value));
 }
 
 fn stats(ctx: &Ctx<'_>, f: &mut Fields<'_>) {

@@ -113,6 +113,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: &[Flag::Admin, Flag::Noscript, Flag::NoAsyncLoading],
+        group: Group::Server,
+        since: "1.0.0",
+        summary: "Asynchronously rewrites the append-only file to disk.",
+        complexity: "O(1)",
+        handler: Some(bgrewriteaof),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
         name: "lastsave",
         arity: 1,
         flags: &[Flag::Loading, Flag::Stale, Flag::Fast],
@@ -219,7 +230,8 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     // Inside EXEC Redis never forks: the save is scheduled for serverCron.
     let in_exec = ctx.client.in_exec;
-    if ctx.srv.persist.save_in_progress() || in_exec {
+    let busy = ctx.srv.persist.save_in_progress() || ctx.srv.aof.rewrite_in_progress();
+    if busy || in_exec {
         if !schedule && !in_exec {
             return Err(BGSAVE_CHILD_ACTIVE.into());
         }
@@ -229,6 +241,19 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     persist::start_save(ctx.srv, ctx.outputs, ctx.now, true, Vec::new());
     ctx.out().status(persist::BGSAVE_STARTED);
+    Ok(())
+}
+
+/// BGREWRITEAOF: a rewrite starts now, or is scheduled while a save runs (or
+/// inside EXEC).
+fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    let in_exec = ctx.client.in_exec;
+    let started = crate::aof::rewrite::bgrewriteaof(ctx.srv, ctx.outputs, ctx.now, in_exec)?;
+    ctx.out().status(if started {
+        crate::aof::rewrite::STARTED
+    } else {
+        crate::aof::rewrite::SCHEDULED
+    });
     Ok(())
 }
 

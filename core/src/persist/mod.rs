@@ -261,7 +261,8 @@ pub fn shutdown(
     })
 }
 
-fn snapshot_options(srv: &Server, now: Millis) -> SnapshotOptions {
+/// How a snapshot of the keyspace is written now (BGSAVE, SAVE, the AOF base).
+pub(crate) fn snapshot_options(srv: &Server, now: Millis) -> SnapshotOptions {
     let policy = srv.config.maxmemory_policy;
     let access = if policy.is_lfu() {
         AccessMeta::Freq {
@@ -303,6 +304,7 @@ pub fn start_save(
     if srv.persist.job.is_some() {
         return false;
     }
+    crate::aof::rewrite::settle_snapshot(srv);
     let opts = snapshot_options(srv, now);
     let snap = Snapshot::start(&mut srv.dbs, &opts);
     if background {
@@ -377,6 +379,7 @@ pub fn debug_reload(
     if srv.persist.job.is_some() {
         return Err(SAVE_FAILED);
     }
+    crate::aof::rewrite::settle_snapshot(srv);
     let opts = snapshot_options(srv, now);
     let bytes = Bytes::from(Snapshot::start(&mut srv.dbs, &opts).run_to_end(&mut srv.dbs));
     let waiters = vec![Waiter::Reply(conn)];
@@ -607,7 +610,8 @@ pub fn kill_bgsave(srv: &mut Server, outputs: &mut VecDeque<Output>) -> Vec<Wait
 
 /// serverCron's part: save points and a scheduled BGSAVE.
 pub fn cron(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
-    if srv.persist.job.is_some() || srv.persist.loading {
+    // One background snapshot at a time: a running AOF rewrite defers save points.
+    if srv.persist.job.is_some() || srv.persist.loading || srv.aof.rewrite_in_progress() {
         return;
     }
     let now_secs = now / 1000;
@@ -694,6 +698,12 @@ fn finish_loading(
 /// deadline are dropped, as a master does; LRU idle time and LFU counters are
 /// restored. Returns (loaded, expired) or the message to log before stopping.
 pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), String> {
+    load_rdb(srv, bytes, now).map(|(loaded, expired, _)| (loaded, expired))
+}
+
+/// [`load`], also returning the offset just past the checksum, where the command
+/// tail of an AOF with an RDB preamble starts.
+pub fn load_rdb(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64, usize), String> {
     let opts = LoadOptions::from_config(&srv.config, srv.hasher);
     let contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
     let policy = srv.access_policy();
@@ -729,7 +739,7 @@ pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), S
     }
     srv.persist.load_keys_loaded = loaded;
     srv.persist.load_keys_expired = expired;
-    Ok((loaded, expired))
+    Ok((loaded, expired, contents.end_offset))
 }
 
 fn corrupt_message(e: RdbLoadError) -> String {
