@@ -52,6 +52,7 @@ probes! {
     TransactionExecuted: "EXEC ran a queued transaction",
     TransactionAborted: "EXEC found a watched key changed and ran nothing",
     WatchedKeyExpired: "EXEC ran after the deadline of a watched key",
+    DurabilityChecked: "a durable list was read back after its node restarted",
     SaveCompleted: "an RDB save reached the disk",
     CrashDuringSave: "a node crashed while an RDB save was in progress",
     DumpLoaded: "a restarted node loaded keys from its dump",

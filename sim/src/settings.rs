@@ -92,6 +92,8 @@ pub struct Settings {
     pub workload: WorkloadConfig,
     /// The nodes' RDB `save` points (`None`: no persistence, a crash loses all).
     pub save: Option<&'static str>,
+    /// `appendonly yes` with this `appendfsync` policy (`None`: no AOF).
+    pub appendfsync: Option<&'static str>,
 }
 
 /// Save points short enough to fire within a run (seconds, changes).
@@ -147,6 +149,11 @@ impl Settings {
         if rng.chance(0.3) {
             disk.latency_us_max *= 20;
         }
+        let appendfsync = rng
+            .chance(0.4)
+            .then(|| *rng.pick(&["always", "always", "everysec", "no"]));
+        let mut workload = workload;
+        workload.durable_probability = *rng.pick(&[0.0, 0.05, 0.2]);
         Settings {
             seed,
             seeds,
@@ -164,6 +171,7 @@ impl Settings {
             faults,
             workload,
             save,
+            appendfsync,
         }
     }
 
@@ -212,6 +220,7 @@ impl Settings {
             inline_probability: *rng.pick(&[0.0, 0.2]),
             ttl_ms_max: *rng.pick(&[50, 1_000, 10_000]),
             block_ms_max: *rng.pick(&[10, 500, 3_000]),
+            durable_probability: 0.0,
         }
     }
 
@@ -221,6 +230,15 @@ impl Settings {
     pub fn model_checked(&self) -> bool {
         self.workload.deterministic()
             && !(self.faults.clock_jump_every_ms.is_some() && self.faults.clock_jump_backward)
+            && self.exact_times()
+    }
+
+    /// Whether a reply's node clock is the clock its command ran at. With an AOF the
+    /// node holds replies until their bytes are written (or fsynced), so a reply
+    /// leaves later than its command ran, and checks that need the exact clock of
+    /// execution (the model, TTL values, deadlines) do not apply.
+    pub fn exact_times(&self) -> bool {
+        self.appendfsync.is_none()
     }
 
     pub fn end_ms(&self) -> u64 {
@@ -272,6 +290,12 @@ impl fmt::Display for Settings {
             d.latency_us_min,
             d.latency_us_max,
             self.save.map_or("off".into(), |s| format!("\"{s}\"")),
+        )?;
+        writeln!(
+            f,
+            "  aof: {}",
+            self.appendfsync
+                .map_or("off".into(), |p| format!("appendfsync {p}"))
         )?;
         let x = &self.faults;
         writeln!(

@@ -49,6 +49,38 @@ pub struct WorkloadConfig {
     pub ttl_ms_max: u64,
     /// Longest blocking timeout, ms (never 0: liveness needs every request to end).
     pub block_ms_max: u64,
+    /// Chance that a request works the client's durable list (see [`durable_key`]).
+    pub durable_probability: f64,
+}
+
+/// The list only client `client` writes, with `RPUSH key seq` for seq = 1, 2, ...: the
+/// durability checker reads what survived a crash from it.
+pub fn durable_key(client: usize) -> Vec<u8> {
+    format!("d:{client}").into_bytes()
+}
+
+/// The client and sequence number of `RPUSH d:<client> <seq>`, if `args` is one.
+pub fn durable_push(args: &[Vec<u8>]) -> Option<(usize, u64)> {
+    match args {
+        [cmd, key, seq] if cmd.eq_ignore_ascii_case(b"rpush") => {
+            Some((durable_client(key)?, std::str::from_utf8(seq).ok()?.parse().ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// The client of `LRANGE d:<client> 0 -1`, if `args` is one.
+pub fn durable_read(args: &[Vec<u8>]) -> Option<usize> {
+    match args {
+        [cmd, key, from, to] if cmd.eq_ignore_ascii_case(b"lrange") && from == b"0" && to == b"-1" => {
+            durable_client(key)
+        }
+        _ => None,
+    }
+}
+
+fn durable_client(key: &[u8]) -> Option<usize> {
+    std::str::from_utf8(key.strip_prefix(b"d:")?).ok()?.parse().ok()
 }
 
 impl WorkloadConfig {
@@ -82,6 +114,9 @@ pub struct Workload {
     rng: Rng,
     /// The rest of a transaction begun with MULTI, sent before anything new.
     queued: std::collections::VecDeque<Request>,
+    /// This client's durable list and the last sequence number pushed to it.
+    durable: Vec<u8>,
+    durable_seq: u64,
 }
 
 const VALUES: &[&str] = &[
@@ -116,18 +151,35 @@ fn b(s: impl AsRef<[u8]>) -> Vec<u8> {
 }
 
 impl Workload {
-    pub fn new(config: WorkloadConfig, rng: Rng) -> Workload {
+    pub fn new(config: WorkloadConfig, rng: Rng, client: usize) -> Workload {
         Workload {
             config,
             rng,
             queued: std::collections::VecDeque::new(),
+            durable: durable_key(client),
+            durable_seq: 0,
         }
+    }
+
+    /// `RPUSH d:<client> <next seq>`, or now and then `LRANGE d:<client> 0 -1`.
+    fn durable(&mut self) -> Vec<Vec<u8>> {
+        if self.rng.chance(0.3) {
+            return vec![b("LRANGE"), self.durable.clone(), b("0"), b("-1")];
+        }
+        self.durable_seq += 1;
+        let seq = self.durable_seq.to_string().into_bytes();
+        vec![b("RPUSH"), self.durable.clone(), seq]
     }
 
     /// The next request; `client_ms` is the client's own idea of Unix time.
     pub fn next(&mut self, client_ms: u64) -> Request {
         if let Some(request) = self.queued.pop_front() {
             return request;
+        }
+        let p = self.config.durable_probability;
+        if p > 0.0 && self.rng.chance(p) {
+            let args = self.durable();
+            return self.encode(args, RequestKind::Normal);
         }
         let family = FAMILIES[self.rng.weighted(&self.config.weights)];
         let (args, kind) = match family {

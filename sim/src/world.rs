@@ -10,6 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use bytes::Bytes;
 use ember_core::{Config, ConnId, DiskOp, DiskOpId, Input, Node, Output};
 
+use crate::checker::durability::{DurabilityChecker, Promise};
 use crate::checker::expiry::ExpiryChecker;
 use crate::checker::liveness::LivenessChecker;
 use crate::checker::model::ModelChecker;
@@ -138,6 +139,8 @@ struct NodeSlot {
     busy_until: u64,
     /// The node's save counts (started, completed) last seen.
     saves: (u64, u64),
+    /// Disk requests of this incarnation that failed (fsync error, full disk).
+    disk_errors: u64,
 }
 
 struct Conn {
@@ -235,6 +238,7 @@ impl World {
                     seeds: Rng::new(s.seeds.nodes, i as u64),
                     busy_until: 0,
                     saves: (0, 0),
+                    disk_errors: 0,
                 }
             })
             .collect();
@@ -246,6 +250,7 @@ impl World {
                 workload: Workload::new(
                     s.workload.clone(),
                     Rng::new(s.seeds.workload, 2 * i as u64),
+                    i,
                 ),
                 rng: Rng::new(s.seeds.workload, 2 * i as u64 + 1),
                 generation: 0,
@@ -255,7 +260,11 @@ impl World {
             .collect();
         let network = Network::new(s.network.clone(), Rng::new(s.seeds.network, STREAM_NETWORK));
         let mut checkers: Vec<Box<dyn Checker>> = vec![
-            Box::new(ExpiryChecker::new(s.nodes)),
+            Box::new(ExpiryChecker::new(s.nodes, s.exact_times())),
+            Box::new(DurabilityChecker::new(
+                s.nodes,
+                Promise::from_appendfsync(s.appendfsync),
+            )),
             Box::new(LivenessChecker::new(liveness_bound_us(s, &network))),
         ];
         if s.model_checked() {
@@ -433,6 +442,7 @@ impl World {
         slot.tick_at = None;
         slot.busy_until = 0;
         slot.saves = (0, 0);
+        slot.disk_errors = 0;
         self.trace.event(
             vt,
             format_args!(
@@ -635,9 +645,10 @@ impl World {
             Output::Sleep { ms } => self.nodes[n].busy_until = vt + ms * US_PER_MS,
             Output::Stop { code } => {
                 self.trace.event(vt, format_args!("n{n} stop {code}"));
-                if code != 0 {
-                    // Nothing in the workload stops a node on purpose: a failed start
-                    // means it could not load what it wrote itself.
+                if code != 0 && self.nodes[n].disk_errors == 0 {
+                    // Nothing in the workload stops a node on purpose, and the disk did
+                    // not fail it (Redis exits when an fsync fails under `always`): it
+                    // could not load what it wrote itself.
                     self.fail(
                         "durability",
                         format!("node {n} stopped with exit code {code} (it could not load its own files)"),
@@ -660,6 +671,9 @@ impl World {
             return;
         };
         let result = slot.disk.apply(&op);
+        if result.is_err() {
+            slot.disk_errors += 1;
+        }
         self.feed(n, Input::DiskDone { id, result });
     }
 
@@ -1296,6 +1310,10 @@ fn node_config(settings: &Settings) -> Config {
     // A failed save (fsync error, full disk) must not turn writes into -MISCONF:
     // the model answers writes as if the disk were healthy.
     set(&mut config, "stop-writes-on-bgsave-error", "no");
+    if let Some(policy) = settings.appendfsync {
+        set(&mut config, "appendonly", "yes");
+        set(&mut config, "appendfsync", policy);
+    }
     config
 }
 

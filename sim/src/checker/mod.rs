@@ -17,6 +17,7 @@
 //! (`durability`, in the world). The AOF's acknowledged-write check plugs in with
 //! `Acked`, `Crashed`/`Restarted` and the `Exec`s after a restart.
 
+pub mod durability;
 pub mod expiry;
 pub mod liveness;
 pub mod model;

@@ -17,6 +17,7 @@ pub struct ModelChecker {
 }
 
 impl ModelChecker {
+    /// Seeds with an AOF are not model-checked (`Settings::exact_times`).
     pub fn new(nodes: usize) -> ModelChecker {
         ModelChecker {
             models: vec![Model::new(); nodes],
