@@ -232,11 +232,58 @@ impl Shared {
     }
 }
 
+thread_local! {
+    /// The file appended to last (the AOF's incr file), kept open so an append or
+    /// an fsync costs one system call; dropped when another request touches it.
+    static APPEND_FILE: RefCell<Option<(String, std::fs::File)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the open append handle of `path`, opening it if needed.
+fn with_append_file<T>(
+    path: &str,
+    f: impl FnOnce(&mut std::fs::File) -> io::Result<T>,
+) -> io::Result<T> {
+    APPEND_FILE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.as_ref().map(|(p, _)| p.as_str()) != Some(path) {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            *cached = Some((path.to_string(), file));
+        }
+        match cached.as_mut() {
+            Some((_, file)) => f(file),
+            None => Err(io::ErrorKind::NotFound.into()),
+        }
+    })
+}
+
+/// Forgets the open append handle if a request is about to change `path`.
+fn forget_append_file(path: &str) {
+    APPEND_FILE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.as_ref().is_some_and(|(p, _)| p == path) {
+            *cached = None;
+        }
+    });
+}
+
 fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
     use std::fs;
     let err = |e: io::Error| DiskError {
         message: e.to_string(),
     };
+    match &op {
+        DiskOp::Write { path, .. } | DiskOp::Remove { path } | DiskOp::Truncate { path, .. } => {
+            forget_append_file(path)
+        }
+        DiskOp::Rename { from, to } => {
+            forget_append_file(from);
+            forget_append_file(to);
+        }
+        _ => {}
+    }
     match op {
         DiskOp::Read { path } => match fs::read(&path) {
             Ok(data) => Ok(DiskData::Contents(Bytes::from(data))),
@@ -248,18 +295,11 @@ fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
             .map_err(err),
         DiskOp::Append { path, bytes } => {
             use std::io::Write;
-            fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(&bytes))
+            with_append_file(&path, |f| f.write_all(&bytes))
                 .map(|()| DiskData::Done)
                 .map_err(err)
         }
-        DiskOp::Fsync { path } => fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .and_then(|f| f.sync_data())
+        DiskOp::Fsync { path } => with_append_file(&path, |f| f.sync_data())
             .map(|()| DiskData::Done)
             .map_err(err),
         DiskOp::Rename { from, to } => fs::rename(&from, &to).map(|()| DiskData::Done).map_err(err),

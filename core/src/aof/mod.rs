@@ -174,6 +174,10 @@ pub struct Aof {
     pub current_size: u64,
     pub base_size: u64,
     pub last_write_failed: bool,
+    /// The failed write's error, as strerror words it (for -MISCONF).
+    last_write_error: String,
+    /// A write failed: the next try waits for serverCron (no retry storm).
+    retry_on_cron: bool,
     /// Total bytes of the files loaded at start.
     loaded_bytes: u64,
     rewrite: Option<rewrite::Rewrite>,
@@ -326,9 +330,12 @@ fn feed_effects(srv: &mut Server, now: Millis) {
 }
 
 /// The offset that outputs may leave at under the fsync policy.
+/// While writes fail (not under `always`, where that is fatal) replies go out as
+/// Redis sends them, and writes get -MISCONF.
 fn released_upto(srv: &Server) -> u64 {
     match srv.config.appendfsync {
         AppendFsync::Always => srv.aof.synced,
+        _ if srv.aof.last_write_failed => srv.aof.accepted,
         _ => srv.aof.written,
     }
 }
@@ -380,7 +387,7 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
             return;
         };
         let path = front.path.clone();
-        let (op, write) = if !front.bytes.is_empty() {
+        let (op, write) = if !front.bytes.is_empty() && !aof.retry_on_cron {
             let bytes = Bytes::from(std::mem::take(&mut front.bytes));
             let write = Write::Append {
                 bytes: bytes.clone(),
@@ -468,17 +475,23 @@ fn on_write_done(
                 front.bytes = again;
             }
             srv.aof.last_write_failed = true;
+            srv.aof.retry_on_cron = true;
+            srv.aof.last_write_error = strerror(&e.message);
             log(
                 srv,
                 outputs,
                 LogLevel::Warning,
-                format!("Error writing to the AOF file: {}", e.message),
+                format!(
+                    "Error writing to the AOF file: {}",
+                    srv.aof.last_write_error
+                ),
             );
             release(srv);
             return;
         }
         (Write::Fsync { .. }, Err(e)) => {
             srv.aof.last_write_failed = true;
+            srv.aof.last_write_error = strerror(&e.message);
             log(
                 srv,
                 outputs,
@@ -499,8 +512,24 @@ fn on_write_done(
     pump(srv, outputs, now);
 }
 
+/// A runtime error as C's strerror words it: without Rust's " (os error N)".
+fn strerror(message: &str) -> String {
+    match message.rfind(" (os error ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Why writes are refused (writeCommandsDeniedByDiskError): the AOF is on and its
+/// last write or fsync failed.
+pub fn write_error(srv: &Server) -> Option<&str> {
+    let aof = &srv.aof;
+    (aof.state != State::Off && aof.last_write_failed).then_some(aof.last_write_error.as_str())
+}
+
 /// serverCron's part: an everysec fsync when writes stopped, a failed write retried.
 pub fn cron(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
+    srv.aof.retry_on_cron = false;
     pump(srv, outputs, now);
     rewrite::cron(srv, outputs, now);
 }
