@@ -178,6 +178,8 @@ pub struct Aof {
     last_write_error: String,
     /// A write failed: the next try waits for serverCron (no retry storm).
     retry_on_cron: bool,
+    /// The process is to stop: what is written is fsynced first, whatever the policy.
+    stopping: bool,
     /// Total bytes of the files loaded at start.
     loaded_bytes: u64,
     rewrite: Option<rewrite::Rewrite>,
@@ -297,8 +299,15 @@ pub fn after_event(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize
     } else if srv.aof.state != State::Off {
         srv.effects.clear();
     }
-    pump(srv, outputs, now);
     hold_outputs(srv, outputs, mark);
+    if srv.aof.stopping && srv.aof.rewrite.is_some() {
+        let line = "There is a child rewriting the AOF. Killing it!";
+        log(srv, outputs, LogLevel::Warning, line.into());
+        rewrite::kill(srv, outputs);
+    }
+    pump(srv, outputs, now);
+    release(srv);
+    outputs.extend(srv.aof.released.drain(..));
 }
 
 /// Encodes the outbox of effects as Redis's feedAppendOnlyFile does.
@@ -343,15 +352,31 @@ fn released_upto(srv: &Server) -> u64 {
 /// Moves outputs produced since `mark` behind the bytes they depend on, or lets
 /// them (and outputs released earlier) leave now.
 fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
-    let produced: Vec<Output> = outputs.drain(mark.min(outputs.len())..).collect();
     let upto = released_upto(srv);
     let aof = &mut srv.aof;
+    let stop_seen = || {
+        outputs
+            .iter()
+            .skip(mark)
+            .any(|o| matches!(o, Output::Stop { .. }))
+    };
+    if aof.held.is_empty() && aof.released.is_empty() && aof.accepted <= upto && !stop_seen() {
+        return;
+    }
+    let produced: Vec<Output> = outputs.drain(mark.min(outputs.len())..).collect();
     outputs.extend(aof.released.drain(..));
     for output in produced {
-        let waits = matches!(
-            output,
-            Output::Send { .. } | Output::Close { .. } | Output::Stop { .. }
-        ) && (!aof.held.is_empty() || aof.accepted > upto);
+        let stop = matches!(output, Output::Stop { .. });
+        if stop && aof.state != State::Off && !aof.stopping {
+            aof.stopping = true;
+            outputs.push_back(Output::Log {
+                level: LogLevel::Notice,
+                line: "Calling fsync() on the AOF file.".into(),
+            });
+        }
+        let waits = (stop && aof.stopping)
+            || matches!(output, Output::Send { .. } | Output::Close { .. })
+                && (!aof.held.is_empty() || aof.accepted > upto);
         if waits {
             aof.held.push_back((aof.accepted, output));
         } else {
@@ -364,7 +389,15 @@ fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
 fn release(srv: &mut Server) {
     let upto = released_upto(srv);
     let aof = &mut srv.aof;
-    while aof.held.front().is_some_and(|(needs, _)| *needs <= upto) {
+    while let Some((needs, output)) = aof.held.front() {
+        let ready = match output {
+            // Stop waits for the fsync (finishShutdown), unless writing failed.
+            Output::Stop { .. } => aof.last_write_failed || *needs <= aof.synced,
+            _ => *needs <= upto,
+        };
+        if !ready {
+            return;
+        }
         if let Some((_, output)) = aof.held.pop_front() {
             aof.released.push(output);
         }
@@ -419,6 +452,9 @@ fn fsync_due(srv: &Server, now: Millis, closing: bool) -> bool {
     let aof = &srv.aof;
     if aof.written <= aof.synced {
         return false;
+    }
+    if aof.stopping {
+        return true;
     }
     match srv.config.appendfsync {
         AppendFsync::Always => true,

@@ -610,3 +610,30 @@ fn a_failed_write_refuses_writes_with_misconf_until_the_disk_recovers() {
         "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
     );
 }
+
+#[test]
+fn shutdown_fsyncs_what_was_written_before_the_process_stops() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::No), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    disk.log.clear();
+    send(&mut t, 1, &["SHUTDOWN", "NOSAVE"]);
+    let d = drain(&mut t);
+    assert!(
+        !d.other.contains(&Output::Stop { code: 0 }),
+        "{:?}",
+        d.other
+    );
+    let [(id, DiskOp::Fsync { path })] = &d.disk[..] else {
+        panic!("an fsync first: {:?}", d.disk);
+    };
+    assert_eq!(path, INCR_1);
+    t.node.handle(
+        t.now,
+        Input::DiskDone {
+            id: *id,
+            result: Ok(DiskData::Done),
+        },
+    );
+    assert!(drain(&mut t).other.contains(&Output::Stop { code: 0 }));
+}
