@@ -72,6 +72,7 @@ impl Node {
             crate::aof::start_loading(&mut self.srv, &mut self.outputs);
         } else {
             crate::persist::start_loading(&mut self.srv, &mut self.outputs);
+            crate::aof::read_manifest(&mut self.srv, &mut self.outputs);
         }
     }
 

@@ -107,6 +107,8 @@ struct Chain {
 /// Which start-up read is in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum LoadStep {
+    /// With `appendonly no`: only the manifest, so a later rewrite numbers on.
+    ManifestOnly,
     Manifest,
     OldFile,
     /// File `index` of the manifest's base-then-incr list.
@@ -790,6 +792,14 @@ pub fn start_loading(srv: &mut Server, outputs: &mut VecDeque<Output>) {
     issue_read(srv, outputs, path, LoadStep::Manifest);
 }
 
+/// With `appendonly no` Redis still reads the manifest at start
+/// (aofLoadManifestFromDisk), so a later BGREWRITEAOF or `CONFIG SET appendonly
+/// yes` numbers its files after the existing ones; a bad manifest stops the start.
+pub fn read_manifest(srv: &mut Server, outputs: &mut VecDeque<Output>) {
+    let path = in_dir(srv, &manifest_name(srv));
+    issue_read(srv, outputs, path, LoadStep::ManifestOnly);
+}
+
 fn issue_read(srv: &mut Server, outputs: &mut VecDeque<Output>, path: String, step: LoadStep) {
     let id = srv.next_disk_op_id();
     srv.aof.load = Some((id, step));
@@ -811,7 +821,7 @@ fn on_load_read(
         Ok(_) => None,
         Err(e) => {
             let what = match &step {
-                LoadStep::Manifest => format!(
+                LoadStep::Manifest | LoadStep::ManifestOnly => format!(
                     "Fatal error: can't open the AOF manifest file {} for reading: {}",
                     manifest_name(srv),
                     e.message
@@ -826,6 +836,11 @@ fn on_load_read(
         }
     };
     match (step, contents) {
+        (LoadStep::ManifestOnly, Some(bytes)) => match Manifest::parse(&bytes) {
+            Ok(manifest) => srv.aof.manifest = manifest,
+            Err(e) => fatal(srv, outputs, e.log_lines()),
+        },
+        (LoadStep::ManifestOnly, None) => {}
         (LoadStep::Manifest, Some(bytes)) => match Manifest::parse(&bytes) {
             Ok(manifest) => {
                 srv.aof.manifest = manifest;
@@ -1138,6 +1153,17 @@ fn open_after_loading(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Mil
         path: in_dir(srv, &incr),
         bytes: Bytes::new(),
     });
+    // aofDelHistoryFiles: history left by a rewrite that crashed before its cleanup.
+    for file in std::mem::take(&mut srv.aof.manifest.history) {
+        logs.push(format!(
+            "Removing the history file {} in the background",
+            file.name
+        ));
+        ops.push(DiskOp::Remove {
+            path: in_dir(srv, &file.name),
+        });
+        dirty = true;
+    }
     if dirty {
         ops.extend(manifest_ops(srv, srv.aof.manifest.format()));
     }

@@ -637,3 +637,27 @@ fn shutdown_fsyncs_what_was_written_before_the_process_stops() {
     );
     assert!(drain(&mut t).other.contains(&Output::Stop { code: 0 }));
 }
+
+/// What redis-server 7.0.15 does too: with appendonly no it reads the manifest, and
+/// BGREWRITEAOF writes the next base and drops the old files.
+#[test]
+fn with_appendonly_off_bgrewriteaof_numbers_after_the_existing_files() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    let mut off = started(Config::default(), &mut disk);
+    run(&mut off, &mut disk, &["SET", "b", "2"]);
+    assert_eq!(
+        run(&mut off, &mut disk, &["BGREWRITEAOF"]),
+        "+Background append only file rewriting started\r\n"
+    );
+    finish_rewrite(&mut off, &mut disk);
+    assert_eq!(
+        disk.text(MANIFEST),
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+    );
+    assert!(!disk.files.contains_key(INCR_1));
+    assert!(!disk
+        .files
+        .contains_key("appendonlydir/appendonly.aof.1.base.rdb"));
+}
