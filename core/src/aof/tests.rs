@@ -661,3 +661,21 @@ fn with_appendonly_off_bgrewriteaof_numbers_after_the_existing_files() {
         .files
         .contains_key("appendonlydir/appendonly.aof.1.base.rdb"));
 }
+
+#[test]
+fn writes_pipelined_before_bgrewriteaof_are_not_replayed_twice() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    let pipeline = b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$12\r\nBGREWRITEAOF\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+    t.node.handle(
+        t.now,
+        Input::Received {
+            conn: 1,
+            bytes: Bytes::from_static(pipeline),
+        },
+    );
+    settle(&mut t, &mut disk);
+    finish_rewrite(&mut t, &mut disk);
+    let mut again = started(aof_config(AppendFsync::Everysec), &mut disk);
+    assert_eq!(run(&mut again, &mut disk, &["GET", "n"]), "$1\r\n2\r\n");
+}
