@@ -588,3 +588,46 @@ fn kill_9_during_writes_and_during_a_rewrite_keeps_every_acknowledged_write() {
         }
     }
 }
+
+/// The names of INFO persistence's fields, in order.
+fn persistence_field_names(con: &mut redis::Connection) -> Vec<String> {
+    let info = text(run(con, &["INFO", "persistence"]));
+    info.lines()
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+#[test]
+fn info_persistence_prints_the_aof_fields_redis_prints() {
+    for aof in ["no", "yes"] {
+        let redis = Server::start_redis(&["--appendonly", aof]);
+        let ember = Server::start_ember(&["--appendonly", aof]);
+        let (mut rcon, mut con) = (connect(&redis), connect(&ember));
+        wait_for_load(&mut rcon);
+        assert_eq!(
+            persistence_field_names(&mut con),
+            persistence_field_names(&mut rcon),
+            "appendonly {aof}"
+        );
+        for field in [
+            "aof_enabled",
+            "aof_rewrites",
+            "aof_last_write_status",
+            "aof_base_size",
+        ] {
+            assert_eq!(
+                info_field(&mut con, field),
+                info_field(&mut rcon, field),
+                "{field} with appendonly {aof}"
+            );
+        }
+        if aof == "yes" {
+            run(&mut con, &["SET", "k", "v"]);
+            run(&mut rcon, &["SET", "k", "v"]);
+            assert_eq!(
+                info_field(&mut con, "aof_current_size"),
+                info_field(&mut rcon, "aof_current_size")
+            );
+        }
+    }
+}
