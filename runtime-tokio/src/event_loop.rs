@@ -98,11 +98,20 @@ pub struct Shared {
     stop_code: Cell<Option<i32>>,
     stop_notify: Notify,
     logger: RefCell<Logger>,
+    /// Itself, for tasks that feed the node later (an fsync on a blocking thread).
+    me: std::rc::Weak<Shared>,
+    /// Once the node has started, fsyncs run on a blocking thread: the loop serves
+    /// other connections meanwhile and the next fsync covers all their writes (group
+    /// commit under `appendfsync always`). The core issues at most one request per
+    /// file stream at a time, so nothing overtakes an fsync in flight.
+    fsync_in_background: Cell<bool>,
 }
 
 impl Shared {
     pub fn new(node: Node, logger: Logger) -> Rc<Self> {
-        Rc::new(Shared {
+        Rc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            fsync_in_background: Cell::new(false),
             node: RefCell::new(node),
             conns: RefCell::new(HashMap::new()),
             next_conn: Cell::new(1),
@@ -144,6 +153,7 @@ impl Shared {
             node.start(now_ms());
             self.drain(&mut node, None);
         }
+        self.fsync_in_background.set(true);
         !self.stopping()
     }
 
@@ -220,6 +230,10 @@ impl Shared {
                     self.stop_notify.notify_one();
                 }
             }
+            Output::Disk {
+                id,
+                op: op @ DiskOp::Fsync { .. },
+            } if self.fsync_in_background.get() => self.fsync_later(id, op),
             Output::Disk { id, op } => done.push(Input::DiskDone {
                 id,
                 result: run_disk_op(op),
@@ -267,6 +281,36 @@ fn forget_append_file(path: &str) {
             *cached = None;
         }
     });
+}
+
+impl Shared {
+    /// Runs an fsync on tokio's blocking pool and feeds its result when it ends.
+    fn fsync_later(&self, id: ember_core::DiskOpId, op: DiskOp) {
+        let me = self.me.clone();
+        tokio::task::spawn_local(async move {
+            // Its own handle: the append handle cache belongs to the loop's thread.
+            let fsync = move || match op {
+                DiskOp::Fsync { path } => std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .and_then(|f| f.sync_data())
+                    .map(|()| DiskData::Done)
+                    .map_err(|e| DiskError {
+                        message: e.to_string(),
+                    }),
+                other => run_disk_op(other),
+            };
+            let result = match tokio::task::spawn_blocking(fsync).await {
+                Ok(result) => result,
+                Err(e) => Err(DiskError {
+                    message: e.to_string(),
+                }),
+            };
+            if let Some(shared) = me.upgrade() {
+                shared.feed(Input::DiskDone { id, result });
+            }
+        });
+    }
 }
 
 fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {

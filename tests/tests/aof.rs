@@ -206,9 +206,13 @@ fn ember_appendonlydir_loads_into_redis_and_passes_redis_check_aof() {
 #[test]
 fn redis_appendonlydir_loads_into_ember_with_either_base_format() {
     for preamble in ["yes", "no"] {
+        // always: under everysec Redis may postpone a write past its reply while a
+        // background fsync runs, and the copy below would miss it.
         let redis = Server::start_redis(&[
             "--appendonly",
             "yes",
+            "--appendfsync",
+            "always",
             "--aof-use-rdb-preamble",
             preamble,
             "--enable-debug-command",
@@ -248,7 +252,14 @@ fn redis_appendonlydir_loads_into_ember_with_either_base_format() {
 fn a_single_file_appendonly_aof_moves_into_the_directory_as_redis_does_it() {
     let source = TempDir::new();
     // An old-style file: an RDB preamble (Redis's own base) then a command tail.
-    let redis = Server::start_redis(&["--appendonly", "yes", "--enable-debug-command", "yes"]);
+    let redis = Server::start_redis(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--enable-debug-command",
+        "yes",
+    ]);
     let mut rcon = connect(&redis);
     write_dataset(&mut rcon);
     run(&mut rcon, &["BGREWRITEAOF"]);
@@ -460,7 +471,7 @@ fn check_aof_reports_and_fixes_what_redis_check_aof_does() {
 
 #[test]
 fn check_aof_reads_a_redis_appendonlydir_with_its_rdb_base_as_redis_check_aof() {
-    let redis = Server::start_redis(&["--appendonly", "yes"]);
+    let redis = Server::start_redis(&["--appendonly", "yes", "--appendfsync", "always"]);
     let mut rcon = connect(&redis);
     write_dataset(&mut rcon);
     let ember = ember_tests::ember_binary().to_path_buf();
