@@ -73,6 +73,7 @@ impl Node {
             crate::aof::start_loading(&mut self.srv, &mut self.outputs);
         } else {
             crate::persist::start_loading(&mut self.srv, &mut self.outputs);
+            crate::aof::read_manifest(&mut self.srv, &mut self.outputs);
         }
     }
 
@@ -510,8 +511,8 @@ impl Node {
                 (Some(cmd), CmdError::Static(error::NOAUTH))
             }
             Ok(cmd) if crate::persist::refusal(&self.srv, cmd).is_some() => {
-                let e = crate::persist::refusal(&self.srv, cmd).unwrap_or(error::SYNTAX);
-                (Some(cmd), CmdError::Static(e))
+                let e = crate::persist::refusal(&self.srv, cmd);
+                (Some(cmd), e.unwrap_or(CmdError::Static(error::SYNTAX)))
             }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;

@@ -98,11 +98,20 @@ pub struct Shared {
     stop_code: Cell<Option<i32>>,
     stop_notify: Notify,
     logger: RefCell<Logger>,
+    /// Itself, for tasks that feed the node later (an fsync on a blocking thread).
+    me: std::rc::Weak<Shared>,
+    /// Once the node has started, fsyncs run on a blocking thread: the loop serves
+    /// other connections meanwhile and the next fsync covers all their writes (group
+    /// commit under `appendfsync always`). The core issues at most one request per
+    /// file stream at a time, so nothing overtakes an fsync in flight.
+    fsync_in_background: Cell<bool>,
 }
 
 impl Shared {
     pub fn new(node: Node, logger: Logger) -> Rc<Self> {
-        Rc::new(Shared {
+        Rc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            fsync_in_background: Cell::new(false),
             node: RefCell::new(node),
             conns: RefCell::new(HashMap::new()),
             next_conn: Cell::new(1),
@@ -144,6 +153,7 @@ impl Shared {
             node.start(now_ms());
             self.drain(&mut node, None);
         }
+        self.fsync_in_background.set(true);
         !self.stopping()
     }
 
@@ -220,6 +230,10 @@ impl Shared {
                     self.stop_notify.notify_one();
                 }
             }
+            Output::Disk {
+                id,
+                op: op @ DiskOp::Fsync { .. },
+            } if self.fsync_in_background.get() => self.fsync_later(id, op),
             Output::Disk { id, op } => done.push(Input::DiskDone {
                 id,
                 result: run_disk_op(op),
@@ -232,11 +246,88 @@ impl Shared {
     }
 }
 
+thread_local! {
+    /// The file appended to last (the AOF's incr file), kept open so an append or
+    /// an fsync costs one system call; dropped when another request touches it.
+    static APPEND_FILE: RefCell<Option<(String, std::fs::File)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the open append handle of `path`, opening it if needed.
+fn with_append_file<T>(
+    path: &str,
+    f: impl FnOnce(&mut std::fs::File) -> io::Result<T>,
+) -> io::Result<T> {
+    APPEND_FILE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.as_ref().map(|(p, _)| p.as_str()) != Some(path) {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            *cached = Some((path.to_string(), file));
+        }
+        match cached.as_mut() {
+            Some((_, file)) => f(file),
+            None => Err(io::ErrorKind::NotFound.into()),
+        }
+    })
+}
+
+/// Forgets the open append handle if a request is about to change `path`.
+fn forget_append_file(path: &str) {
+    APPEND_FILE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.as_ref().is_some_and(|(p, _)| p == path) {
+            *cached = None;
+        }
+    });
+}
+
+impl Shared {
+    /// Runs an fsync on tokio's blocking pool and feeds its result when it ends.
+    fn fsync_later(&self, id: ember_core::DiskOpId, op: DiskOp) {
+        let me = self.me.clone();
+        tokio::task::spawn_local(async move {
+            // Its own handle: the append handle cache belongs to the loop's thread.
+            let fsync = move || match op {
+                DiskOp::Fsync { path } => std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .and_then(|f| f.sync_data())
+                    .map(|()| DiskData::Done)
+                    .map_err(|e| DiskError {
+                        message: e.to_string(),
+                    }),
+                other => run_disk_op(other),
+            };
+            let result = match tokio::task::spawn_blocking(fsync).await {
+                Ok(result) => result,
+                Err(e) => Err(DiskError {
+                    message: e.to_string(),
+                }),
+            };
+            if let Some(shared) = me.upgrade() {
+                shared.feed(Input::DiskDone { id, result });
+            }
+        });
+    }
+}
+
 fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
     use std::fs;
     let err = |e: io::Error| DiskError {
         message: e.to_string(),
     };
+    match &op {
+        DiskOp::Write { path, .. } | DiskOp::Remove { path } | DiskOp::Truncate { path, .. } => {
+            forget_append_file(path)
+        }
+        DiskOp::Rename { from, to } => {
+            forget_append_file(from);
+            forget_append_file(to);
+        }
+        _ => {}
+    }
     match op {
         DiskOp::Read { path } => match fs::read(&path) {
             Ok(data) => Ok(DiskData::Contents(Bytes::from(data))),
@@ -248,18 +339,11 @@ fn run_disk_op(op: DiskOp) -> Result<DiskData, DiskError> {
             .map_err(err),
         DiskOp::Append { path, bytes } => {
             use std::io::Write;
-            fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(&bytes))
+            with_append_file(&path, |f| f.write_all(&bytes))
                 .map(|()| DiskData::Done)
                 .map_err(err)
         }
-        DiskOp::Fsync { path } => fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .and_then(|f| f.sync_data())
+        DiskOp::Fsync { path } => with_append_file(&path, |f| f.sync_data())
             .map(|()| DiskData::Done)
             .map_err(err),
         DiskOp::Rename { from, to } => fs::rename(&from, &to).map(|()| DiskData::Done).map_err(err),

@@ -206,9 +206,13 @@ fn ember_appendonlydir_loads_into_redis_and_passes_redis_check_aof() {
 #[test]
 fn redis_appendonlydir_loads_into_ember_with_either_base_format() {
     for preamble in ["yes", "no"] {
+        // always: under everysec Redis may postpone a write past its reply while a
+        // background fsync runs, and the copy below would miss it.
         let redis = Server::start_redis(&[
             "--appendonly",
             "yes",
+            "--appendfsync",
+            "always",
             "--aof-use-rdb-preamble",
             preamble,
             "--enable-debug-command",
@@ -248,7 +252,14 @@ fn redis_appendonlydir_loads_into_ember_with_either_base_format() {
 fn a_single_file_appendonly_aof_moves_into_the_directory_as_redis_does_it() {
     let source = TempDir::new();
     // An old-style file: an RDB preamble (Redis's own base) then a command tail.
-    let redis = Server::start_redis(&["--appendonly", "yes", "--enable-debug-command", "yes"]);
+    let redis = Server::start_redis(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--enable-debug-command",
+        "yes",
+    ]);
     let mut rcon = connect(&redis);
     write_dataset(&mut rcon);
     run(&mut rcon, &["BGREWRITEAOF"]);
@@ -460,7 +471,7 @@ fn check_aof_reports_and_fixes_what_redis_check_aof_does() {
 
 #[test]
 fn check_aof_reads_a_redis_appendonlydir_with_its_rdb_base_as_redis_check_aof() {
-    let redis = Server::start_redis(&["--appendonly", "yes"]);
+    let redis = Server::start_redis(&["--appendonly", "yes", "--appendfsync", "always"]);
     let mut rcon = connect(&redis);
     write_dataset(&mut rcon);
     let ember = ember_tests::ember_binary().to_path_buf();
@@ -585,6 +596,49 @@ fn kill_9_during_writes_and_during_a_rewrite_keeps_every_acknowledged_write() {
             let mut con = connect(&restarted);
             let keys: i64 = redis::from_redis_value(&run(&mut con, &["DBSIZE"])).unwrap();
             assert_eq!(keys, 200_000 + 4, "the keys written before the rewrite");
+        }
+    }
+}
+
+/// The names of INFO persistence's fields, in order.
+fn persistence_field_names(con: &mut redis::Connection) -> Vec<String> {
+    let info = text(run(con, &["INFO", "persistence"]));
+    info.lines()
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+#[test]
+fn info_persistence_prints_the_aof_fields_redis_prints() {
+    for aof in ["no", "yes"] {
+        let redis = Server::start_redis(&["--appendonly", aof]);
+        let ember = Server::start_ember(&["--appendonly", aof]);
+        let (mut rcon, mut con) = (connect(&redis), connect(&ember));
+        wait_for_load(&mut rcon);
+        assert_eq!(
+            persistence_field_names(&mut con),
+            persistence_field_names(&mut rcon),
+            "appendonly {aof}"
+        );
+        for field in [
+            "aof_enabled",
+            "aof_rewrites",
+            "aof_last_write_status",
+            "aof_base_size",
+        ] {
+            assert_eq!(
+                info_field(&mut con, field),
+                info_field(&mut rcon, field),
+                "{field} with appendonly {aof}"
+            );
+        }
+        if aof == "yes" {
+            run(&mut con, &["SET", "k", "v"]);
+            run(&mut rcon, &["SET", "k", "v"]);
+            assert_eq!(
+                info_field(&mut con, "aof_current_size"),
+                info_field(&mut rcon, "aof_current_size")
+            );
         }
     }
 }

@@ -107,6 +107,8 @@ struct Chain {
 /// Which start-up read is in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum LoadStep {
+    /// With `appendonly no`: only the manifest, so a later rewrite numbers on.
+    ManifestOnly,
     Manifest,
     OldFile,
     /// File `index` of the manifest's base-then-incr list.
@@ -174,6 +176,12 @@ pub struct Aof {
     pub current_size: u64,
     pub base_size: u64,
     pub last_write_failed: bool,
+    /// The failed write's error, as strerror words it (for -MISCONF).
+    last_write_error: String,
+    /// A write failed: the next try waits for serverCron (no retry storm).
+    retry_on_cron: bool,
+    /// The process is to stop: what is written is fsynced first, whatever the policy.
+    stopping: bool,
     /// Total bytes of the files loaded at start.
     loaded_bytes: u64,
     rewrite: Option<rewrite::Rewrite>,
@@ -293,8 +301,15 @@ pub fn after_event(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize
     } else if srv.aof.state != State::Off {
         srv.effects.clear();
     }
-    pump(srv, outputs, now);
     hold_outputs(srv, outputs, mark);
+    if srv.aof.stopping && srv.aof.rewrite.is_some() {
+        let line = "There is a child rewriting the AOF. Killing it!";
+        log(srv, outputs, LogLevel::Warning, line.into());
+        rewrite::kill(srv, outputs);
+    }
+    pump(srv, outputs, now);
+    release(srv);
+    outputs.extend(srv.aof.released.drain(..));
 }
 
 /// Encodes the outbox of effects as Redis's feedAppendOnlyFile does.
@@ -326,9 +341,12 @@ fn feed_effects(srv: &mut Server, now: Millis) {
 }
 
 /// The offset that outputs may leave at under the fsync policy.
+/// While writes fail (not under `always`, where that is fatal) replies go out as
+/// Redis sends them, and writes get -MISCONF.
 fn released_upto(srv: &Server) -> u64 {
     match srv.config.appendfsync {
         AppendFsync::Always => srv.aof.synced,
+        _ if srv.aof.last_write_failed => srv.aof.accepted,
         _ => srv.aof.written,
     }
 }
@@ -336,15 +354,31 @@ fn released_upto(srv: &Server) -> u64 {
 /// Moves outputs produced since `mark` behind the bytes they depend on, or lets
 /// them (and outputs released earlier) leave now.
 fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
-    let produced: Vec<Output> = outputs.drain(mark.min(outputs.len())..).collect();
     let upto = released_upto(srv);
     let aof = &mut srv.aof;
+    let stop_seen = || {
+        outputs
+            .iter()
+            .skip(mark)
+            .any(|o| matches!(o, Output::Stop { .. }))
+    };
+    if aof.held.is_empty() && aof.released.is_empty() && aof.accepted <= upto && !stop_seen() {
+        return;
+    }
+    let produced: Vec<Output> = outputs.drain(mark.min(outputs.len())..).collect();
     outputs.extend(aof.released.drain(..));
     for output in produced {
-        let waits = matches!(
-            output,
-            Output::Send { .. } | Output::Close { .. } | Output::Stop { .. }
-        ) && (!aof.held.is_empty() || aof.accepted > upto);
+        let stop = matches!(output, Output::Stop { .. });
+        if stop && aof.state != State::Off && !aof.stopping {
+            aof.stopping = true;
+            outputs.push_back(Output::Log {
+                level: LogLevel::Notice,
+                line: "Calling fsync() on the AOF file.".into(),
+            });
+        }
+        let waits = (stop && aof.stopping)
+            || matches!(output, Output::Send { .. } | Output::Close { .. })
+                && (!aof.held.is_empty() || aof.accepted > upto);
         if waits {
             aof.held.push_back((aof.accepted, output));
         } else {
@@ -357,7 +391,15 @@ fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
 fn release(srv: &mut Server) {
     let upto = released_upto(srv);
     let aof = &mut srv.aof;
-    while aof.held.front().is_some_and(|(needs, _)| *needs <= upto) {
+    while let Some((needs, output)) = aof.held.front() {
+        let ready = match output {
+            // Stop waits for the fsync (finishShutdown), unless writing failed.
+            Output::Stop { .. } => aof.last_write_failed || *needs <= aof.synced,
+            _ => *needs <= upto,
+        };
+        if !ready {
+            return;
+        }
         if let Some((_, output)) = aof.held.pop_front() {
             aof.released.push(output);
         }
@@ -380,7 +422,7 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
             return;
         };
         let path = front.path.clone();
-        let (op, write) = if !front.bytes.is_empty() {
+        let (op, write) = if !front.bytes.is_empty() && !aof.retry_on_cron {
             let bytes = Bytes::from(std::mem::take(&mut front.bytes));
             let write = Write::Append {
                 bytes: bytes.clone(),
@@ -412,6 +454,9 @@ fn fsync_due(srv: &Server, now: Millis, closing: bool) -> bool {
     let aof = &srv.aof;
     if aof.written <= aof.synced {
         return false;
+    }
+    if aof.stopping {
+        return true;
     }
     match srv.config.appendfsync {
         AppendFsync::Always => true,
@@ -468,17 +513,23 @@ fn on_write_done(
                 front.bytes = again;
             }
             srv.aof.last_write_failed = true;
+            srv.aof.retry_on_cron = true;
+            srv.aof.last_write_error = strerror(&e.message);
             log(
                 srv,
                 outputs,
                 LogLevel::Warning,
-                format!("Error writing to the AOF file: {}", e.message),
+                format!(
+                    "Error writing to the AOF file: {}",
+                    srv.aof.last_write_error
+                ),
             );
             release(srv);
             return;
         }
         (Write::Fsync { .. }, Err(e)) => {
             srv.aof.last_write_failed = true;
+            srv.aof.last_write_error = strerror(&e.message);
             log(
                 srv,
                 outputs,
@@ -499,8 +550,24 @@ fn on_write_done(
     pump(srv, outputs, now);
 }
 
+/// A runtime error as C's strerror words it: without Rust's " (os error N)".
+fn strerror(message: &str) -> String {
+    match message.rfind(" (os error ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Why writes are refused (writeCommandsDeniedByDiskError): the AOF is on and its
+/// last write or fsync failed.
+pub fn write_error(srv: &Server) -> Option<&str> {
+    let aof = &srv.aof;
+    (aof.state != State::Off && aof.last_write_failed).then_some(aof.last_write_error.as_str())
+}
+
 /// serverCron's part: an everysec fsync when writes stopped, a failed write retried.
 pub fn cron(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
+    srv.aof.retry_on_cron = false;
     pump(srv, outputs, now);
     rewrite::cron(srv, outputs, now);
 }
@@ -725,6 +792,14 @@ pub fn start_loading(srv: &mut Server, outputs: &mut VecDeque<Output>) {
     issue_read(srv, outputs, path, LoadStep::Manifest);
 }
 
+/// With `appendonly no` Redis still reads the manifest at start
+/// (aofLoadManifestFromDisk), so a later BGREWRITEAOF or `CONFIG SET appendonly
+/// yes` numbers its files after the existing ones; a bad manifest stops the start.
+pub fn read_manifest(srv: &mut Server, outputs: &mut VecDeque<Output>) {
+    let path = in_dir(srv, &manifest_name(srv));
+    issue_read(srv, outputs, path, LoadStep::ManifestOnly);
+}
+
 fn issue_read(srv: &mut Server, outputs: &mut VecDeque<Output>, path: String, step: LoadStep) {
     let id = srv.next_disk_op_id();
     srv.aof.load = Some((id, step));
@@ -746,7 +821,7 @@ fn on_load_read(
         Ok(_) => None,
         Err(e) => {
             let what = match &step {
-                LoadStep::Manifest => format!(
+                LoadStep::Manifest | LoadStep::ManifestOnly => format!(
                     "Fatal error: can't open the AOF manifest file {} for reading: {}",
                     manifest_name(srv),
                     e.message
@@ -761,6 +836,11 @@ fn on_load_read(
         }
     };
     match (step, contents) {
+        (LoadStep::ManifestOnly, Some(bytes)) => match Manifest::parse(&bytes) {
+            Ok(manifest) => srv.aof.manifest = manifest,
+            Err(e) => fatal(srv, outputs, e.log_lines()),
+        },
+        (LoadStep::ManifestOnly, None) => {}
         (LoadStep::Manifest, Some(bytes)) => match Manifest::parse(&bytes) {
             Ok(manifest) => {
                 srv.aof.manifest = manifest;
@@ -1073,6 +1153,17 @@ fn open_after_loading(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Mil
         path: in_dir(srv, &incr),
         bytes: Bytes::new(),
     });
+    // aofDelHistoryFiles: history left by a rewrite that crashed before its cleanup.
+    for file in std::mem::take(&mut srv.aof.manifest.history) {
+        logs.push(format!(
+            "Removing the history file {} in the background",
+            file.name
+        ));
+        ops.push(DiskOp::Remove {
+            path: in_dir(srv, &file.name),
+        });
+        dirty = true;
+    }
     if dirty {
         ops.extend(manifest_ops(srv, srv.aof.manifest.format()));
     }

@@ -239,9 +239,21 @@ pub fn encode_command(out: &mut Vec<u8>, args: &[Bytes]) {
     }
 }
 
+/// `<prefix><n>\r\n` without a temporary string (this runs for every argument).
 fn push_count(out: &mut Vec<u8>, prefix: u8, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
     out.push(prefix);
-    out.extend_from_slice(n.to_string().as_bytes());
+    out.extend_from_slice(&digits[at..]);
     out.extend_from_slice(b"\r\n");
 }
 

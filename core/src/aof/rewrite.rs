@@ -14,7 +14,9 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::{in_dir, log, manifest_ops, start_chain, DiskOutcome, Segment, State, Then};
+use super::{
+    feed_effects, in_dir, log, manifest_ops, start_chain, DiskOutcome, Segment, State, Then,
+};
 use crate::db::Millis;
 use crate::io::{DiskData, DiskError, DiskOp, DiskOpId, LogLevel, Output};
 use crate::persist::snapshot::Snapshot;
@@ -114,6 +116,13 @@ pub fn bgrewriteaof(
 
 /// rewriteAppendOnlyFileBackground: switch to a new incr file, start the snapshot.
 pub fn start(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
+    // Effects of this event so far happened before the snapshot: they belong to
+    // the old file (or, waiting for the first base, to the snapshot alone).
+    if srv.aof.state == State::On {
+        feed_effects(srv, now);
+    } else {
+        srv.effects.clear();
+    }
     srv.aof.rewrite_scheduled = false;
     srv.aof.selected_db = None;
     let mut ops = vec![DiskOp::CreateDir {

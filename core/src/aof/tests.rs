@@ -14,6 +14,8 @@ struct Disk {
     files: BTreeMap<String, Vec<u8>>,
     /// Every request carried out, in order (for asserting on them).
     log: Vec<DiskOp>,
+    /// Appends fail with ENOSPC (the disk is full).
+    full: bool,
 }
 
 impl Disk {
@@ -31,6 +33,9 @@ impl Disk {
                 self.files.insert(path, bytes.to_vec());
                 Ok(DiskData::Done)
             }
+            DiskOp::Append { .. } if self.full => Err(DiskError {
+                message: "No space left on device (os error 28)".into(),
+            }),
             DiskOp::Append { path, bytes } => {
                 self.files
                     .entry(path)
@@ -526,4 +531,151 @@ fn the_aof_is_rewritten_by_itself_once_it_doubles_past_the_min_size() {
         matches!(o, Output::Log { line, .. } if line.starts_with("Starting automatic rewriting of AOF on"))
     });
     assert!(logged);
+}
+
+#[test]
+fn timestamps_annotate_the_first_write_of_each_second() {
+    let mut disk = Disk::default();
+    let config = Config {
+        aof_timestamp_enabled: true,
+        ..aof_config(AppendFsync::Everysec)
+    };
+    let mut t = started(config.clone(), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    run(&mut t, &mut disk, &["SET", "a", "2"]);
+    t.now += 1_000;
+    run(&mut t, &mut disk, &["SET", "a", "3"]);
+    let text = disk.text(INCR_1);
+    let first = format!("#TS:{}\r\n", T0 / 1000);
+    let second = format!("#TS:{}\r\n", T0 / 1000 + 1);
+    assert!(text.starts_with(&first), "{text:?}");
+    assert_eq!(text.matches("#TS:").count(), 2, "{text:?}");
+    assert!(
+        text.contains(&format!("{second}*3\r\n$3\r\nSET")),
+        "{text:?}"
+    );
+    // The loader skips them.
+    let mut again = started(config, &mut disk);
+    assert_eq!(run(&mut again, &mut disk, &["GET", "a"]), "$1\r\n3\r\n");
+}
+
+#[test]
+fn commands_get_loading_until_the_aof_is_in() {
+    let mut disk = Disk::default();
+    started(aof_config(AppendFsync::Everysec), &mut disk);
+    let mut t = TestNode::new(aof_config(AppendFsync::Everysec));
+    t.node.start(T0);
+    let reads = drain(&mut t).disk;
+    t.connect(1);
+    send(&mut t, 1, &["GET", "a"]);
+    let refused = drain(&mut t).sent.remove(&1).unwrap_or_default();
+    assert_eq!(
+        refused,
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    for (id, op) in reads {
+        let result = disk.run(op);
+        t.node.handle(t.now, Input::DiskDone { id, result });
+    }
+    settle(&mut t, &mut disk);
+    assert_eq!(run(&mut t, &mut disk, &["GET", "a"]), "$-1\r\n");
+}
+
+#[test]
+fn a_failed_write_refuses_writes_with_misconf_until_the_disk_recovers() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    disk.full = true;
+    // As in Redis the write is acknowledged (it waits in the buffer); the next is
+    // refused until the disk takes the buffer.
+    assert_eq!(run(&mut t, &mut disk, &["SET", "a", "1"]), "+OK\r\n");
+    assert_eq!(
+        run(&mut t, &mut disk, &["SET", "b", "2"]),
+        "-MISCONF Errors writing to the AOF file: No space left on device\r\n"
+    );
+    assert_eq!(
+        info_field(&mut t, &mut disk, "aof_last_write_status"),
+        "err"
+    );
+    assert_eq!(run(&mut t, &mut disk, &["GET", "a"]), "$1\r\n1\r\n");
+    disk.full = false;
+    t.now += 100;
+    t.node.handle(t.now, Input::Tick);
+    settle(&mut t, &mut disk);
+    assert_eq!(info_field(&mut t, &mut disk, "aof_last_write_status"), "ok");
+    assert_eq!(run(&mut t, &mut disk, &["SET", "b", "2"]), "+OK\r\n");
+    let mut again = started(aof_config(AppendFsync::Everysec), &mut disk);
+    assert_eq!(
+        run(&mut again, &mut disk, &["MGET", "a", "b"]),
+        "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+}
+
+#[test]
+fn shutdown_fsyncs_what_was_written_before_the_process_stops() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::No), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    disk.log.clear();
+    send(&mut t, 1, &["SHUTDOWN", "NOSAVE"]);
+    let d = drain(&mut t);
+    assert!(
+        !d.other.contains(&Output::Stop { code: 0 }),
+        "{:?}",
+        d.other
+    );
+    let [(id, DiskOp::Fsync { path })] = &d.disk[..] else {
+        panic!("an fsync first: {:?}", d.disk);
+    };
+    assert_eq!(path, INCR_1);
+    t.node.handle(
+        t.now,
+        Input::DiskDone {
+            id: *id,
+            result: Ok(DiskData::Done),
+        },
+    );
+    assert!(drain(&mut t).other.contains(&Output::Stop { code: 0 }));
+}
+
+/// What redis-server 7.0.15 does too: with appendonly no it reads the manifest, and
+/// BGREWRITEAOF writes the next base and drops the old files.
+#[test]
+fn with_appendonly_off_bgrewriteaof_numbers_after_the_existing_files() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    run(&mut t, &mut disk, &["SET", "a", "1"]);
+    let mut off = started(Config::default(), &mut disk);
+    run(&mut off, &mut disk, &["SET", "b", "2"]);
+    assert_eq!(
+        run(&mut off, &mut disk, &["BGREWRITEAOF"]),
+        "+Background append only file rewriting started\r\n"
+    );
+    finish_rewrite(&mut off, &mut disk);
+    assert_eq!(
+        disk.text(MANIFEST),
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+    );
+    assert!(!disk.files.contains_key(INCR_1));
+    assert!(!disk
+        .files
+        .contains_key("appendonlydir/appendonly.aof.1.base.rdb"));
+}
+
+#[test]
+fn writes_pipelined_before_bgrewriteaof_are_not_replayed_twice() {
+    let mut disk = Disk::default();
+    let mut t = started(aof_config(AppendFsync::Everysec), &mut disk);
+    let pipeline = b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$12\r\nBGREWRITEAOF\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+    t.node.handle(
+        t.now,
+        Input::Received {
+            conn: 1,
+            bytes: Bytes::from_static(pipeline),
+        },
+    );
+    settle(&mut t, &mut disk);
+    finish_rewrite(&mut t, &mut disk);
+    let mut again = started(aof_config(AppendFsync::Everysec), &mut disk);
+    assert_eq!(run(&mut again, &mut disk, &["GET", "n"]), "$1\r\n2\r\n");
 }

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use crate::command::{CommandSpec, Flag};
 use crate::config_table::REDIS_VERSION;
 use crate::db::{loaded_access, Millis};
+use crate::error::CmdError;
 use crate::io::{ConnId, DiskData, DiskError, DiskOp, DiskOpId, LogLevel, Output};
 use crate::rdb::{self, LoadOptions, RdbLoadError};
 use crate::server::Server;
@@ -215,12 +216,21 @@ pub fn writes_denied(srv: &Server) -> bool {
 /// Why persistence refuses to run `cmd` now, as Redis's processCommand checks:
 /// -MISCONF for writes (and PING) after a failed background save, -LOADING for
 /// commands not allowed while the dump loads.
-pub fn refusal(srv: &Server, cmd: &CommandSpec) -> Option<&'static str> {
-    if (cmd.has_flag(Flag::Write) || cmd.name == "ping") && writes_denied(srv) {
-        return Some(MISCONF);
+/// After a failed AOF write the same -MISCONF names the AOF's error instead.
+pub fn refusal(srv: &Server, cmd: &CommandSpec) -> Option<CmdError> {
+    let writes = cmd.has_flag(Flag::Write) || cmd.name == "ping";
+    if writes && writes_denied(srv) {
+        return Some(CmdError::Static(MISCONF));
+    }
+    if writes {
+        if let Some(message) = crate::aof::write_error(srv) {
+            return Some(CmdError::Owned(format!(
+                "MISCONF Errors writing to the AOF file: {message}"
+            )));
+        }
     }
     if srv.persist.loading && !cmd.has_flag(Flag::Loading) {
-        return Some(LOADING);
+        return Some(CmdError::Static(LOADING));
     }
     None
 }
