@@ -62,9 +62,10 @@ pub fn durable_key(client: usize) -> Vec<u8> {
 /// The client and sequence number of `RPUSH d:<client> <seq>`, if `args` is one.
 pub fn durable_push(args: &[Vec<u8>]) -> Option<(usize, u64)> {
     match args {
-        [cmd, key, seq] if cmd.eq_ignore_ascii_case(b"rpush") => {
-            Some((durable_client(key)?, std::str::from_utf8(seq).ok()?.parse().ok()?))
-        }
+        [cmd, key, seq] if cmd.eq_ignore_ascii_case(b"rpush") => Some((
+            durable_client(key)?,
+            std::str::from_utf8(seq).ok()?.parse().ok()?,
+        )),
         _ => None,
     }
 }
@@ -72,7 +73,9 @@ pub fn durable_push(args: &[Vec<u8>]) -> Option<(usize, u64)> {
 /// The client of `LRANGE d:<client> 0 -1`, if `args` is one.
 pub fn durable_read(args: &[Vec<u8>]) -> Option<usize> {
     match args {
-        [cmd, key, from, to] if cmd.eq_ignore_ascii_case(b"lrange") && from == b"0" && to == b"-1" => {
+        [cmd, key, from, to]
+            if cmd.eq_ignore_ascii_case(b"lrange") && from == b"0" && to == b"-1" =>
+        {
             durable_client(key)
         }
         _ => None,
@@ -80,7 +83,10 @@ pub fn durable_read(args: &[Vec<u8>]) -> Option<usize> {
 }
 
 fn durable_client(key: &[u8]) -> Option<usize> {
-    std::str::from_utf8(key.strip_prefix(b"d:")?).ok()?.parse().ok()
+    std::str::from_utf8(key.strip_prefix(b"d:")?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 impl WorkloadConfig {

@@ -673,6 +673,8 @@ impl World {
         let result = slot.disk.apply(&op);
         if result.is_err() {
             slot.disk_errors += 1;
+            let vt = self.vt;
+            self.observe(Observation::DiskFailed { node: n, vt });
         }
         self.feed(n, Input::DiskDone { id, result });
     }

@@ -136,6 +136,7 @@ pub fn start(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
                 path: in_dir(srv, &name),
                 bytes: Bytes::new(),
             });
+            ops.push(super::created_file_sync(srv, &name));
             ops.extend(manifest_ops(srv, srv.aof.manifest.format()));
             Some(name)
         }

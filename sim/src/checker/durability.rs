@@ -10,7 +10,9 @@
 //! * nothing acknowledged lost: every push answered before the crash is there under
 //!   `appendfsync always` (the node holds replies until the fsync), every push answered
 //!   more than two seconds before the crash under `everysec` (Redis's bound), and
-//!   what an earlier crash had to keep stays kept.
+//!   what an earlier crash had to keep stays kept. Under `everysec` a failed write
+//!   (full disk) lets Redis answer writes it has not written, so the promise stops two
+//!   seconds before the incarnation's first disk error.
 //!
 //! Only `FLUSHDB`/`FLUSHALL` can legitimately empty the lists; a node that ran one is
 //! no longer checked.
@@ -65,6 +67,8 @@ pub struct DurabilityChecker {
     promise: Promise,
     lists: BTreeMap<(usize, usize), DurableList>,
     flushed: Vec<bool>,
+    /// Per node, when its current incarnation first saw a disk request fail.
+    disk_failed_at: Vec<Option<u64>>,
 }
 
 impl DurabilityChecker {
@@ -73,15 +77,20 @@ impl DurabilityChecker {
             promise,
             lists: BTreeMap::new(),
             flushed: vec![false; nodes],
+            disk_failed_at: vec![None; nodes],
         }
     }
 
     /// A crash at `vt`: what each of the node's lists must hold once it is back.
     fn crashed(&mut self, node: usize, vt: u64) {
+        let failed_at = self.disk_failed_at[node].take();
         let horizon = match self.promise {
             Promise::Nothing => None,
             Promise::Always => Some(vt),
-            Promise::Everysec => Some(vt.saturating_sub(EVERYSEC_LOSS_US_MAX)),
+            Promise::Everysec => {
+                let until = failed_at.map_or(vt, |at| at.min(vt));
+                Some(until.saturating_sub(EVERYSEC_LOSS_US_MAX))
+            }
         };
         for ((n, _), list) in self.lists.iter_mut() {
             if *n != node {
@@ -150,7 +159,10 @@ fn check_recovered(
     got: &[u64],
     recovery: &Recovery,
 ) -> Result<(), String> {
-    let at = format!("node {} list d:{client} read at node clock {}", e.node, e.node_ms);
+    let at = format!(
+        "node {} list d:{client} read at node clock {}",
+        e.node, e.node_ms
+    );
     if got.windows(2).any(|w| w[0] >= w[1]) {
         return Err(format!("{at} is out of order after a restart: {got:?}"));
     }
@@ -166,7 +178,10 @@ fn check_recovered(
     let answered = &recovery.answered;
     let top = got.iter().rev().find(|s| answered.contains(s)).copied();
     let top = top.unwrap_or(0);
-    if let Some(hole) = answered.range(..top).find(|s| got.binary_search(s).is_err()) {
+    if let Some(hole) = answered
+        .range(..top)
+        .find(|s| got.binary_search(s).is_err())
+    {
         return Err(format!(
             "{at} has a hole: push {hole} was answered before push {top}, which survived, but it did not: {got:?}"
         ));
@@ -184,6 +199,10 @@ impl Checker for DurabilityChecker {
             Observation::Exec(e) => self.on_exec(e, probes),
             Observation::Crashed { node, vt, .. } => {
                 self.crashed(*node, *vt);
+                Ok(())
+            }
+            Observation::DiskFailed { node, vt } => {
+                self.disk_failed_at[*node].get_or_insert(*vt);
                 Ok(())
             }
             _ => Ok(()),

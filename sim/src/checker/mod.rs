@@ -67,6 +67,8 @@ pub enum Observation<'a> {
         id: RequestId,
         vt: u64,
     },
+    /// A disk request of a node failed (fsync error, full disk).
+    DiskFailed { node: usize, vt: u64 },
     /// A client's connection is gone (it reconnects later with a fresh one).
     Disconnected { client: usize, vt: u64 },
     /// A node went down; `power_loss` says whether unsynced bytes were at risk.
