@@ -412,6 +412,7 @@ fn value_type_byte(value: &Value) -> Result<u8, UnsupportedValue> {
         Value::List(_) => Ok(ty::LIST_QUICKLIST_2),
         Value::Hash(h) if h.is_listpack() => Ok(ty::HASH_LISTPACK),
         Value::Hash(_) => Ok(ty::HASH),
+        Value::Stream(_) => Err(UnsupportedValue("stream")),
         _ => Ok(ty::STRING),
     }
 }
