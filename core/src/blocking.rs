@@ -190,6 +190,12 @@ impl Blocking {
         self.reblocked = false;
     }
 
+    /// Whether `conn`'s blocked command is being re-run (XREADGROUP then reports a
+    /// destroyed group as Redis's blocked readers see it).
+    pub fn is_serving(&self, conn: ConnId) -> bool {
+        self.serving == Some(conn)
+    }
+
     /// Ends a re-run; true if the command asked to block again.
     pub fn finish_serving(&mut self) -> bool {
         self.serving = None;

@@ -180,7 +180,228 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(xread),
         ..ONE_KEY
     },
+    CommandSpec {
+        name: "xreadgroup",
+        arity: -7,
+        flags: &[Flag::Write, Flag::Blocking, Flag::MovableKeys],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        key_specs: &[KeySpec::keyword(&["RO", "ACCESS"], "STREAMS", 4, -1, 2)],
+        summary: "Return new entries from a stream using a consumer group, or access the \
+            history of the pending entries for a given consumer. Can block.",
+        complexity: "For each stream mentioned: O(M) with M being the number of elements \
+            returned.",
+        handler: Some(xreadgroup),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "xack",
+        arity: -4,
+        flags: &[Flag::Write, Flag::Fast],
+        key_specs: UPDATE,
+        summary: "Marks a pending message as correctly processed, effectively removing it \
+            from the pending entries list of the consumer group.",
+        complexity: "O(1) for each message ID processed.",
+        handler: Some(xack),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "xpending",
+        arity: -3,
+        flags: &[Flag::Readonly],
+        key_specs: READ,
+        tips: NONDETERMINISTIC,
+        summary: "Return information and entries from a stream consumer group pending \
+            entries list, that are messages fetched but never acknowledged.",
+        complexity: "O(N) with N being the number of elements returned.",
+        history: &[(
+            "6.2.0",
+            "Added the `IDLE` option and exclusive range intervals.",
+        )],
+        handler: Some(xpending),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "xclaim",
+        arity: -6,
+        flags: &[Flag::Write, Flag::Fast],
+        key_specs: UPDATE,
+        tips: NONDETERMINISTIC,
+        summary: "Changes (or acquires) ownership of a message in a consumer group, as if \
+            the message was delivered to the specified consumer.",
+        complexity: "O(log N) with N being the number of messages in the PEL of the \
+            consumer group.",
+        handler: Some(xclaim),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "xautoclaim",
+        arity: -6,
+        flags: &[Flag::Write, Flag::Fast],
+        key_specs: DELETE,
+        tips: NONDETERMINISTIC,
+        since: "6.2.0",
+        summary: "Changes (or acquires) ownership of messages in a consumer group, as if \
+            the messages were delivered to the specified consumer.",
+        complexity: "O(1) if COUNT is small.",
+        history: &[(
+            "7.0.0",
+            "Added an element to the reply array, containing deleted entries the command \
+             cleared from the PEL",
+        )],
+        handler: Some(xautoclaim),
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "xgroup",
+        arity: -2,
+        acl: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        summary: "A container for consumer groups commands",
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "create",
+                arity: -5,
+                flags: &[Flag::Write, Flag::Denyoom],
+                history: &[("7.0.0", "Added the `entries_read` named argument.")],
+                summary: "Create a consumer group.",
+                handler: Some(xgroup_create),
+                ..GROUP_SUB
+            },
+            CommandSpec {
+                name: "createconsumer",
+                arity: 5,
+                flags: &[Flag::Write, Flag::Denyoom],
+                since: "6.2.0",
+                summary: "Create a consumer in a consumer group.",
+                handler: Some(xgroup_createconsumer),
+                ..GROUP_SUB
+            },
+            CommandSpec {
+                name: "delconsumer",
+                arity: 5,
+                key_specs: SUB_DELETE,
+                summary: "Delete a consumer from a consumer group.",
+                handler: Some(xgroup_delconsumer),
+                ..GROUP_SUB
+            },
+            CommandSpec {
+                name: "destroy",
+                arity: 4,
+                key_specs: SUB_DELETE,
+                summary: "Destroy a consumer group.",
+                complexity: "O(N) where N is the number of entries in the group's pending \
+                    entries list (PEL).",
+                handler: Some(xgroup_destroy),
+                ..GROUP_SUB
+            },
+            CommandSpec {
+                name: "setid",
+                arity: -5,
+                key_specs: &[KeySpec::range(&["RW", "UPDATE"], 2, 0)],
+                history: &[("7.0.0", "Added the optional `entries_read` argument.")],
+                summary: "Set a consumer group to an arbitrary last delivered ID value.",
+                handler: Some(xgroup_setid),
+                ..GROUP_SUB
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: &[Flag::Loading, Flag::Stale],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                key_specs: &[],
+                summary: "Show helpful text about the different subcommands",
+                handler: Some(xgroup_help),
+                ..GROUP_SUB
+            },
+        ],
+        ..ONE_KEY
+    },
+    CommandSpec {
+        name: "xinfo",
+        arity: -2,
+        acl: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        summary: "A container for stream introspection commands",
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "consumers",
+                arity: 4,
+                tips: NONDETERMINISTIC,
+                summary: "List the consumers in a consumer group",
+                handler: Some(xinfo_consumers),
+                ..INFO_SUB
+            },
+            CommandSpec {
+                name: "groups",
+                arity: 3,
+                history: &[("7.0.0", "Added the `entries-read` and `lag` fields")],
+                summary: "List the consumer groups of a stream",
+                handler: Some(xinfo_groups),
+                ..INFO_SUB
+            },
+            CommandSpec {
+                name: "stream",
+                arity: -3,
+                history: &[
+                    ("6.0.0", "Added the `FULL` modifier."),
+                    (
+                        "7.0.0",
+                        "Added the `max-deleted-entry-id`, `entries-added`, \
+                         `recorded-first-entry-id`, `entries-read` and `lag` fields",
+                    ),
+                ],
+                summary: "Get information about a stream",
+                handler: Some(xinfo_stream),
+                ..INFO_SUB
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: &[Flag::Loading, Flag::Stale],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                key_specs: &[],
+                summary: "Show helpful text about the different subcommands",
+                handler: Some(xinfo_help),
+                ..INFO_SUB
+            },
+        ],
+        ..ONE_KEY
+    },
 ];
+
+/// XGROUP's subcommands: the key at argument 2.
+const GROUP_SUB: CommandSpec = CommandSpec {
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    flags: &[Flag::Write],
+    key_specs: &[KeySpec::range(&["RW", "INSERT"], 2, 0)],
+    ..ONE_KEY
+};
+const SUB_DELETE: &[KeySpec] = &[KeySpec::range(&["RW", "DELETE"], 2, 0)];
+
+/// XINFO's subcommands: a read of the key at argument 2.
+const INFO_SUB: CommandSpec = CommandSpec {
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    flags: &[Flag::Readonly],
+    key_specs: &[KeySpec::range(&["RO", "ACCESS"], 2, 0)],
+    complexity: "O(N)",
+    ..ONE_KEY
+};
 
 // ---------------------------------------------------------------------------
 // IDs
@@ -847,4 +1068,1275 @@ fn block_read(
             on_timeout: ReplyBuf::null_array,
         },
     );
+}
+
+// ---------------------------------------------------------------------------
+// Consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO
+
+const NO_KEY_FOR_XGROUP: &str = "ERR The XGROUP subcommand requires the key to exist. Note that \
+     for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+const BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";
+const ENTRIESREAD_NEGATIVE: &str = "ERR value for ENTRIESREAD must be positive or -1";
+const MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
+const DOLLAR_IN_XREADGROUP: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: \
+     you want to read the history of this consumer by specifying a proper ID, or use the > ID \
+     to get new messages. The $ ID would just return an empty result set.";
+const GROUP_GONE: &str = "NOGROUP the consumer group this client was blocked on no longer exists";
+const AUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
+
+/// A client-quoting error: `prefix` then each (text, bytes) pair in turn.
+fn quoted(parts: &[&[u8]]) -> CmdError {
+    let mut msg = Vec::new();
+    for part in parts {
+        // Client bytes print as C's %s: up to a NUL.
+        let end = part.iter().position(|&b| b == 0).unwrap_or(part.len());
+        msg.extend_from_slice(&part[..end]);
+    }
+    CmdError::Bytes(msg)
+}
+
+/// `NOGROUP No such key '<key>' or consumer group '<group>'<suffix>`.
+fn no_key_or_group(key: &[u8], group: &[u8], suffix: &str) -> CmdError {
+    quoted(&[
+        b"NOGROUP No such key '",
+        key,
+        b"' or consumer group '",
+        group,
+        b"'",
+        suffix.as_bytes(),
+    ])
+}
+
+/// `NOGROUP No such consumer group '<group>' for key name '<key>'`.
+fn no_group_for_key(group: &[u8], key: &[u8]) -> CmdError {
+    quoted(&[
+        b"NOGROUP No such consumer group '",
+        group,
+        b"' for key name '",
+        key,
+        b"'",
+    ])
+}
+
+/// addReplySubcommandSyntaxError for XGROUP/XINFO.
+fn sub_syntax_error(args: &[Bytes]) -> CmdError {
+    let sub = &args[1][..args[1].len().min(128)];
+    let container = args[0].to_ascii_uppercase();
+    quoted(&[
+        b"ERR unknown subcommand or wrong number of arguments for '",
+        sub,
+        b"'. Try ",
+        &container,
+        b" HELP.",
+    ])
+}
+
+/// A group's entries-read as XINFO shows it: null when unknown.
+fn reply_entries_read(out: &mut ReplyBuf, n: i64) {
+    if n == crate::types::stream::ENTRIES_READ_UNKNOWN {
+        out.null();
+    } else {
+        out.int(n);
+    }
+}
+
+fn reply_lag(out: &mut ReplyBuf, lag: Option<i64>) {
+    match lag {
+        Some(n) => out.int(n),
+        None => out.null(),
+    }
+}
+
+/// XGROUP SETID key group last_id ENTRIESREAD n: the group's position, propagated
+/// after reads and claims move it (streamPropagateGroupID).
+fn propagate_group_id(ctx: &mut Ctx<'_>, key: &Bytes, group: &Bytes, last_id: StreamId, read: i64) {
+    ctx.also_propagate(vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"SETID"),
+        key.clone(),
+        group.clone(),
+        id_bytes(last_id),
+        Bytes::from_static(b"ENTRIESREAD"),
+        Bytes::from(read.to_string()),
+    ]);
+}
+
+/// The idempotent XCLAIM Redis propagates for a pending entry (streamPropagateXCLAIM).
+fn propagate_xclaim(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    group: &Bytes,
+    consumer: &[u8],
+    id: StreamId,
+    pe: (u64, u64),
+    group_last: StreamId,
+) {
+    ctx.also_propagate(vec![
+        Bytes::from_static(b"XCLAIM"),
+        key.clone(),
+        group.clone(),
+        Bytes::copy_from_slice(consumer),
+        Bytes::from_static(b"0"),
+        id_bytes(id),
+        Bytes::from_static(b"TIME"),
+        Bytes::from(pe.0.to_string()),
+        Bytes::from_static(b"RETRYCOUNT"),
+        Bytes::from(pe.1.to_string()),
+        Bytes::from_static(b"FORCE"),
+        Bytes::from_static(b"JUSTID"),
+        Bytes::from_static(b"LASTID"),
+        id_bytes(group_last),
+    ]);
+}
+
+/// XGROUP CREATECONSUMER, propagated when a read or claim creates a consumer.
+fn propagate_consumer_creation(ctx: &mut Ctx<'_>, key: &Bytes, group: &Bytes, consumer: &Bytes) {
+    ctx.also_propagate(vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"CREATECONSUMER"),
+        key.clone(),
+        group.clone(),
+        consumer.clone(),
+    ]);
+}
+
+/// The stream and group an XGROUP subcommand names: the key must exist (unless
+/// `mkstream`), WRONGTYPE otherwise.
+fn xgroup_stream<'c>(
+    ctx: &'c mut Ctx<'_>,
+    args: &[Bytes],
+) -> Result<Option<&'c mut Stream>, CmdError> {
+    let found = stream_mut(ctx, &args[2])?;
+    Ok(found)
+}
+
+/// XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries_read]
+fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let mut mkstream = false;
+    let mut entries_read = crate::types::stream::ENTRIES_READ_UNKNOWN;
+    let mut i = 5;
+    while i < args.len() {
+        if is(&args[i], "MKSTREAM") {
+            mkstream = true;
+            i += 1;
+        } else if is(&args[i], "ENTRIESREAD") && i + 1 < args.len() {
+            entries_read = int(&args[i + 1])?;
+            if entries_read < 0 && entries_read != crate::types::stream::ENTRIES_READ_UNKNOWN {
+                return Err(ENTRIESREAD_NEGATIVE.into());
+            }
+            i += 2;
+        } else {
+            return Err(sub_syntax_error(args));
+        }
+    }
+    let key = &args[2];
+    let last_id = xgroup_stream(ctx, args)?.map(|s| s.last_id);
+    if last_id.is_none() && !mkstream {
+        return Err(NO_KEY_FOR_XGROUP.into());
+    }
+    if args.len() > 8 {
+        return Err(sub_syntax_error(args));
+    }
+    let id = if &args[4][..] == b"$" {
+        last_id.unwrap_or_default()
+    } else {
+        parse_strict_id(&args[4])?
+    };
+    if last_id.is_none() {
+        let (now, policy) = (ctx.now, ctx.srv.access_policy());
+        ctx.db().insert_new(
+            key,
+            Value::Stream(Box::new(Stream::new())),
+            None,
+            now,
+            policy,
+        );
+        // signalModifiedKey without a change of its own: the group creation counts.
+        let db = ctx.client.db;
+        ctx.touch_watched(db, key);
+    }
+    let Some(stream) = stream_mut(ctx, key)? else {
+        return Ok(());
+    };
+    if stream.groups.contains_key(&args[3][..]) {
+        return Err(BUSYGROUP.into());
+    }
+    stream.groups.insert(
+        args[3].to_vec(),
+        crate::types::stream::Group::new(id, entries_read),
+    );
+    ctx.out().ok();
+    ctx.srv.dirty += 1;
+    Ok(())
+}
+
+/// XGROUP SETID key group id|$ [ENTRIESREAD entries_read]
+fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let (key, name) = (&args[2], &args[3]);
+    let Some(stream) = xgroup_stream(ctx, args)? else {
+        return Err(NO_KEY_FOR_XGROUP.into());
+    };
+    if !stream.groups.contains_key(&name[..]) {
+        return Err(no_group_for_key(name, key));
+    }
+    if args.len() != 5 && args.len() != 7 {
+        return Err(sub_syntax_error(args));
+    }
+    let id = if &args[4][..] == b"$" {
+        stream.last_id
+    } else {
+        let rules = IdRules {
+            missing_seq: 0,
+            strict: false,
+            seq_star: false,
+        };
+        parse_id_with(&args[4], rules)?.0
+    };
+    let mut entries_read = crate::types::stream::ENTRIES_READ_UNKNOWN;
+    if args.len() == 7 {
+        if !is(&args[5], "ENTRIESREAD") {
+            return Err(sub_syntax_error(args));
+        }
+        entries_read = int(&args[6])?;
+        if entries_read < 0 && entries_read != crate::types::stream::ENTRIES_READ_UNKNOWN {
+            return Err(ENTRIESREAD_NEGATIVE.into());
+        }
+    }
+    if let Some(group) = stream.groups.get_mut(&name[..]) {
+        group.last_id = id;
+        group.entries_read = entries_read;
+    }
+    ctx.out().ok();
+    ctx.srv.dirty += 1;
+    Ok(())
+}
+
+/// XGROUP DESTROY key group
+fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let Some(stream) = xgroup_stream(ctx, args)? else {
+        return Err(NO_KEY_FOR_XGROUP.into());
+    };
+    let removed = stream.groups.remove(&args[3][..]).is_some();
+    ctx.out().int(i64::from(removed));
+    if removed {
+        ctx.srv.dirty += 1;
+        // Clients blocked in XREADGROUP on this group get -NOGROUP.
+        ctx.signal_key_ready(&args[2]);
+    }
+    Ok(())
+}
+
+/// XGROUP CREATECONSUMER key group consumer
+fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let now = ctx.now;
+    let (key, name) = (&args[2], &args[3]);
+    let Some(stream) = xgroup_stream(ctx, args)? else {
+        return Err(NO_KEY_FOR_XGROUP.into());
+    };
+    let Some(group) = stream.groups.get_mut(&name[..]) else {
+        return Err(no_group_for_key(name, key));
+    };
+    let (_, created) = group.consumer_or_create(&args[4], now);
+    ctx.out().int(i64::from(created));
+    if created {
+        ctx.srv.dirty += 1;
+    }
+    Ok(())
+}
+
+/// XGROUP DELCONSUMER key group consumer
+fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let (key, name) = (&args[2], &args[3]);
+    let Some(stream) = xgroup_stream(ctx, args)? else {
+        return Err(NO_KEY_FOR_XGROUP.into());
+    };
+    let Some(group) = stream.groups.get_mut(&name[..]) else {
+        return Err(no_group_for_key(name, key));
+    };
+    let pending = group.delete_consumer(&args[4]);
+    ctx.out().int(pending.unwrap_or(0) as i64);
+    if pending.is_some() {
+        ctx.srv.dirty += 1;
+    }
+    Ok(())
+}
+
+const XGROUP_HELP: &[&str] = &[
+    "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+    "HELP",
+    "    Prints this help.",
+];
+
+const XINFO_HELP: &[&str] = &[
+    "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn xgroup_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    super::client::write_help(ctx, XGROUP_HELP);
+    Ok(())
+}
+
+fn xinfo_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    super::client::write_help(ctx, XINFO_HELP);
+    Ok(())
+}
+
+/// XACK key group id [id ...]
+fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let key = &args[1];
+    let has_group = stream_read(ctx, key)?.is_some_and(|s| s.groups.contains_key(&args[2][..]));
+    if !has_group {
+        ctx.out().int(0);
+        return Ok(());
+    }
+    let ids = args[3..]
+        .iter()
+        .map(|a| parse_strict_id(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut acked = 0u64;
+    if let Some(Value::Stream(s)) = ctx.lookup_write_untouched(key).map(|e| &mut e.value) {
+        if let Some(group) = s.groups.get_mut(&args[2][..]) {
+            acked = ids.into_iter().filter(|&id| group.ack(id)).count() as u64;
+        }
+    }
+    ctx.srv.dirty += acked;
+    ctx.out().int(acked as i64);
+    Ok(())
+}
+
+/// The extended XPENDING form's arguments.
+struct PendingRange {
+    min_idle: i64,
+    start: StreamId,
+    end: StreamId,
+    count: i64,
+    consumer: Option<Bytes>,
+}
+
+/// `[IDLE min-idle-time] start end count [consumer]`, checked before the key.
+fn parse_pending_range(args: &[Bytes]) -> Result<PendingRange, CmdError> {
+    let mut at = 3;
+    let mut min_idle = 0;
+    if is(&args[3], "IDLE") {
+        min_idle = int(&args[4])?;
+        if args.len() < 8 {
+            return Err(SYNTAX.into());
+        }
+        at += 2;
+    }
+    let count = int(&args[at + 2])?.max(0);
+    let (mut start, start_ex) = parse_interval_id(&args[at], 0)?;
+    if start_ex {
+        start = start.incr().ok_or(CmdError::Static(INVALID_START))?;
+    }
+    let (mut end, end_ex) = parse_interval_id(&args[at + 1], u64::MAX)?;
+    if end_ex {
+        end = end.decr().ok_or(CmdError::Static(INVALID_END))?;
+    }
+    Ok(PendingRange {
+        min_idle,
+        start,
+        end,
+        count,
+        consumer: args.get(at + 3).cloned(),
+    })
+}
+
+/// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
+fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    if args.len() != 3 && !(6..=9).contains(&args.len()) {
+        return Err(SYNTAX.into());
+    }
+    let range = if args.len() >= 6 {
+        Some(parse_pending_range(args)?)
+    } else {
+        None
+    };
+    let now = ctx.now;
+    let mut out = std::mem::take(&mut ctx.client.out);
+    let result = (|| {
+        let stream = stream_read(ctx, &args[1])?;
+        let Some(group) = stream.and_then(|s| s.groups.get(&args[2][..])) else {
+            return Err(no_key_or_group(&args[1], &args[2], ""));
+        };
+        match &range {
+            None => reply_pending_summary(&mut out, group),
+            Some(r) => reply_pending_range(&mut out, group, r, now),
+        }
+        Ok(())
+    })();
+    ctx.client.out = out;
+    result
+}
+
+fn reply_pending_summary(out: &mut ReplyBuf, group: &crate::types::stream::Group) {
+    out.array(4);
+    out.int(group.pending.len() as i64);
+    let (Some((first, _)), Some((last, _))) = (
+        group.pending.iter().next(),
+        group.pending.iter().next_back(),
+    ) else {
+        out.null();
+        out.null();
+        out.null_array();
+        return;
+    };
+    out.bulk(&first.to_bytes());
+    out.bulk(&last.to_bytes());
+    let busy: Vec<_> = group
+        .consumers
+        .iter()
+        .filter(|(_, c)| !c.pending.is_empty())
+        .collect();
+    out.array(busy.len());
+    for (name, c) in busy {
+        out.array(2);
+        out.bulk(name);
+        out.bulk(c.pending.len().to_string().as_bytes());
+    }
+}
+
+fn reply_pending_range(
+    out: &mut ReplyBuf,
+    group: &crate::types::stream::Group,
+    r: &PendingRange,
+    now: u64,
+) {
+    let ids: Vec<StreamId> = match &r.consumer {
+        Some(name) => match group.consumers.get(&name[..]) {
+            Some(c) if r.start <= r.end => c.pending.range(r.start..=r.end).copied().collect(),
+            Some(_) => Vec::new(),
+            None => {
+                out.array(0);
+                return;
+            }
+        },
+        None if r.start <= r.end => group
+            .pending
+            .range(r.start..=r.end)
+            .map(|(id, _)| *id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut rows = Vec::new();
+    for id in ids {
+        if rows.len() as i64 >= r.count {
+            break;
+        }
+        let Some(pe) = group.pending.get(&id) else {
+            continue;
+        };
+        let idle = now as i64 - pe.delivery_time as i64;
+        if r.min_idle != 0 && idle < r.min_idle {
+            continue;
+        }
+        rows.push((id, pe, idle.max(0)));
+    }
+    out.array(rows.len());
+    for (id, pe, idle) in rows {
+        out.array(4);
+        out.bulk(&id.to_bytes());
+        out.bulk(&pe.consumer);
+        out.int(idle);
+        out.int(pe.delivery_count as i64);
+    }
+}
+
+// --- XREADGROUP ----------------------------------------------------------------------
+
+/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
+fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let r = parse_readgroup_args(args, ctx.now)?;
+    // Only its effects (XCLAIM, XGROUP SETID/CREATECONSUMER) propagate.
+    ctx.prevent_propagation();
+    let (group_name, consumer) = (&r.group, &r.consumer);
+    let keys = &args[r.read.streams..r.read.streams + r.read.nstreams];
+    let id_args = &args[r.read.streams + r.read.nstreams..];
+    // Every key must hold the group; `>` or an explicit ID per stream.
+    let mut ids = Vec::with_capacity(keys.len());
+    for (key, arg) in keys.iter().zip(id_args) {
+        let has = stream_read(ctx, key)?.is_some_and(|s| s.groups.contains_key(&group_name[..]));
+        if !has {
+            let gone = ctx.srv.blocking.is_serving(ctx.client.conn);
+            return Err(if gone {
+                GROUP_GONE.into()
+            } else {
+                no_key_or_group(key, group_name, " in XREADGROUP with GROUP option")
+            });
+        }
+        let id = match &arg[..] {
+            b"$" => return Err(DOLLAR_IN_XREADGROUP.into()),
+            b">" => None,
+            _ => Some(parse_strict_id(arg)?),
+        };
+        ids.push(id);
+    }
+    let mut served: Vec<(&Bytes, Vec<Entry>)> = Vec::new();
+    for (key, id) in keys.iter().zip(&ids) {
+        if let Some(entries) = read_group_stream(ctx, key, group_name, consumer, *id, &r)? {
+            served.push((key, entries));
+        }
+    }
+    if !served.is_empty() {
+        reply_read_group(ctx.out(), &served);
+        return Ok(());
+    }
+    match r.read.block {
+        Some(deadline) => block_read_group(ctx, args, &r, deadline),
+        None => ctx.out().null_array(),
+    }
+    Ok(())
+}
+
+/// XREADGROUP's replies: history entries that were deleted show as `[id, nil]`.
+fn reply_read_group(out: &mut ReplyBuf, served: &[(&Bytes, Vec<Entry>)]) {
+    if out.is_resp3() {
+        out.map(served.len());
+    } else {
+        out.array(served.len());
+    }
+    for (key, entries) in served {
+        if !out.is_resp3() {
+            out.array(2);
+        }
+        out.bulk(key);
+        out.array(entries.len());
+        for e in entries {
+            reply_entry_or_gone(out, e);
+        }
+    }
+}
+
+/// A history entry: fields, or a null array when the entry was deleted (marked by
+/// having no fields: a stream entry always has at least one).
+fn reply_entry_or_gone(out: &mut ReplyBuf, e: &Entry) {
+    if e.fields.is_empty() {
+        out.array(2);
+        out.bulk(&e.id.to_bytes());
+        out.null_array();
+    } else {
+        reply_entry(out, e);
+    }
+}
+
+struct ReadGroupArgs {
+    read: ReadArgs,
+    group: Bytes,
+    consumer: Bytes,
+    noack: bool,
+}
+
+/// xreadCommand's option loop for XREADGROUP.
+fn parse_readgroup_args(args: &[Bytes], now: u64) -> Result<ReadGroupArgs, CmdError> {
+    let mut r = ReadArgs {
+        block: None,
+        block_given: false,
+        count: 0,
+        count_given: false,
+        streams: 0,
+        nstreams: 0,
+    };
+    let mut group = None;
+    let mut noack = false;
+    let mut i = 1;
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        let o = &args[i];
+        if is(o, "BLOCK") && more > 0 {
+            i += 1;
+            r.block = Some(parse_timeout_ms(&args[i], now)?);
+            r.block_given = true;
+        } else if is(o, "COUNT") && more > 0 {
+            i += 1;
+            r.count = int(&args[i])?.max(0);
+            r.count_given = true;
+        } else if is(o, "STREAMS") && more > 0 {
+            r.streams = i + 1;
+            let n = args.len() - r.streams;
+            if !n.is_multiple_of(2) {
+                return Err(UNBALANCED.into());
+            }
+            r.nstreams = n / 2;
+            break;
+        } else if is(o, "GROUP") && more >= 2 {
+            group = Some((args[i + 1].clone(), args[i + 2].clone()));
+            i += 2;
+        } else if is(o, "NOACK") {
+            noack = true;
+        } else {
+            return Err(SYNTAX.into());
+        }
+        i += 1;
+    }
+    if r.streams == 0 {
+        return Err(SYNTAX.into());
+    }
+    let Some((group, consumer)) = group else {
+        return Err(MISSING_GROUP.into());
+    };
+    Ok(ReadGroupArgs {
+        read: r,
+        group,
+        consumer,
+        noack,
+    })
+}
+
+/// Serves one stream of an XREADGROUP: its history (`id` given) or new entries
+/// (`>`), updating the PELs and propagating as Redis does. `None` when there is
+/// nothing to serve from it now.
+fn read_group_stream(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    group_name: &Bytes,
+    consumer: &Bytes,
+    id: Option<StreamId>,
+    r: &ReadGroupArgs,
+) -> Result<Option<Vec<Entry>>, CmdError> {
+    let now = ctx.now;
+    let count = r.read.count.max(0) as usize;
+    let Some(Value::Stream(stream)) = ctx.lookup_write_untouched(key).map(|e| &mut e.value) else {
+        return Ok(None);
+    };
+    let stream: &mut Stream = stream;
+    let Some(mut group) = stream.groups.remove(&group_name[..]) else {
+        return Ok(None);
+    };
+    let after = match id {
+        Some(id) => Some(id),
+        None if !stream.is_empty() && stream.last_valid_id() > group.last_id => Some(group.last_id),
+        None => None,
+    };
+    let created = {
+        let (c, created) = group.consumer_or_create(consumer, now);
+        c.seen_time = now;
+        created
+    };
+    // Redis 7.0 propagates a new consumer only under NOACK: otherwise the XCLAIMs
+    // of its deliveries create it on the replica.
+    let announce = created && r.noack;
+    let Some(after) = after else {
+        stream.groups.insert(group_name.to_vec(), group);
+        if created {
+            ctx.srv.dirty += 1;
+        }
+        if announce {
+            propagate_consumer_creation(ctx, key, group_name, consumer);
+        }
+        return Ok(None);
+    };
+    let start = after.incr().unwrap_or(StreamId::MAX);
+    let mut effects = Vec::new();
+    let before = group.last_id;
+    let entries = if id.is_some() {
+        history_from_pel(stream, &mut group, consumer, start, count, now)
+    } else {
+        deliver_new(
+            stream,
+            &mut group,
+            consumer,
+            start,
+            count,
+            r.noack,
+            now,
+            &mut effects,
+        )
+    };
+    let group_pos = (group.last_id, group.entries_read);
+    stream.groups.insert(group_name.to_vec(), group);
+    if created {
+        ctx.srv.dirty += 1;
+    }
+    if announce {
+        propagate_consumer_creation(ctx, key, group_name, consumer);
+    }
+    for (eid, pe) in &effects {
+        propagate_xclaim(ctx, key, group_name, consumer, *eid, *pe, group_pos.0);
+    }
+    // The XCLAIMs carry the group's last ID; under NOACK there are none, so 7.0
+    // propagates the new position itself.
+    if r.noack && group_pos.0 != before {
+        propagate_group_id(ctx, key, group_name, group_pos.0, group_pos.1);
+    }
+    ctx.srv.dirty += 1;
+    Ok(Some(entries))
+}
+
+/// streamReplyWithRangeFromConsumerPEL: the consumer's pending entries from
+/// `start`, each delivered once more; deleted ones come back without fields.
+fn history_from_pel(
+    stream: &Stream,
+    group: &mut crate::types::stream::Group,
+    consumer: &[u8],
+    start: StreamId,
+    count: usize,
+    now: u64,
+) -> Vec<Entry> {
+    let ids: Vec<StreamId> = match group.consumers.get(consumer) {
+        Some(c) => c
+            .pending
+            .range(start..)
+            .take(if count == 0 { usize::MAX } else { count })
+            .copied()
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        match stream.get(id) {
+            Some(e) => {
+                if let Some(pe) = group.pending.get_mut(&id) {
+                    pe.delivery_time = now;
+                    pe.delivery_count += 1;
+                }
+                out.push(e);
+            }
+            None => out.push(Entry {
+                id,
+                fields: Vec::new(),
+            }),
+        }
+    }
+    out
+}
+
+/// The `>` read: entries after the group's last ID, each made pending for the
+/// consumer (unless NOACK) and noted for propagation as an XCLAIM.
+#[allow(clippy::too_many_arguments)]
+fn deliver_new(
+    stream: &Stream,
+    group: &mut crate::types::stream::Group,
+    consumer: &[u8],
+    start: StreamId,
+    count: usize,
+    noack: bool,
+    now: u64,
+    effects: &mut Vec<(StreamId, (u64, u64))>,
+) -> Vec<Entry> {
+    let entries = stream.range(start, StreamId::MAX, false, count);
+    for e in &entries {
+        stream.advance_group(group, e.id);
+        if !noack {
+            group.assign(e.id, consumer, now, 1);
+            effects.push((e.id, (now, 1)));
+        }
+    }
+    entries
+}
+
+/// Parks an XREADGROUP; its re-run keeps its arguments, with COUNT defaulting to
+/// 1000 as Redis's blocked readers get.
+fn block_read_group(ctx: &mut Ctx<'_>, args: &[Bytes], r: &ReadGroupArgs, deadline: Option<u64>) {
+    let count = if r.read.count > 0 {
+        r.read.count
+    } else {
+        BLOCKED_COUNT_DEFAULT
+    };
+    let keys = &args[r.read.streams..r.read.streams + r.read.nstreams];
+    let mut argv = vec![
+        args[0].clone(),
+        Bytes::from_static(b"GROUP"),
+        r.group.clone(),
+        r.consumer.clone(),
+        Bytes::from_static(b"COUNT"),
+        Bytes::from(count.to_string()),
+        Bytes::from_static(b"BLOCK"),
+        Bytes::from_static(b"0"),
+    ];
+    if r.noack {
+        argv.push(Bytes::from_static(b"NOACK"));
+    }
+    argv.push(Bytes::from_static(b"STREAMS"));
+    argv.extend_from_slice(&args[r.read.streams..]);
+    ctx.block(
+        &argv,
+        BlockOn {
+            keys,
+            deadline,
+            wait_type: ValueType::Stream,
+            on_timeout: ReplyBuf::null_array,
+        },
+    );
+}
+
+// --- XCLAIM / XAUTOCLAIM --------------------------------------------------------------
+
+/// XCLAIM's options after the IDs.
+struct ClaimOptions {
+    force: bool,
+    justid: bool,
+    delivery_time: Option<i64>,
+    retry_count: Option<i64>,
+    last_id: StreamId,
+}
+
+fn int_with(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
+    parse_i64(arg).ok_or(CmdError::Static(err))
+}
+
+fn parse_claim_options(args: &[Bytes], from: usize, now: u64) -> Result<ClaimOptions, CmdError> {
+    let mut o = ClaimOptions {
+        force: false,
+        justid: false,
+        delivery_time: None,
+        retry_count: None,
+        last_id: StreamId::MIN,
+    };
+    let mut j = from;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let opt = &args[j];
+        if is(opt, "FORCE") {
+            o.force = true;
+        } else if is(opt, "JUSTID") {
+            o.justid = true;
+        } else if is(opt, "IDLE") && more {
+            j += 1;
+            let idle = int_with(&args[j], "ERR Invalid IDLE option argument for XCLAIM")?;
+            o.delivery_time = Some((now as i64).wrapping_sub(idle));
+        } else if is(opt, "TIME") && more {
+            j += 1;
+            o.delivery_time = Some(int_with(
+                &args[j],
+                "ERR Invalid TIME option argument for XCLAIM",
+            )?);
+        } else if is(opt, "RETRYCOUNT") && more {
+            j += 1;
+            o.retry_count = Some(int_with(
+                &args[j],
+                "ERR Invalid RETRYCOUNT option argument for XCLAIM",
+            )?);
+        } else if is(opt, "LASTID") && more {
+            j += 1;
+            o.last_id = parse_strict_id(&args[j])?;
+        } else {
+            return Err(quoted(&[b"ERR Unrecognized XCLAIM option '", opt, b"'"]));
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+/// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]
+fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let (key, group_name, consumer) = (&args[1], &args[2], &args[3]);
+    let now = ctx.now;
+    let has = stream_read(ctx, key)?.is_some_and(|s| s.groups.contains_key(&group_name[..]));
+    if !has {
+        return Err(no_key_or_group(key, group_name, ""));
+    }
+    let min_idle = int_with(&args[4], "ERR Invalid min-idle-time argument for XCLAIM")?.max(0);
+    let ids_end = 5 + args[5..]
+        .iter()
+        .take_while(|a| parse_strict_id(a).is_ok())
+        .count();
+    let opts = parse_claim_options(args, ids_end, now)?;
+    let ids: Vec<StreamId> = args[5..ids_end]
+        .iter()
+        .filter_map(|a| parse_strict_id(a).ok())
+        .collect();
+    let delivery_time = match opts.delivery_time {
+        Some(t) if t >= 0 && t as u64 <= now => t as u64,
+        _ => now,
+    };
+    let Some(Value::Stream(stream)) = ctx.lookup_write_untouched(key).map(|e| &mut e.value) else {
+        return Ok(());
+    };
+    let stream: &mut Stream = stream;
+    let Some(mut group) = stream.groups.remove(&group_name[..]) else {
+        return Ok(());
+    };
+    let mut propagate_last_id = false;
+    if opts.last_id > group.last_id {
+        group.last_id = opts.last_id;
+        propagate_last_id = true;
+    }
+    let mut claimed: Vec<(StreamId, Option<Entry>)> = Vec::new();
+    let mut effects: Vec<(Vec<u8>, StreamId, (u64, u64))> = Vec::new();
+    let mut created = false;
+    for id in ids {
+        let existing = group.pending.get(&id).cloned();
+        let Some(entry) = stream.get(id) else {
+            if let Some(pe) = existing {
+                effects.push((
+                    pe.consumer.clone(),
+                    id,
+                    (pe.delivery_time, pe.delivery_count),
+                ));
+                group.ack(id);
+                propagate_last_id = false;
+            }
+            continue;
+        };
+        let (had_owner, count) = match &existing {
+            Some(pe) => {
+                let idle = now as i64 - pe.delivery_time as i64;
+                if min_idle != 0 && idle < min_idle {
+                    continue;
+                }
+                (true, pe.delivery_count)
+            }
+            None if opts.force => (false, 1),
+            None => continue,
+        };
+        let _ = had_owner;
+        let (_, new) = group.consumer_or_create(consumer, now);
+        if let Some(c) = group.consumers.get_mut(&consumer[..]) {
+            c.seen_time = now;
+        }
+        created |= new;
+        let count = match opts.retry_count {
+            Some(n) if n >= 0 => n as u64,
+            _ if !opts.justid => count + 1,
+            _ => count,
+        };
+        group.assign(id, consumer, delivery_time, count);
+        effects.push((consumer.to_vec(), id, (delivery_time, count)));
+        claimed.push((id, (!opts.justid).then_some(entry)));
+        propagate_last_id = false;
+    }
+    let group_pos = (group.last_id, group.entries_read);
+    stream.groups.insert(group_name.to_vec(), group);
+    let out = ctx.out();
+    out.array(claimed.len());
+    for (id, entry) in &claimed {
+        match entry {
+            Some(e) => reply_entry(out, e),
+            None => out.bulk(&id.to_bytes()),
+        }
+    }
+    if created {
+        ctx.srv.dirty += 1;
+        propagate_consumer_creation(ctx, key, group_name, consumer);
+    }
+    for (owner, id, pe) in &effects {
+        propagate_xclaim(ctx, key, group_name, owner, *id, *pe, group_pos.0);
+        ctx.srv.dirty += 1;
+    }
+    if propagate_last_id {
+        propagate_group_id(ctx, key, group_name, group_pos.0, group_pos.1);
+        ctx.srv.dirty += 1;
+    }
+    ctx.prevent_propagation();
+    Ok(())
+}
+
+/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
+fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let (key, group_name, consumer) = (&args[1], &args[2], &args[3]);
+    let now = ctx.now;
+    let min_idle = int_with(
+        &args[4],
+        "ERR Invalid min-idle-time argument for XAUTOCLAIM",
+    )?
+    .max(0);
+    let (mut start, start_ex) = parse_interval_id(&args[5], 0)?;
+    if start_ex {
+        start = start.incr().ok_or(CmdError::Static(INVALID_START))?;
+    }
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 6;
+    while j < args.len() {
+        if is(&args[j], "COUNT") && j + 1 < args.len() {
+            // LONG_MAX / max(sizeof(streamID), attempts factor 10)
+            let max = i64::MAX / 16;
+            count = match parse_i64(&args[j + 1]) {
+                Some(n) if (1..=max).contains(&n) => n,
+                _ => return Err(AUTOCLAIM_COUNT.into()),
+            };
+            j += 1;
+        } else if is(&args[j], "JUSTID") {
+            justid = true;
+        } else {
+            return Err(SYNTAX.into());
+        }
+        j += 1;
+    }
+    let has = stream_read(ctx, key)?.is_some_and(|s| s.groups.contains_key(&group_name[..]));
+    if !has {
+        return Err(no_key_or_group(key, group_name, ""));
+    }
+    let Some(Value::Stream(stream)) = ctx.lookup_write_untouched(key).map(|e| &mut e.value) else {
+        return Ok(());
+    };
+    let stream: &mut Stream = stream;
+    let Some(mut group) = stream.groups.remove(&group_name[..]) else {
+        return Ok(());
+    };
+    let mut attempts = count.saturating_mul(10);
+    let candidates: Vec<StreamId> = group
+        .pending
+        .range(start..)
+        .map(|(id, _)| *id)
+        .take(
+            usize::try_from(attempts)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        )
+        .collect();
+    let mut claimed: Vec<(StreamId, Option<Entry>)> = Vec::new();
+    let mut deleted: Vec<StreamId> = Vec::new();
+    let mut effects: Vec<(Vec<u8>, StreamId, (u64, u64))> = Vec::new();
+    let mut created = false;
+    let mut next = 0;
+    while attempts > 0 && count > 0 && next < candidates.len() {
+        attempts -= 1;
+        let id = candidates[next];
+        next += 1;
+        let Some(pe) = group.pending.get(&id).cloned() else {
+            continue;
+        };
+        let Some(entry) = stream.get(id) else {
+            effects.push((
+                pe.consumer.clone(),
+                id,
+                (pe.delivery_time, pe.delivery_count),
+            ));
+            group.ack(id);
+            deleted.push(id);
+            count -= 1;
+            continue;
+        };
+        if min_idle != 0 && (now as i64 - pe.delivery_time as i64) < min_idle {
+            continue;
+        }
+        let (_, new) = group.consumer_or_create(consumer, now);
+        if let Some(c) = group.consumers.get_mut(&consumer[..]) {
+            c.seen_time = now;
+        }
+        created |= new;
+        let delivery_count = if justid {
+            pe.delivery_count
+        } else {
+            pe.delivery_count + 1
+        };
+        group.assign(id, consumer, now, delivery_count);
+        effects.push((consumer.to_vec(), id, (now, delivery_count)));
+        claimed.push((id, (!justid).then_some(entry)));
+        count -= 1;
+    }
+    let cursor = candidates.get(next).copied().unwrap_or_default();
+    let group_last = group.last_id;
+    stream.groups.insert(group_name.to_vec(), group);
+    let out = ctx.out();
+    out.array(3);
+    out.bulk(&cursor.to_bytes());
+    out.array(claimed.len());
+    for (id, entry) in &claimed {
+        match entry {
+            Some(e) => reply_entry(out, e),
+            None => out.bulk(&id.to_bytes()),
+        }
+    }
+    out.array(deleted.len());
+    for id in &deleted {
+        out.bulk(&id.to_bytes());
+    }
+    if created {
+        ctx.srv.dirty += 1;
+        propagate_consumer_creation(ctx, key, group_name, consumer);
+    }
+    for (owner, id, pe) in &effects {
+        propagate_xclaim(ctx, key, group_name, owner, *id, *pe, group_last);
+        ctx.srv.dirty += 1;
+    }
+    ctx.prevent_propagation();
+    Ok(())
+}
+
+// --- XINFO ----------------------------------------------------------------------------
+
+/// The stream at XINFO's key: ERR no such key when missing.
+fn xinfo_stream_of<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<&'c Stream, CmdError> {
+    stream_read(ctx, key)?.ok_or(CmdError::Static(NO_SUCH_KEY))
+}
+
+/// XINFO CONSUMERS key group
+fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let now = ctx.now;
+    let mut out = std::mem::take(&mut ctx.client.out);
+    let result = (|| {
+        let stream = xinfo_stream_of(ctx, &args[2])?;
+        let Some(group) = stream.groups.get(&args[3][..]) else {
+            return Err(no_group_for_key(&args[3], &args[2]));
+        };
+        out.array(group.consumers.len());
+        for (name, c) in &group.consumers {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(name);
+            out.bulk(b"pending");
+            out.int(c.pending.len() as i64);
+            out.bulk(b"idle");
+            out.int((now as i64 - c.seen_time as i64).max(0));
+        }
+        Ok(())
+    })();
+    ctx.client.out = out;
+    result
+}
+
+/// XINFO GROUPS key
+fn xinfo_groups(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let mut out = std::mem::take(&mut ctx.client.out);
+    let result = (|| {
+        let stream = xinfo_stream_of(ctx, &args[2])?;
+        out.array(stream.groups.len());
+        for (name, g) in &stream.groups {
+            out.map(6);
+            out.bulk(b"name");
+            out.bulk(name);
+            out.bulk(b"consumers");
+            out.int(g.consumers.len() as i64);
+            out.bulk(b"pending");
+            out.int(g.pending.len() as i64);
+            out.bulk(b"last-delivered-id");
+            out.bulk(&g.last_id.to_bytes());
+            out.bulk(b"entries-read");
+            reply_entries_read(&mut out, g.entries_read);
+            out.bulk(b"lag");
+            reply_lag(&mut out, stream.group_lag(g));
+        }
+        Ok(())
+    })();
+    ctx.client.out = out;
+    result
+}
+
+/// XINFO STREAM key [FULL [COUNT count]]
+fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    let mut out = std::mem::take(&mut ctx.client.out);
+    let result = (|| {
+        // The key is looked up before the options are read.
+        let stream = xinfo_stream_of(ctx, &args[2])?;
+        let (full, count) = parse_xinfo_stream_options(args)?;
+        reply_stream_info(&mut out, stream, full, count);
+        Ok(())
+    })();
+    ctx.client.out = out;
+    result
+}
+
+/// `[FULL [COUNT count]]`: (full, count); COUNT defaults to 10, negative means 10.
+fn parse_xinfo_stream_options(args: &[Bytes]) -> Result<(bool, usize), CmdError> {
+    let opts = &args[3..];
+    if opts.is_empty() {
+        return Ok((false, 10));
+    }
+    if (opts.len() != 1 && opts.len() != 3) || !is(&opts[0], "FULL") {
+        return Err(sub_syntax_error(args));
+    }
+    if opts.len() == 1 {
+        return Ok((true, 10));
+    }
+    if !is(&opts[1], "COUNT") {
+        return Err(sub_syntax_error(args));
+    }
+    let count = int(&opts[2])?;
+    Ok((true, if count < 0 { 10 } else { count as usize }))
+}
+
+fn reply_stream_info(out: &mut ReplyBuf, s: &Stream, full: bool, count: usize) {
+    out.map(if full { 9 } else { 10 });
+    out.bulk(b"length");
+    out.int(s.len() as i64);
+    out.bulk(b"radix-tree-keys");
+    out.int(s.block_count() as i64);
+    out.bulk(b"radix-tree-nodes");
+    out.int(s.rax_node_count() as i64);
+    out.bulk(b"last-generated-id");
+    out.bulk(&s.last_id.to_bytes());
+    out.bulk(b"max-deleted-entry-id");
+    out.bulk(&s.max_deleted_entry_id.to_bytes());
+    out.bulk(b"entries-added");
+    out.int(s.entries_added as i64);
+    out.bulk(b"recorded-first-entry-id");
+    out.bulk(&s.first_id.to_bytes());
+    if !full {
+        out.bulk(b"groups");
+        out.int(s.groups.len() as i64);
+        for (name, rev) in [(&b"first-entry"[..], false), (&b"last-entry"[..], true)] {
+            out.bulk(name);
+            match s.range(StreamId::MIN, StreamId::MAX, rev, 1).first() {
+                Some(e) => reply_entry(out, e),
+                None => out.null(),
+            }
+        }
+        return;
+    }
+    out.bulk(b"entries");
+    reply_entries(out, &s.range(StreamId::MIN, StreamId::MAX, false, count));
+    out.bulk(b"groups");
+    out.array(s.groups.len());
+    let limit = if count == 0 { usize::MAX } else { count };
+    for (name, g) in &s.groups {
+        out.map(7);
+        out.bulk(b"name");
+        out.bulk(name);
+        out.bulk(b"last-delivered-id");
+        out.bulk(&g.last_id.to_bytes());
+        out.bulk(b"entries-read");
+        reply_entries_read(out, g.entries_read);
+        out.bulk(b"lag");
+        reply_lag(out, s.group_lag(g));
+        out.bulk(b"pel-count");
+        out.int(g.pending.len() as i64);
+        out.bulk(b"pending");
+        let rows: Vec<_> = g.pending.iter().take(limit).collect();
+        out.array(rows.len());
+        for (id, pe) in rows {
+            out.array(4);
+            out.bulk(&id.to_bytes());
+            out.bulk(&pe.consumer);
+            out.int(pe.delivery_time as i64);
+            out.int(pe.delivery_count as i64);
+        }
+        out.bulk(b"consumers");
+        out.array(g.consumers.len());
+        for (cname, c) in &g.consumers {
+            out.map(4);
+            out.bulk(b"name");
+            out.bulk(cname);
+            out.bulk(b"seen-time");
+            out.int(c.seen_time as i64);
+            out.bulk(b"pel-count");
+            out.int(c.pending.len() as i64);
+            out.bulk(b"pending");
+            let ids: Vec<_> = c.pending.iter().take(limit).collect();
+            out.array(ids.len());
+            for id in ids {
+                let (t, n) = g
+                    .pending
+                    .get(id)
+                    .map_or((0, 0), |pe| (pe.delivery_time, pe.delivery_count));
+                out.array(3);
+                out.bulk(&id.to_bytes());
+                out.int(t as i64);
+                out.int(n as i64);
+            }
+        }
+    }
 }

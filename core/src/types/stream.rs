@@ -335,6 +335,16 @@ impl Stream {
         self.blocks.len()
     }
 
+    /// Nodes of the rax Redis would hold for these block keys (XINFO STREAM's
+    /// radix-tree-nodes): the compressed trie over the 16-byte big-endian IDs.
+    pub fn rax_node_count(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self.blocks.keys().map(|id| id.to_be_bytes()).collect();
+        if keys.is_empty() {
+            return 1;
+        }
+        rax_nodes_from(&keys, 0)
+    }
+
     /// The blocks with their master IDs, in order (for RDB).
     pub fn blocks(&self) -> impl Iterator<Item = (&StreamId, &Listpack)> {
         self.blocks.iter()
@@ -677,6 +687,44 @@ impl Stream {
         group.last_id = id;
         true
     }
+}
+
+/// Nodes of the compressed trie for sorted, distinct, equal-length `keys` sharing
+/// their first `depth` bytes, counting the node that starts at `depth`: a node
+/// compresses the run of bytes all keys share, then branches (rax's shape, which
+/// its inserts and deletes keep).
+fn rax_nodes_from(keys: &[[u8; 16]], depth: usize) -> usize {
+    if depth == 16 {
+        return 1;
+    }
+    let (first, last) = (&keys[0], &keys[keys.len() - 1]);
+    let common = (depth..16).take_while(|&i| first[i] == last[i]).count();
+    if common > 0 {
+        // A compressed node for the shared run, then the node where it ends.
+        return 1 + rax_branch_nodes(keys, depth + common);
+    }
+    rax_branch_nodes(keys, depth)
+}
+
+/// The node at `depth` (a leaf at the end of the keys, else a branch), plus what
+/// hangs under each of its children.
+fn rax_branch_nodes(keys: &[[u8; 16]], depth: usize) -> usize {
+    if depth == 16 {
+        return 1;
+    }
+    let mut total = 1;
+    let mut start = 0;
+    while start < keys.len() {
+        let byte = keys[start][depth];
+        let end = start
+            + keys[start..]
+                .iter()
+                .take_while(|k| k[depth] == byte)
+                .count();
+        total += rax_nodes_from(&keys[start..end], depth + 1);
+        start = end;
+    }
+    total
 }
 
 fn int_text(v: i64) -> Vec<u8> {
