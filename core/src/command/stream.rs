@@ -1,11 +1,21 @@
 //! Stream commands (Redis's t_stream.c): XADD, XLEN, XRANGE/XREVRANGE, XDEL, XTRIM,
-//! XSETID and XREAD.
+//! XSETID, XREAD, and the consumer groups: XGROUP, XREADGROUP, XACK, XPENDING,
+//! XCLAIM, XAUTOCLAIM, XINFO.
 //!
 //! Arguments are parsed as Redis parses them (streamGenericParseIDOrReply,
 //! streamParseAddOrTrimArgsOrReply), which decides which error a bad request gets.
 //! XADD with an auto or partial ID propagates the concrete ID; an approximate trim
 //! propagates as the exact trim it turned out to be (`=` and the resulting length or
-//! first ID), as Redis rewrites them.
+//! first ID), as Redis rewrites them. XREADGROUP, XCLAIM and XAUTOCLAIM propagate
+//! only their effects, as Redis 7.0 writes them to the AOF: an idempotent
+//! `XCLAIM ... FORCE JUSTID LASTID` per delivered or claimed entry, plus
+//! `XGROUP SETID`/`CREATECONSUMER` where no XCLAIM carries the change (NOACK reads,
+//! LASTID without claims).
+//!
+//! Blocking: XREAD/XREADGROUP with BLOCK park the client (`blocking.rs`); the parked
+//! argv has `$` resolved to the ID it meant at that moment and COUNT defaulting to
+//! 1000 (XREAD_BLOCKED_DEFAULT_COUNT), and XADD (or XGROUP DESTROY, which answers
+//! blocked group readers with -NOGROUP) signals the key.
 
 use bytes::Bytes;
 
