@@ -204,6 +204,15 @@ impl Group {
     }
 }
 
+/// What [`Stream::check_block`] found in a sound block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockCheck {
+    pub live: u64,
+    /// IDs of its first and last entries, deleted or not.
+    pub first: StreamId,
+    pub last: StreamId,
+}
+
 /// How XADD/XTRIM trim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trim {
@@ -370,17 +379,25 @@ impl Stream {
         }
     }
 
-    /// Whether a block's bytes follow the stream layout and its counts add up,
-    /// returning its live entries (RDB and RESTORE check every block).
-    pub fn check_block(master: StreamId, lp: &Listpack) -> Option<u64> {
+    /// Checks that a block's bytes follow the stream layout, its counters add up
+    /// and its IDs ascend (RDB and RESTORE check every block).
+    pub fn check_block(master: StreamId, lp: &Listpack) -> Option<BlockCheck> {
         let slots = decode_block(master, lp)?;
         let first = lp.first()?;
         let count = lp_int(lp.get(first))?;
         let deleted = lp_int(lp.get(lp.next(first)?))?;
         let live = slots.iter().filter(|s| !s.deleted()).count() as i64;
         let in_order = slots.windows(2).all(|w| w[0].id < w[1].id);
-        (count == live && deleted == slots.len() as i64 - live && in_order && !slots.is_empty())
-            .then_some(live as u64)
+        let sound = count == live && deleted == slots.len() as i64 - live && in_order;
+        // A block with no live entry is removed, never stored.
+        if !sound || live == 0 {
+            return None;
+        }
+        Some(BlockCheck {
+            live: live as u64,
+            first: slots.first()?.id,
+            last: slots.last()?.id,
+        })
     }
 
     /// The ID the next auto-generated entry gets at `now_ms` (streamNextID), or
@@ -531,7 +548,7 @@ impl Stream {
         if mark_deleted(lp, off, flags) == 0 {
             self.blocks.remove(&master);
         }
-        self.length -= 1;
+        self.length = self.length.saturating_sub(1);
         if id > self.max_deleted_entry_id {
             self.max_deleted_entry_id = id;
         }
@@ -559,12 +576,12 @@ impl Stream {
                 break;
             }
             let remove_block = match trim {
-                Trim::MaxLen(max) => self.length - entries >= max,
+                Trim::MaxLen(max) => self.length.saturating_sub(entries) >= max,
                 Trim::MinId(min) => block_last_id(master, lp).is_some_and(|last| last < min),
             };
             if remove_block {
                 self.blocks.remove(&master);
-                self.length -= entries;
+                self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;
             }
@@ -603,7 +620,7 @@ impl Stream {
             }
             if !slot.deleted() {
                 to_mark.push((slot.flags_off, slot.flags));
-                length -= 1;
+                length = length.saturating_sub(1);
             }
         }
         // Back to front, so earlier offsets stay valid while later elements change.
@@ -927,7 +944,7 @@ mod tests {
         assert_eq!(s.trim(Trim::MinId(StreamId::new(9, 0)), false, 0), 2);
         assert_eq!(s.edge_id(false), Some(StreamId::new(9, 0)));
         assert_eq!(
-            Stream::check_block(StreamId::new(1, 0), s.blocks().next().unwrap().1),
+            Stream::check_block(StreamId::new(1, 0), s.blocks().next().unwrap().1).map(|c| c.live),
             Some(2)
         );
     }
