@@ -2037,9 +2037,10 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             None => out.bulk(&id.to_bytes()),
         }
     }
+    // The XCLAIMs create the consumer on a replica: Redis propagates no
+    // XGROUP CREATECONSUMER for it.
     if created {
         ctx.srv.dirty += 1;
-        propagate_consumer_creation(ctx, key, group_name, consumer);
     }
     for (owner, id, pe) in &effects {
         propagate_xclaim(ctx, key, group_name, owner, *id, *pe, group_pos.0);
@@ -2165,9 +2166,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     for id in &deleted {
         out.bulk(&id.to_bytes());
     }
+    // The XCLAIMs create the consumer on a replica: Redis propagates no
+    // XGROUP CREATECONSUMER for it.
     if created {
         ctx.srv.dirty += 1;
-        propagate_consumer_creation(ctx, key, group_name, consumer);
     }
     for (owner, id, pe) in &effects {
         propagate_xclaim(ctx, key, group_name, owner, *id, *pe, group_last);
@@ -2348,5 +2350,143 @@ fn reply_stream_info(out: &mut ReplyBuf, s: &Stream, full: bool, count: usize) {
                 out.int(n as i64);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Effects checked against what redis-server 7.0.15 writes to its AOF for the
+    //! same commands (appendonlydir/*.incr.aof, times aside).
+
+    use crate::command::testkit::{TestNode, T0};
+    use crate::config::Config;
+
+    fn node() -> TestNode {
+        let mut t = TestNode::new(Config::default());
+        t.node.set_propagation(true);
+        t.connect(1);
+        t
+    }
+
+    /// Runs `lines` and returns the effects they produced, one line per command
+    /// propagated, MULTI/EXEC included.
+    fn effects(t: &mut TestNode, lines: &[&str]) -> Vec<String> {
+        for line in lines {
+            let args: Vec<&str> = line.split(' ').collect();
+            t.cmd(1, &args);
+        }
+        t.node
+            .take_effects()
+            .into_iter()
+            .map(|e| {
+                let words: Vec<String> = e
+                    .argv
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                words.join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn xadd_propagates_the_id_it_made_and_the_exact_trim_it_did() {
+        let mut t = node();
+        let got = effects(
+            &mut t,
+            &[
+                "XADD s * f v",
+                &format!("XADD s {T0}-* f v"),
+                "XADD s 1799999999999-5 f v",
+                "XADD s MAXLEN ~ 1 1799999999999-6 a b",
+                "XTRIM s MAXLEN ~ 0",
+                "XTRIM s MAXLEN ~ 0",
+            ],
+        );
+        let want = [
+            format!("XADD s {T0}-0 f v"),
+            format!("XADD s {T0}-1 f v"),
+            "XADD s 1799999999999-5 f v".to_string(),
+            // Nothing could go (one block): `~` became `=` and the length kept.
+            "XADD s MAXLEN = 4 1799999999999-6 a b".to_string(),
+            // The whole block went: XTRIM propagates what it left.
+            "XTRIM s MAXLEN = 0".to_string(),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn group_reads_and_claims_propagate_as_redis_7_0_writes_them() {
+        let mut t = node();
+        let got = effects(
+            &mut t,
+            &[
+                "XADD s 1-1 f v",
+                "XADD s 2-0 f v",
+                "XGROUP CREATE s g 0",
+                "XREADGROUP GROUP g c1 COUNT 1 STREAMS s >",
+                "XREADGROUP GROUP g c1 STREAMS s 0",
+                "XREADGROUP GROUP g c2 STREAMS s >",
+                "XREADGROUP GROUP g c3 STREAMS s >",
+                "XCLAIM s g c4 0 1-1",
+                "XAUTOCLAIM s g c5 0 0",
+                "XGROUP CREATECONSUMER s g c9",
+                "XGROUP DELCONSUMER s g c9",
+                "XGROUP DELCONSUMER s g nope",
+                "XACK s g 1-1",
+            ],
+        );
+        let claim = |c: &str, id: &str, n: u32, last: &str| {
+            format!("XCLAIM s g {c} 0 {id} TIME {T0} RETRYCOUNT {n} FORCE JUSTID LASTID {last}")
+        };
+        let want = [
+            "XADD s 1-1 f v".to_string(),
+            "XADD s 2-0 f v".to_string(),
+            "XGROUP CREATE s g 0".to_string(),
+            claim("c1", "1-1", 1, "1-1"),
+            claim("c2", "2-0", 1, "2-0"),
+            claim("c4", "1-1", 3, "2-0"),
+            "MULTI".to_string(),
+            claim("c5", "1-1", 4, "2-0"),
+            claim("c5", "2-0", 2, "2-0"),
+            "EXEC".to_string(),
+            "XGROUP CREATECONSUMER s g c9".to_string(),
+            "XGROUP DELCONSUMER s g c9".to_string(),
+            "XACK s g 1-1".to_string(),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn noack_reads_and_lastid_propagate_the_group_position() {
+        let mut t = node();
+        let got = effects(
+            &mut t,
+            &[
+                "XADD n 1-1 f v",
+                "XADD n 1-2 f v",
+                "XGROUP CREATE n g 0",
+                "XREADGROUP GROUP g c NOACK STREAMS n >",
+                "XGROUP SETID n g 0 ENTRIESREAD 5",
+                "XCLAIM n g c 0 1-1 LASTID 1-5 FORCE",
+                "XCLAIM n g c 0 1-9 LASTID 1-6",
+                "XGROUP CREATE n g2 $ MKSTREAM",
+            ],
+        );
+        let want = [
+            "XADD n 1-1 f v".to_string(),
+            "XADD n 1-2 f v".to_string(),
+            "XGROUP CREATE n g 0".to_string(),
+            "MULTI".to_string(),
+            "XGROUP CREATECONSUMER n g c".to_string(),
+            "XGROUP SETID n g 1-2 ENTRIESREAD 2".to_string(),
+            "EXEC".to_string(),
+            "XGROUP SETID n g 0 ENTRIESREAD 5".to_string(),
+            format!("XCLAIM n g c 0 1-1 TIME {T0} RETRYCOUNT 2 FORCE JUSTID LASTID 1-5"),
+            "XGROUP SETID n g 1-6 ENTRIESREAD 5".to_string(),
+            // `$` goes as sent, as Redis propagates it.
+            "XGROUP CREATE n g2 $ MKSTREAM".to_string(),
+        ];
+        assert_eq!(got, want);
     }
 }
