@@ -603,10 +603,13 @@ fn trim_operator(args: &[Bytes], i: &mut usize, more: usize) -> bool {
 }
 
 /// streamParseAddOrTrimArgsOrReply. `xadd` also reads NOMKSTREAM and the ID.
+/// `obey` is Redis's mustObeyClient (here: replaying the AOF): the trim was
+/// rewritten exact, so LIMIT no longer applies and needs no `~`.
 fn parse_add_trim(
     args: &[Bytes],
     xadd: bool,
     node_max_entries: i64,
+    obey: bool,
 ) -> Result<AddTrimArgs, CmdError> {
     let mut a = AddTrimArgs::default();
     let mut limit: Option<i64> = None;
@@ -663,6 +666,7 @@ fn parse_add_trim(
         return Err(XTRIM_WITHOUT_STRATEGY.into());
     }
     a.limit = match limit {
+        _ if obey => 0,
         Some(_) if !a.approx => return Err(LIMIT_WITHOUT_APPROX.into()),
         Some(n) => n as u64,
         None if a.approx => {
@@ -694,7 +698,8 @@ fn rewrite_approx_trim(ctx: &mut Ctx<'_>, args: &[Bytes], a: &AddTrimArgs, key: 
 
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
 fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let a = parse_add_trim(args, true, ctx.srv.config.stream_node_max_entries)?;
+    let obey = ctx.srv.persist.loading;
+    let a = parse_add_trim(args, true, ctx.srv.config.stream_node_max_entries, obey)?;
     let field_pos = a.id_pos + 1;
     let nfields = args.len().saturating_sub(field_pos);
     if nfields < 2 || !nfields.is_multiple_of(2) {
@@ -781,7 +786,8 @@ fn new_entry_id(
 
 /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
 fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let a = parse_add_trim(args, false, ctx.srv.config.stream_node_max_entries)?;
+    let obey = ctx.srv.persist.loading;
+    let a = parse_add_trim(args, false, ctx.srv.config.stream_node_max_entries, obey)?;
     let key = &args[1];
     let Some(stream) = stream_mut(ctx, key)? else {
         ctx.out().int(0);
@@ -2413,6 +2419,17 @@ mod tests {
             "XTRIM s MAXLEN = 0".to_string(),
         ];
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_aof_replay_accepts_the_exact_trim_with_limit_that_redis_writes() {
+        let mut h = crate::command::testkit::Harness::new();
+        let refused = "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n";
+        assert_eq!(h.run("XADD s MAXLEN = 1 LIMIT 10 1-1 f v"), refused);
+        h.srv.persist.loading = true;
+        assert_eq!(h.run("XADD s MAXLEN = 1 LIMIT 10 1-1 f v"), "$3\r\n1-1\r\n");
+        assert_eq!(h.run("XADD s MAXLEN = 1 LIMIT 1 1-2 f v"), "$3\r\n1-2\r\n");
+        assert_eq!(h.run("XTRIM s MAXLEN = 0 LIMIT 1"), ":1\r\n");
     }
 
     #[test]
