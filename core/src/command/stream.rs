@@ -1564,7 +1564,7 @@ fn reply_pending_range(
         let Some(pe) = group.pending.get(&id) else {
             continue;
         };
-        let idle = now as i64 - pe.delivery_time as i64;
+        let idle = (now as i64).wrapping_sub(pe.delivery_time as i64);
         if r.min_idle != 0 && idle < r.min_idle {
             continue;
         }
@@ -1825,7 +1825,7 @@ fn history_from_pel(
             Some(e) => {
                 if let Some(pe) = group.pending.get_mut(&id) {
                     pe.delivery_time = now;
-                    pe.delivery_count += 1;
+                    pe.delivery_count = pe.delivery_count.wrapping_add(1);
                 }
                 out.push(e);
             }
@@ -2008,7 +2008,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         };
         let (had_owner, count) = match &existing {
             Some(pe) => {
-                let idle = now as i64 - pe.delivery_time as i64;
+                let idle = (now as i64).wrapping_sub(pe.delivery_time as i64);
                 if min_idle != 0 && idle < min_idle {
                     continue;
                 }
@@ -2025,7 +2025,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         created |= new;
         let count = match opts.retry_count {
             Some(n) if n >= 0 => n as u64,
-            _ if !opts.justid => count + 1,
+            _ if !opts.justid => count.wrapping_add(1),
             _ => count,
         };
         group.assign(id, consumer, delivery_time, count);
@@ -2137,7 +2137,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             count -= 1;
             continue;
         };
-        if min_idle != 0 && (now as i64 - pe.delivery_time as i64) < min_idle {
+        if min_idle != 0 && ((now as i64).wrapping_sub(pe.delivery_time as i64)) < min_idle {
             continue;
         }
         let (_, new) = group.consumer_or_create(consumer, now);
@@ -2148,7 +2148,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         let delivery_count = if justid {
             pe.delivery_count
         } else {
-            pe.delivery_count + 1
+            pe.delivery_count.wrapping_add(1)
         };
         group.assign(id, consumer, now, delivery_count);
         effects.push((consumer.to_vec(), id, (now, delivery_count)));
@@ -2209,7 +2209,7 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             out.bulk(b"pending");
             out.int(c.pending.len() as i64);
             out.bulk(b"idle");
-            out.int((now as i64 - c.seen_time as i64).max(0));
+            out.int(((now as i64).wrapping_sub(c.seen_time as i64)).max(0));
         }
         Ok(())
     })();

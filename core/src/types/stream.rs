@@ -662,10 +662,10 @@ impl Stream {
         }
         if self.max_deleted_entry_id.is_zero() || self.max_deleted_entry_id < self.first_id {
             if id < self.first_id {
-                return added - self.length as i64;
+                return added.wrapping_sub(self.length as i64);
             }
             if id == self.first_id {
-                return added - self.length as i64 + 1;
+                return added.wrapping_sub(self.length as i64).wrapping_add(1);
             }
         }
         ENTRIES_READ_UNKNOWN
@@ -680,11 +680,11 @@ impl Stream {
         if group.entries_read != ENTRIES_READ_UNKNOWN
             && !self.range_has_tombstones(group.last_id, StreamId::MAX)
         {
-            return Some(added - group.entries_read);
+            return Some(added.wrapping_sub(group.entries_read));
         }
         match self.estimate_entries_read(group.last_id) {
             ENTRIES_READ_UNKNOWN => None,
-            read => Some(added - read),
+            read => Some(added.wrapping_sub(read)),
         }
     }
 
@@ -697,7 +697,7 @@ impl Stream {
         if group.entries_read != ENTRIES_READ_UNKNOWN
             && !self.range_has_tombstones(id, StreamId::MAX)
         {
-            group.entries_read += 1;
+            group.entries_read = group.entries_read.wrapping_add(1);
         } else if self.entries_added != 0 {
             group.entries_read = self.estimate_entries_read(id);
         }
