@@ -1099,6 +1099,8 @@ const DOLLAR_IN_XREADGROUP: &str = "ERR The $ ID is meaningless in the context o
      to get new messages. The $ ID would just return an empty result set.";
 const GROUP_GONE: &str = "NOGROUP the consumer group this client was blocked on no longer exists";
 const AUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
+const AUTOCLAIM_TOO_HIGH: &str =
+    "ERR Insufficient memory, failed allocating transient memory, COUNT too high.";
 
 /// A client-quoting error: `prefix` then each (text, bytes) pair in turn.
 fn quoted(parts: &[&[u8]]) -> CmdError {
@@ -2096,6 +2098,9 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if !has {
         return Err(no_key_or_group(key, group_name, ""));
     }
+    if autoclaim_buffer_fails(count, ctx.srv.host.total_system_memory) {
+        return Err(AUTOCLAIM_TOO_HIGH.into());
+    }
     let Some(Value::Stream(stream)) = ctx.lookup_write_untouched(key).map(|e| &mut e.value) else {
         return Ok(());
     };
@@ -2183,6 +2188,15 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     ctx.prevent_propagation();
     Ok(())
+}
+
+/// Redis allocates COUNT stream IDs (16 bytes each) up front for the deleted IDs
+/// and refuses the command when that allocation fails; the kernel refuses an
+/// allocation beyond the machine's memory (overcommit's heuristic), which is the
+/// line drawn here. Unknown memory (0) refuses nothing.
+fn autoclaim_buffer_fails(count: i64, total_memory: u64) -> bool {
+    let bytes = (count as u64).saturating_mul(16);
+    total_memory != 0 && bytes > total_memory
 }
 
 // --- XINFO ----------------------------------------------------------------------------
