@@ -69,6 +69,8 @@ pub struct Blocking {
     /// The client whose command is being re-run, and whether it asked to block again.
     serving: Option<ConnId>,
     reblocked: bool,
+    /// The ready key being served (streams serve a woken reader from it alone).
+    serving_key: Option<Bytes>,
     /// Clients unblocked by another client's command (CLIENT UNBLOCK) whose reply
     /// the node sends once that command is done.
     woken: Vec<ConnId>,
@@ -194,6 +196,18 @@ impl Blocking {
     /// destroyed group as Redis's blocked readers see it).
     pub fn is_serving(&self, conn: ConnId) -> bool {
         self.serving == Some(conn)
+    }
+
+    /// Notes which ready key the re-runs that follow serve from.
+    pub fn set_serving_key(&mut self, key: Option<Bytes>) {
+        self.serving_key = key;
+    }
+
+    /// The ready key `conn`'s re-run serves from, if it is being re-run.
+    pub fn serving_key(&self, conn: ConnId) -> Option<&Bytes> {
+        self.serving_key
+            .as_ref()
+            .filter(|_| self.serving == Some(conn))
     }
 
     /// Ends a re-run; true if the command asked to block again.

@@ -1009,6 +1009,9 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         };
         ids.push(id);
     }
+    if let Some(ready) = ctx.srv.blocking.serving_key(ctx.client.conn).cloned() {
+        return serve_woken_read(ctx, args, &r, &ids, &ready);
+    }
     let mut served: Vec<(&Bytes, Vec<Entry>)> = Vec::new();
     for (key, &after) in keys.iter().zip(&ids) {
         let Some(stream) = stream_read(ctx, key)? else {
@@ -1031,6 +1034,36 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Some(deadline) => block_read(ctx, args, &r, &ids, deadline),
         None => ctx.out().null_array(),
     }
+    Ok(())
+}
+
+/// A blocked XREAD woken by `ready`: served from that key alone, once its last ID
+/// passed the one waited for (even if those entries were deleted since), as
+/// Redis's serveClientsBlockedOnStreamKey does; otherwise it keeps waiting.
+fn serve_woken_read(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    r: &ReadArgs,
+    ids: &[StreamId],
+    ready: &Bytes,
+) -> CmdResult {
+    let keys = &args[r.streams..r.streams + r.nstreams];
+    let Some(at) = keys.iter().position(|k| k == ready) else {
+        block_read(ctx, args, r, ids, None);
+        return Ok(());
+    };
+    let after = ids[at];
+    let entries = match stream_read(ctx, ready)? {
+        Some(s) if s.last_id > after => {
+            let start = after.incr().unwrap_or(StreamId::MAX);
+            s.range(start, StreamId::MAX, false, r.count as usize)
+        }
+        _ => {
+            block_read(ctx, args, r, ids, None);
+            return Ok(());
+        }
+    };
+    reply_read(ctx.out(), &[(ready, entries)]);
     Ok(())
 }
 
@@ -1592,17 +1625,19 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let (group_name, consumer) = (&r.group, &r.consumer);
     let keys = &args[r.read.streams..r.read.streams + r.read.nstreams];
     let id_args = &args[r.read.streams + r.read.nstreams..];
+    if let Some(ready) = ctx.srv.blocking.serving_key(ctx.client.conn).cloned() {
+        return serve_woken_read_group(ctx, args, &r, &ready);
+    }
     // Every key must hold the group; `>` or an explicit ID per stream.
     let mut ids = Vec::with_capacity(keys.len());
     for (key, arg) in keys.iter().zip(id_args) {
         let has = stream_read(ctx, key)?.is_some_and(|s| s.groups.contains_key(&group_name[..]));
         if !has {
-            let gone = ctx.srv.blocking.is_serving(ctx.client.conn);
-            return Err(if gone {
-                GROUP_GONE.into()
-            } else {
-                no_key_or_group(key, group_name, " in XREADGROUP with GROUP option")
-            });
+            return Err(no_key_or_group(
+                key,
+                group_name,
+                " in XREADGROUP with GROUP option",
+            ));
         }
         let id = match &arg[..] {
             b"$" => return Err(DOLLAR_IN_XREADGROUP.into()),
@@ -1613,7 +1648,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     let mut served: Vec<(&Bytes, Vec<Entry>)> = Vec::new();
     for (key, id) in keys.iter().zip(&ids) {
-        if let Some(entries) = read_group_stream(ctx, key, group_name, consumer, *id, &r)? {
+        if let Some(entries) = read_group_stream(ctx, key, group_name, consumer, *id, &r, false)? {
             served.push((key, entries));
         }
     }
@@ -1625,6 +1660,31 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Some(deadline) => block_read_group(ctx, args, &r, deadline),
         None => ctx.out().null_array(),
     }
+    Ok(())
+}
+
+/// A blocked XREADGROUP woken by `ready` (its IDs are all `>`): -NOGROUP if the
+/// group is gone, else served from that key alone once the stream's last ID passed
+/// the group's, as serveClientsBlockedOnStreamKey does; otherwise it keeps waiting.
+fn serve_woken_read_group(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    r: &ReadGroupArgs,
+    ready: &Bytes,
+) -> CmdResult {
+    let passed = match stream_read(ctx, ready)? {
+        Some(s) => match s.groups.get(&r.group[..]) {
+            Some(g) => s.last_id > g.last_id,
+            None => return Err(GROUP_GONE.into()),
+        },
+        None => false,
+    };
+    if !passed {
+        block_read_group(ctx, args, r, None);
+        return Ok(());
+    }
+    let entries = read_group_stream(ctx, ready, &r.group, &r.consumer, None, r, true)?;
+    reply_read_group(ctx.out(), &[(ready, entries.unwrap_or_default())]);
     Ok(())
 }
 
@@ -1724,7 +1784,10 @@ fn parse_readgroup_args(args: &[Bytes], now: u64) -> Result<ReadGroupArgs, CmdEr
 
 /// Serves one stream of an XREADGROUP: its history (`id` given) or new entries
 /// (`>`), updating the PELs and propagating as Redis does. `None` when there is
-/// nothing to serve from it now.
+/// nothing to serve from it now. A `woken` reader is served once the stream's last
+/// ID passed the group's (even if those entries were deleted since), a reader that
+/// just arrived once a live entry did.
+#[allow(clippy::too_many_arguments)]
 fn read_group_stream(
     ctx: &mut Ctx<'_>,
     key: &Bytes,
@@ -1732,6 +1795,7 @@ fn read_group_stream(
     consumer: &Bytes,
     id: Option<StreamId>,
     r: &ReadGroupArgs,
+    woken: bool,
 ) -> Result<Option<Vec<Entry>>, CmdError> {
     let now = ctx.now;
     let count = r.read.count.max(0) as usize;
@@ -1744,7 +1808,10 @@ fn read_group_stream(
     };
     let after = match id {
         Some(id) => Some(id),
-        None if !stream.is_empty() && stream.last_valid_id() > group.last_id => Some(group.last_id),
+        None if woken && stream.last_id > group.last_id => Some(group.last_id),
+        None if !woken && !stream.is_empty() && stream.last_valid_id() > group.last_id => {
+            Some(group.last_id)
+        }
         None => None,
     };
     let created = {
