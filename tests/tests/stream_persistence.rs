@@ -264,3 +264,132 @@ fn bulk_body(reply: &[u8]) -> &[u8] {
     let start = reply.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
     &reply[start..reply.len().saturating_sub(2)]
 }
+
+/// Writes with every kind of stream effect: auto IDs, approximate trims, group
+/// reads (plain and NOACK), claims of live and deleted entries, XAUTOCLAIM.
+const AOF_DATASET: &[&[&str]] = &[
+    &["CONFIG", "SET", "stream-node-max-entries", "2"],
+    &["XADD", "a", "*", "f", "1"],
+    &["XADD", "a", "*", "f", "2"],
+    &["XADD", "a", "MAXLEN", "~", "1", "*", "f", "3"],
+    &["XADD", "a", "99999999999999-*", "f", "4"],
+    &["XADD", "a", "99999999999999-*", "f", "5"],
+    &["XADD", "b", "1-1", "f", "1"],
+    &["XADD", "b", "1-2", "f", "2"],
+    &["XADD", "b", "1-3", "f", "3"],
+    &["XADD", "b", "1-4", "f", "4"],
+    &["XADD", "b", "1-5", "f", "5"],
+    &["XTRIM", "b", "MINID", "~", "1-3"],
+    &["XGROUP", "CREATE", "b", "g", "0"],
+    &[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "alice",
+        "COUNT",
+        "2",
+        "STREAMS",
+        "b",
+        ">",
+    ],
+    &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "b", ">"],
+    &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "b", "0"],
+    &["XDEL", "b", "1-4"],
+    &["XCLAIM", "b", "g", "carol", "0", "1-4", "1-5"],
+    &["XAUTOCLAIM", "b", "g", "dave", "0", "0", "COUNT", "1"],
+    &["XACK", "b", "g", "1-3"],
+    &["XGROUP", "CREATE", "b", "n", "0"],
+    &[
+        "XREADGROUP",
+        "GROUP",
+        "n",
+        "erin",
+        "NOACK",
+        "STREAMS",
+        "b",
+        ">",
+    ],
+    &[
+        "XCLAIM", "b", "n", "erin", "0", "1-5", "FORCE", "LASTID", "2-0",
+    ],
+    &["XCLAIM", "b", "n", "erin", "0", "9-9", "LASTID", "3-0"],
+    &["XSETID", "b", "5-0", "ENTRIESADDED", "20"],
+    &["XGROUP", "DELCONSUMER", "b", "g", "bob"],
+];
+
+/// What a replay must rebuild: everything but the times consumers were last seen.
+fn observe_replayed(server: &Server) -> Vec<(String, Vec<u8>)> {
+    let mut conn = server.connect();
+    let mut seen = Vec::new();
+    for key in ["a", "b"] {
+        for args in [
+            vec!["XINFO", "STREAM", key],
+            vec!["XINFO", "GROUPS", key],
+            vec!["XRANGE", key, "-", "+"],
+            vec!["XPENDING", key, "g"],
+            vec!["XPENDING", key, "n"],
+        ] {
+            seen.push((args.join(" "), run(&mut conn, &args)));
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_effects_redis_writes_to_its_aof_rebuild_the_same_streams_in_ember() {
+    let redis = Server::start_redis(&["--appendonly", "yes"]);
+    let mut conn = redis.connect();
+    for args in AOF_DATASET {
+        let reply = run(&mut conn, args);
+        assert!(
+            !reply.starts_with(b"-"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&reply)
+        );
+    }
+    let aof_dir = redis.dir().join("appendonlydir");
+    let incr = fs::read_dir(&aof_dir)
+        .expect("appendonlydir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.to_string_lossy().ends_with(".incr.aof"))
+        .expect("an incr AOF file");
+    let effects = fs::read(&incr).expect("read incr AOF");
+    // Redis itself loading its AOF is the reference.
+    let copy = TempDir::new();
+    fs::create_dir_all(copy.0.join("appendonlydir")).expect("mkdir");
+    for entry in fs::read_dir(&aof_dir).expect("appendonlydir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("file name").to_owned();
+        fs::copy(&path, copy.0.join("appendonlydir").join(name)).expect("copy AOF");
+    }
+    let d = copy.0.to_string_lossy().into_owned();
+    let reloaded = Server::start_redis(&["--appendonly", "yes", "--dir", &d]);
+    // Ember gets the same effects as a client would send them.
+    let ember = Server::start_ember(&[]);
+    let mut e = ember.connect();
+    e.send_raw(&effects);
+    for _ in 0..frame_count(&effects) {
+        let reply = e.read_reply();
+        assert!(
+            !reply.starts_with(b"-"),
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+    }
+    assert_same(
+        &observe_replayed(&reloaded),
+        &observe_replayed(&ember),
+        "AOF effects replayed",
+    );
+}
+
+/// How many whole RESP frames `bytes` holds (an AOF is one frame per command).
+fn frame_count(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    let mut n = 0;
+    while let Ok(Some(len)) = ember_tests::resp::frame_len(&bytes[at..]) {
+        at += len;
+        n += 1;
+    }
+    n
+}
