@@ -9,7 +9,9 @@
 //! each, re-runs the command of each client waiting on that key (oldest first) as
 //! long as the key holds a value of the type the client waits for, which is how
 //! Redis's handleClientsBlockedOnKeys serves them. A re-run that would block again
-//! leaves the client where it was in the queues. Served and timed-out clients get
+//! leaves the client where it was in the queues. During a re-run the ready key is
+//! known ([`Blocking::serving_key`]): a woken stream reader is served from that key
+//! alone, as Redis serves it. Served and timed-out clients get
 //! their reply at once and then resume their pending input.
 //!
 //! Everything here is keyed by connection; the per-client flag `Client::blocked`

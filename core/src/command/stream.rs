@@ -1251,14 +1251,13 @@ fn propagate_consumer_creation(ctx: &mut Ctx<'_>, key: &Bytes, group: &Bytes, co
     ]);
 }
 
-/// The stream and group an XGROUP subcommand names: the key must exist (unless
-/// `mkstream`), WRONGTYPE otherwise.
+/// The stream an XGROUP subcommand names (its key is argument 2): `None` if
+/// missing, WRONGTYPE if the key holds something else.
 fn xgroup_stream<'c>(
     ctx: &'c mut Ctx<'_>,
     args: &[Bytes],
 ) -> Result<Option<&'c mut Stream>, CmdError> {
-    let found = stream_mut(ctx, &args[2])?;
-    Ok(found)
+    stream_mut(ctx, &args[2])
 }
 
 /// XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries_read]
@@ -2075,18 +2074,18 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             }
             continue;
         };
-        let (had_owner, count) = match &existing {
+        // FORCE makes a missing pending entry (delivered once) and skips MINIDLE.
+        let count = match &existing {
             Some(pe) => {
                 let idle = (now as i64).wrapping_sub(pe.delivery_time as i64);
                 if min_idle != 0 && idle < min_idle {
                     continue;
                 }
-                (true, pe.delivery_count)
+                pe.delivery_count
             }
-            None if opts.force => (false, 1),
+            None if opts.force => 1,
             None => continue,
         };
-        let _ = had_owner;
         let (_, new) = group.consumer_or_create(consumer, now);
         if let Some(c) = group.consumers.get_mut(&consumer[..]) {
             c.seen_time = now;
