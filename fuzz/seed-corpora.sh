@@ -37,6 +37,15 @@ cli SADD set:intset64 1 5000000000
 cli SADD set:table a b 1
 cli ZADD z:listpack 1 one 2.5 two -inf low inf high
 cli ZADD z:skiplist 3 "$(printf 'm%.0s' $(seq 1 80))" 1 a
+# A stream with deleted entries, two blocks, a group with pending entries and consumers.
+cli CONFIG SET stream-node-max-entries 2
+cli XADD x:stream 1-1 f 1 g a
+cli XADD x:stream 1-2 f 2 g b
+cli XADD x:stream 2-0 other 3
+cli XDEL x:stream 1-2
+cli XGROUP CREATE x:stream grp 0
+cli XREADGROUP GROUP grp alice COUNT 1 STREAMS x:stream '>'
+cli XREADGROUP GROUP grp bob STREAMS x:stream '>'
 
 mkdir -p corpus/rdb corpus/restore
 cp "$assets"/*.rdb "$assets"/*.aof corpus/rdb/

@@ -9,7 +9,9 @@
 //! each, re-runs the command of each client waiting on that key (oldest first) as
 //! long as the key holds a value of the type the client waits for, which is how
 //! Redis's handleClientsBlockedOnKeys serves them. A re-run that would block again
-//! leaves the client where it was in the queues. Served and timed-out clients get
+//! leaves the client where it was in the queues. During a re-run the ready key is
+//! known ([`Blocking::serving_key`]): a woken stream reader is served from that key
+//! alone, as Redis serves it. Served and timed-out clients get
 //! their reply at once and then resume their pending input.
 //!
 //! Everything here is keyed by connection; the per-client flag `Client::blocked`
@@ -69,6 +71,8 @@ pub struct Blocking {
     /// The client whose command is being re-run, and whether it asked to block again.
     serving: Option<ConnId>,
     reblocked: bool,
+    /// The ready key being served (streams serve a woken reader from it alone).
+    serving_key: Option<Bytes>,
     /// Clients unblocked by another client's command (CLIENT UNBLOCK) whose reply
     /// the node sends once that command is done.
     woken: Vec<ConnId>,
@@ -188,6 +192,24 @@ impl Blocking {
     pub fn start_serving(&mut self, conn: ConnId) {
         self.serving = Some(conn);
         self.reblocked = false;
+    }
+
+    /// Whether `conn`'s blocked command is being re-run (XREADGROUP then reports a
+    /// destroyed group as Redis's blocked readers see it).
+    pub fn is_serving(&self, conn: ConnId) -> bool {
+        self.serving == Some(conn)
+    }
+
+    /// Notes which ready key the re-runs that follow serve from.
+    pub fn set_serving_key(&mut self, key: Option<Bytes>) {
+        self.serving_key = key;
+    }
+
+    /// The ready key `conn`'s re-run serves from, if it is being re-run.
+    pub fn serving_key(&self, conn: ConnId) -> Option<&Bytes> {
+        self.serving_key
+            .as_ref()
+            .filter(|_| self.serving == Some(conn))
     }
 
     /// Ends a re-run; true if the command asked to block again.

@@ -598,6 +598,7 @@ impl Node {
     /// (BLMOVE pushing to its destination); those are served in the same loop.
     fn serve_blocked(&mut self, now: Millis) {
         while let Some((db, key)) = self.srv.blocking.pop_ready() {
+            self.srv.blocking.set_serving_key(Some(key.clone()));
             for conn in self.srv.blocking.waiters(db, &key) {
                 let Some(wait_type) = self.srv.blocking.get(conn).map(|b| b.wait_type) else {
                     continue;
@@ -613,6 +614,7 @@ impl Node {
                 }
             }
         }
+        self.srv.blocking.set_serving_key(None);
     }
 
     /// Re-runs a blocked client's command. If it would block again the client keeps

@@ -2,7 +2,7 @@
 //! answers what Redis answers; collections join as their issues land, each boxed so a
 //! value stays small.
 
-use crate::types::{Hash, List, Set, ZSet};
+use crate::types::{Hash, List, Set, Stream, ZSet};
 use crate::util::num::{i64_digits, parse_i64};
 use crate::util::smallbytes::SmallBytes;
 
@@ -27,6 +27,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 /// The type names TYPE and SCAN TYPE use.
@@ -37,15 +38,17 @@ pub enum ValueType {
     Set,
     ZSet,
     Hash,
+    Stream,
 }
 
 impl ValueType {
-    pub const ALL: [ValueType; 5] = [
+    pub const ALL: [ValueType; 6] = [
         ValueType::String,
         ValueType::List,
         ValueType::Set,
         ValueType::ZSet,
         ValueType::Hash,
+        ValueType::Stream,
     ];
 
     /// The name TYPE replies and SCAN TYPE accepts.
@@ -56,6 +59,7 @@ impl ValueType {
             ValueType::Set => "set",
             ValueType::ZSet => "zset",
             ValueType::Hash => "hash",
+            ValueType::Stream => "stream",
         }
     }
 
@@ -88,6 +92,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -101,6 +106,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -137,7 +143,9 @@ impl Value {
             Value::Str(s) => s.heap_bytes(),
             Value::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
             // Collections account for themselves when they are built.
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {
+                0
+            }
         }
     }
 }

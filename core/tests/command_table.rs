@@ -1,7 +1,7 @@
 //! The command table checked against facts from redis-server 7.0.15.
 //!
 //! `EXPECTED` below lists, for every command of the strings/keys/dump/expire/
-//! connection/server/introspect/bitmap/hyperloglog/transactions/geo families
+//! connection/server/introspect/bitmap/hyperloglog/transactions/geo/stream families
 //! (subcommands included, by full name `container|sub`), what `COMMAND INFO` and
 //! `COMMAND DOCS` report on a real redis-server 7.0.15:
 //! arity, flags, first/last/step, ACL categories, tips, key specs, subcommand names,
@@ -903,5 +903,147 @@ static EXPECTED: &[E] = &[
         subcommands: &[],
         key_specs: &[
             S { notes: "", flags: &["RO"], begin: idx(1), find: range(-1, 1, 0) },
+        ] },
+    E { name: "xack", arity: -4, flags: &["write", "fast"], keys: (1, 1, 1), acl: &["@write", "@stream", "@fast"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xadd", arity: -5, flags: &["write", "denyoom", "fast"], keys: (1, 1, 1), acl: &["@write", "@stream", "@fast"], tips: &["nondeterministic_output"],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "UPDATE instead of INSERT because of the optional trimming feature", flags: &["RW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xautoclaim", arity: -6, flags: &["write", "fast"], keys: (1, 1, 1), acl: &["@write", "@stream", "@fast"], tips: &["nondeterministic_output"],
+        group: "stream", since: "6.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "delete"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xclaim", arity: -6, flags: &["write", "fast"], keys: (1, 1, 1), acl: &["@write", "@stream", "@fast"], tips: &["nondeterministic_output"],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xdel", arity: -3, flags: &["write", "fast"], keys: (1, 1, 1), acl: &["@write", "@stream", "@fast"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "delete"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xgroup", arity: -2, flags: &[], keys: (0, 0, 0), acl: &["@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &["create", "createconsumer", "delconsumer", "destroy", "help", "setid"],
+        key_specs: &[] },
+    E { name: "xgroup|create", arity: -5, flags: &["write", "denyoom"], keys: (2, 2, 1), acl: &["@write", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "insert"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xgroup|createconsumer", arity: 5, flags: &["write", "denyoom"], keys: (2, 2, 1), acl: &["@write", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "6.2.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "insert"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xgroup|delconsumer", arity: 5, flags: &["write"], keys: (2, 2, 1), acl: &["@write", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "delete"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xgroup|destroy", arity: 4, flags: &["write"], keys: (2, 2, 1), acl: &["@write", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "delete"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xgroup|help", arity: 2, flags: &["loading", "stale"], keys: (0, 0, 0), acl: &["@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "xgroup|setid", arity: -5, flags: &["write"], keys: (2, 2, 1), acl: &["@write", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "update"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xinfo", arity: -2, flags: &[], keys: (0, 0, 0), acl: &["@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &["consumers", "groups", "help", "stream"],
+        key_specs: &[] },
+    E { name: "xinfo|consumers", arity: 4, flags: &["readonly"], keys: (2, 2, 1), acl: &["@read", "@stream", "@slow"], tips: &["nondeterministic_output"],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xinfo|groups", arity: 3, flags: &["readonly"], keys: (2, 2, 1), acl: &["@read", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xinfo|help", arity: 2, flags: &["loading", "stale"], keys: (0, 0, 0), acl: &["@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
+    E { name: "xinfo|stream", arity: -3, flags: &["readonly"], keys: (2, 2, 1), acl: &["@read", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(2), find: range(0, 1, 0) },
+        ] },
+    E { name: "xlen", arity: 2, flags: &["readonly", "fast"], keys: (1, 1, 1), acl: &["@read", "@stream", "@fast"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xpending", arity: -3, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@stream", "@slow"], tips: &["nondeterministic_output"],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xrange", arity: -4, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xread", arity: -4, flags: &["readonly", "blocking", "movablekeys"], keys: (0, 0, 0), acl: &["@read", "@stream", "@slow", "@blocking"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: kw("STREAMS", 1), find: range(-1, 1, 2) },
+        ] },
+    E { name: "xreadgroup", arity: -7, flags: &["write", "blocking", "movablekeys"], keys: (0, 0, 0), acl: &["@write", "@stream", "@slow", "@blocking"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: kw("STREAMS", 4), find: range(-1, 1, 2) },
+        ] },
+    E { name: "xrevrange", arity: -4, flags: &["readonly"], keys: (1, 1, 1), acl: &["@read", "@stream", "@slow"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xsetid", arity: -3, flags: &["write", "denyoom", "fast"], keys: (1, 1, 1), acl: &["@write", "@stream", "@fast"], tips: &[],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "update"], begin: idx(1), find: range(0, 1, 0) },
+        ] },
+    E { name: "xtrim", arity: -4, flags: &["write"], keys: (1, 1, 1), acl: &["@write", "@stream", "@slow"], tips: &["nondeterministic_output"],
+        group: "stream", since: "5.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[
+            S { notes: "", flags: &["RW", "delete"], begin: idx(1), find: range(0, 1, 0) },
         ] },
 ];

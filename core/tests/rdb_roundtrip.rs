@@ -192,8 +192,23 @@ fn file(body: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn streams_and_modules_are_refused_by_name_and_offset() {
-    for t in [15u8, 19, 21, 8, 22, 200] {
+fn a_bad_stream_is_refused_not_loaded() {
+    // Type 19 with one block whose key is 3 bytes, then one whose listpack is empty.
+    for body in [
+        &[0xFE, 0, 19, 1, b'k', 1, 3, b'a', b'b', b'c'][..],
+        &[
+            0xFE, 0, 19, 1, b'k', 1, 16, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 7, 7, 0,
+            0, 0, 0, 0, 0xFF,
+        ],
+        &[0xFE, 0, 21, 1, b'k', 0],
+    ] {
+        assert!(rdb::load(&file(body)).is_err(), "{body:?}");
+    }
+}
+
+#[test]
+fn modules_and_unknown_types_are_refused_by_name_and_offset() {
+    for t in [8u8, 22, 200] {
         let err = rdb::load(&file(&[0xFE, 0, t, 1, b'k', 0])).unwrap_err();
         assert_eq!(
             (err.offset, err.kind),

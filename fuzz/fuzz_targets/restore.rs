@@ -5,6 +5,7 @@
 #![no_main]
 
 use ember_core::rdb::{self, crc64, LoadOptions, RdbWriter};
+use ember_core::types::stream::StreamId;
 use ember_core::value::Value;
 use libfuzzer_sys::fuzz_target;
 
@@ -34,6 +35,19 @@ fn canonical(value: &Value) -> (&'static str, Vec<Vec<u8>>) {
             "zset",
             z.iter()
                 .map(|(m, score)| [m.to_vec(), score.to_bits().to_le_bytes().to_vec()].concat())
+                .collect(),
+        ),
+        Value::Stream(s) => (
+            "stream",
+            s.range(StreamId::MIN, StreamId::MAX, false, 0)
+                .into_iter()
+                .map(|e| {
+                    let mut flat = e.id.to_bytes();
+                    for (f, v) in e.fields {
+                        flat.extend_from_slice(&[b"|".to_vec(), f, b"=".to_vec(), v].concat());
+                    }
+                    flat
+                })
                 .collect(),
         ),
         other => (

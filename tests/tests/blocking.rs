@@ -320,3 +320,91 @@ fn a_key_filled_and_emptied_in_one_transaction_serves_nobody() {
 fn a_key_filled_and_emptied_in_one_transaction_serves_nobody_on_redis_too() {
     filled_and_emptied_in_one_transaction(&Server::start_redis(&[]));
 }
+
+#[test]
+fn xread_and_xreadgroup_time_out_at_their_own_deadlines() {
+    let server = Server::start_ember(&[]);
+    let mut setup = server.connect();
+    setup.send_command(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    assert_eq!(setup.read_reply(), b"+OK\r\n");
+    let commands: [(u64, &[&str]); 3] = [
+        (300, &["XREAD", "BLOCK", "300", "STREAMS", "s", "$"]),
+        (
+            100,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "100",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        ),
+        (200, &["XREAD", "BLOCK", "200", "STREAMS", "missing", "0"]),
+    ];
+    let mut conns: Vec<RawConn> = commands.iter().map(|_| server.connect()).collect();
+    let started = Instant::now();
+    for (conn, (_, args)) in conns.iter_mut().zip(commands) {
+        conn.send_command(args);
+    }
+    for (conn, (ms, args)) in conns.iter_mut().zip(commands) {
+        assert_eq!(conn.read_reply(), b"*-1\r\n", "{args:?}");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(ms),
+            "{args:?} answered after {elapsed:?}"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn one_xadd_serves_every_xread_waiter_and_one_group_reader_per_entry() {
+    let server = Server::start_ember(&[]);
+    let mut admin = server.connect();
+    admin.send_command(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    assert_eq!(admin.read_reply(), b"+OK\r\n");
+    let mut readers: Vec<RawConn> = (0..3).map(|_| server.connect()).collect();
+    for reader in &mut readers {
+        send(reader, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+    }
+    let mut group_readers: Vec<RawConn> = (0..2).map(|_| server.connect()).collect();
+    for (i, reader) in group_readers.iter_mut().enumerate() {
+        let consumer = format!("c{i}");
+        send(
+            reader,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                &consumer,
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        );
+    }
+    admin.send_command(&["XADD", "s", "1-1", "f", "v"]);
+    assert_eq!(admin.read_reply(), b"$3\r\n1-1\r\n");
+    let entry = b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n";
+    for reader in &mut readers {
+        assert_eq!(reader.read_reply(), entry);
+    }
+    // The group delivers the entry once: to the reader that came first.
+    assert_eq!(group_readers[0].read_reply(), entry);
+    assert_silent(&mut group_readers[1], Duration::from_millis(100));
+    admin.send_command(&["XADD", "s", "1-2", "f", "w"]);
+    assert_eq!(admin.read_reply(), b"$3\r\n1-2\r\n");
+    let second = b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nf\r\n$1\r\nw\r\n";
+    assert_eq!(group_readers[1].read_reply(), second);
+    admin.send_command(&["XPENDING", "s", "g"]);
+    assert_eq!(
+        admin.read_reply(),
+        b"*4\r\n:2\r\n$3\r\n1-1\r\n$3\r\n1-2\r\n*2\r\n*2\r\n$2\r\nc0\r\n$1\r\n1\r\n*2\r\n$2\r\nc1\r\n$1\r\n1\r\n"
+    );
+}

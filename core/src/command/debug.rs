@@ -12,6 +12,7 @@ use crate::db::idle_ms;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY};
 use crate::io::{LogLevel, Output};
 use crate::node::Ctx;
+use crate::types::stream::StreamId;
 use crate::util::num::parse_f64;
 use crate::util::sha1;
 use crate::value::{Value, ValueType};
@@ -309,6 +310,7 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
         ValueType::Set => 2,
         ValueType::ZSet => 3,
         ValueType::Hash => 4,
+        ValueType::Stream => 6,
     };
     mix_digest(digest, &type_code.to_be_bytes());
     let mut scratch = [0u8; 20];
@@ -344,6 +346,19 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_ttl: bool) -> CmdResul
             // Elements in order, each mixed in turn.
             for element in list.iter() {
                 mix_digest(digest, element.to_bytes(&mut scratch));
+            }
+        }
+        Value::Stream(stream) => {
+            // Entries in order: "<ms>.<seq>", then each field and value (groups are
+            // not part of Redis's digest).
+            let all = stream.range(StreamId::MIN, StreamId::MAX, false, 0);
+            for entry in all {
+                let id = format!("{}.{}", entry.id.ms, entry.id.seq);
+                mix_digest(digest, id.as_bytes());
+                for (field, val) in &entry.fields {
+                    mix_digest(digest, field);
+                    mix_digest(digest, val);
+                }
             }
         }
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => {

@@ -21,6 +21,7 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -478,6 +479,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     bitmap::COMMANDS,
     hyperloglog::COMMANDS,
     geo::COMMANDS,
+    stream::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     config::COMMANDS,

@@ -10,7 +10,7 @@ use super::reader::{ENC_INT16, ENC_INT32, ENC_INT8, ENC_LZF};
 use super::{crc64, opcode, value_type as ty, RDB_VERSION};
 use crate::listpack::{Listpack, LpValue};
 use crate::types::hash::Item;
-use crate::types::{Hash, List, Set, ZSet};
+use crate::types::{Hash, List, Set, Stream, ZSet};
 use crate::util::num::{format_f64_g17, i64_digits, parse_i64};
 use crate::value::Value;
 
@@ -200,6 +200,7 @@ impl RdbWriter {
             Value::Hash(hash) => self.hash(hash),
             Value::Set(set) => self.set(set),
             Value::ZSet(zset) => self.zset(zset),
+            Value::Stream(stream) => self.stream(stream),
             other => {
                 let mut scratch = [0u8; 20];
                 let bytes = other.as_string_bytes(&mut scratch).unwrap_or_default();
@@ -345,6 +346,45 @@ impl RdbWriter {
         }
     }
 
+    /// A stream as Redis 7.0's rdbSaveObject writes it (type 19): the blocks with
+    /// their master IDs, the counters, then each group with its PEL and consumers.
+    fn stream(&mut self, s: &Stream) {
+        self.len(s.block_count() as u64);
+        for (master, lp) in s.blocks() {
+            self.string(&master.to_be_bytes());
+            self.string(lp.as_bytes());
+        }
+        self.len(s.len());
+        for id in [s.last_id, s.first_id, s.max_deleted_entry_id] {
+            self.len(id.ms);
+            self.len(id.seq);
+        }
+        self.len(s.entries_added);
+        self.len(s.groups.len() as u64);
+        for (name, g) in &s.groups {
+            self.string(name);
+            self.len(g.last_id.ms);
+            self.len(g.last_id.seq);
+            // -1 (unknown) is written as the 64-bit length 2^64-1, as Redis casts it.
+            self.len(g.entries_read as u64);
+            self.len(g.pending.len() as u64);
+            for (id, pe) in &g.pending {
+                self.buf.extend_from_slice(&id.to_be_bytes());
+                self.buf.extend_from_slice(&pe.delivery_time.to_le_bytes());
+                self.len(pe.delivery_count);
+            }
+            self.len(g.consumers.len() as u64);
+            for (cname, c) in &g.consumers {
+                self.string(cname);
+                self.buf.extend_from_slice(&c.seen_time.to_le_bytes());
+                self.len(c.pending.len() as u64);
+                for id in &c.pending {
+                    self.buf.extend_from_slice(&id.to_be_bytes());
+                }
+            }
+        }
+    }
+
     /// A length in the 6-bit, 14-bit, 32-bit or 64-bit form.
     fn len(&mut self, n: u64) {
         if n < 1 << 6 {
@@ -412,6 +452,8 @@ fn value_type_byte(value: &Value) -> Result<u8, UnsupportedValue> {
         Value::List(_) => Ok(ty::LIST_QUICKLIST_2),
         Value::Hash(h) if h.is_listpack() => Ok(ty::HASH_LISTPACK),
         Value::Hash(_) => Ok(ty::HASH),
+        // Redis 7.0 writes streams as type 19 (21 is Redis 7.2's, which 7.0 refuses).
+        Value::Stream(_) => Ok(ty::STREAM_LISTPACKS_2),
         _ => Ok(ty::STRING),
     }
 }

@@ -58,6 +58,8 @@ pub enum RdbErrorKind {
     EmptyValue,
     /// The checksum after EOF differs from the file's CRC64.
     ChecksumMismatch { stored: u64, computed: u64 },
+    /// A stream whose blocks, counters or consumer groups do not hold together.
+    BadStream(&'static str),
 }
 
 impl fmt::Display for RdbErrorKind {
@@ -83,6 +85,7 @@ impl fmt::Display for RdbErrorKind {
             Self::BadExpire => f.write_str("expire time out of range"),
             Self::BadDumpFooter => f.write_str("DUMP payload version or checksum are wrong"),
             Self::EmptyValue => f.write_str("empty collection"),
+            Self::BadStream(why) => write!(f, "stream integrity check failed: {why}"),
             Self::ChecksumMismatch { stored, computed } => write!(
                 f,
                 "wrong RDB checksum: stored {stored:016x}, computed {computed:016x}"

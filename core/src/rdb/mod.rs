@@ -1,7 +1,7 @@
 //! RDB files: Redis's snapshot format, read and written as pure byte transformations.
 //!
 //! [`load`] turns the bytes of a dump.rdb (RDB versions 1 to 10, every encoding Redis
-//! 2.x to 7.0 writes except streams and modules) into [`RdbContents`]; [`RdbWriter`]
+//! 2.x to 7.0 writes except modules) into [`RdbContents`]; [`RdbWriter`]
 //! produces RDB version 10 as Redis 7.0 writes it. Neither touches a file: the runtime
 //! reads and writes the bytes.
 //!
@@ -15,6 +15,7 @@ mod encode;
 mod error;
 pub mod lzf;
 mod reader;
+mod stream;
 mod values;
 mod ziplist;
 

@@ -43,6 +43,10 @@ pub fn read_value(r: &mut Reader<'_>, start: usize, t: u8, opts: &LoadOptions) -
             let hash = read_hash(r, start, t, opts)?;
             RdbValue::Value(Value::Hash(Box::new(hash)))
         }
+        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 | ty::STREAM_LISTPACKS_3 => {
+            let stream = super::stream::read_stream(r, start, t)?;
+            RdbValue::Value(Value::Stream(Box::new(stream)))
+        }
         _ => return Err(at(RdbErrorKind::UnsupportedValueType(t))),
     };
     let empty = match &value {

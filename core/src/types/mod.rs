@@ -7,9 +7,11 @@ pub mod intset;
 pub mod list;
 pub mod set;
 pub mod skiplist;
+pub mod stream;
 pub mod zset;
 
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
