@@ -31,6 +31,7 @@ pub mod listpack;
 pub mod node;
 pub mod persist;
 pub mod propagate;
+pub mod pubsub;
 pub mod rdb;
 pub mod resp;
 pub mod server;

@@ -96,6 +96,7 @@ impl Node {
                 self.clients.remove(&conn);
                 self.srv.blocking.remove(conn);
                 self.srv.watches.forget(conn);
+                self.srv.pubsub.forget(conn);
             }
             Input::Tick => {
                 if self.cron_is_due(now) {
@@ -111,6 +112,7 @@ impl Node {
             Input::Connected { .. } | Input::ConnectFailed { .. } => {}
         }
         self.resume_unblocked(now);
+        self.flush_pubsub_receivers();
         if !self.srv.propagation.enabled {
             self.srv.effects.clear();
         }
@@ -388,6 +390,7 @@ impl Node {
         }
         if client.close_after_reply {
             self.srv.watches.forget(client.conn);
+            self.srv.pubsub.forget(client.conn);
             self.outputs.push_back(Output::Close { conn: client.conn });
         } else {
             self.clients.insert(client.conn, client);
@@ -431,6 +434,15 @@ impl Node {
             Ok(cmd) if crate::persist::refusal(&self.srv, cmd).is_some() => {
                 let e = crate::persist::refusal(&self.srv, cmd).unwrap_or(error::SYNTAX);
                 (Some(cmd), CmdError::Static(e))
+            }
+            Ok(cmd)
+                if command::pubsub::refused_in_subscribed_context(
+                    self.srv.pubsub.is_subscriber(client.conn),
+                    client.out.is_resp3(),
+                    cmd,
+                ) =>
+            {
+                (Some(cmd), command::pubsub::subscribed_context_error(cmd))
             }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
@@ -497,6 +509,15 @@ impl Node {
             outputs: &mut self.outputs,
             now,
             cmd,
+        }
+    }
+
+    /// Sends the messages other clients' commands wrote into subscribers' buffers.
+    fn flush_pubsub_receivers(&mut self) {
+        for conn in self.srv.pubsub.take_touched() {
+            if let Some(receiver) = self.clients.remove(&conn) {
+                self.flush(receiver);
+            }
         }
     }
 
@@ -643,7 +664,8 @@ impl Node {
         let idle: Vec<ConnId> = self
             .clients
             .values()
-            .filter(|c| !c.blocked && now.saturating_sub(c.last_interaction) > timeout_ms)
+            .filter(|c| !c.blocked && !self.srv.pubsub.is_subscriber(c.conn))
+            .filter(|c| now.saturating_sub(c.last_interaction) > timeout_ms)
             .map(|c| c.conn)
             .collect();
         for conn in idle {
@@ -812,6 +834,18 @@ impl Ctx<'_> {
             srv.watches
                 .touch_all_in_db(&srv.dbs, emptied, replaced_with, self.now);
         }
+    }
+
+    /// Publishes `message` on `channel` to its subscribers and matching patterns'
+    /// (the running client included); returns how many received it.
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> usize {
+        crate::pubsub::publish(
+            &mut self.srv.pubsub,
+            self.others,
+            Some(&mut *self.client),
+            channel,
+            message,
+        )
     }
 
     /// The client's reply buffer.

@@ -180,6 +180,8 @@ pub struct Server {
     pub propagation: crate::propagate::Propagation,
     /// WATCHed keys and the clients watching them.
     pub watches: crate::command::transaction::Watches,
+    /// Pub/Sub subscriptions (see `pubsub`).
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 impl Server {
@@ -216,6 +218,7 @@ impl Server {
             next_disk_op: 1,
             propagation: Default::default(),
             watches: Default::default(),
+            pubsub: Default::default(),
         }
     }
 
