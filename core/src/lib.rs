@@ -29,6 +29,7 @@ pub mod hash;
 pub mod io;
 pub mod listpack;
 pub mod node;
+pub mod notify;
 pub mod persist;
 pub mod propagate;
 pub mod pubsub;

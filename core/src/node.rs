@@ -647,6 +647,7 @@ impl Node {
                 self.srv.propagation.flush_unit(&mut self.srv.effects);
             }
         }
+        crate::notify::deliver_queued(&mut self.srv, &mut self.clients, None);
         crate::persist::cron(&mut self.srv, &mut self.outputs, now);
         for db in &mut self.srv.dbs {
             db.shrink_tables();
@@ -723,10 +724,11 @@ fn note_expired_key(srv: &mut Server, db: usize, key: &[u8]) {
     if !srv.watches.is_empty() {
         srv.watches.touch(db, key, false);
     }
+    crate::notify::queue(srv, db, crate::config::notify::EXPIRED, "expired", key);
 }
 
 /// Takes every key the databases deleted by expiry since the last call.
-fn note_expired_keys(srv: &mut Server) {
+pub(crate) fn note_expired_keys(srv: &mut Server) {
     for db in 0..srv.dbs.len() {
         if srv.dbs[db].expired_log.is_empty() {
             continue;
@@ -784,6 +786,7 @@ impl Ctx<'_> {
         if self.srv.keyspace_stats.expired_keys != expired_before {
             note_expired_keys(self.srv);
         }
+        self.deliver_queued_events();
         let dirty = self.srv.dirty != dirty_before;
         self.srv
             .propagation
@@ -873,6 +876,10 @@ impl Ctx<'_> {
             srv.keyspace_stats.keyspace_hits += 1;
         } else {
             srv.keyspace_stats.keyspace_misses += 1;
+            let db = self.client.db;
+            let flags = srv.config.notify_keyspace_events;
+            let miss = crate::config::notify::KEY_MISS;
+            crate::notify::queue_in(flags, &mut srv.pubsub, db, miss, "keymiss", key);
         }
         found
     }

@@ -129,6 +129,8 @@ pub struct PubSub {
     clients: BTreeMap<ConnId, ClientSubs>,
     /// Other clients whose reply buffers got messages since the node last sent them.
     touched: Vec<ConnId>,
+    /// Keyspace events waiting for a client context to be delivered (`notify`).
+    events: Vec<crate::notify::Event>,
 }
 
 impl PubSub {
@@ -244,6 +246,18 @@ impl PubSub {
         touched.sort_unstable();
         touched.dedup();
         touched
+    }
+
+    pub fn queue_event(&mut self, event: crate::notify::Event) {
+        self.events.push(event);
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    pub fn take_events(&mut self) -> Vec<crate::notify::Event> {
+        std::mem::take(&mut self.events)
     }
 
     /// Whether anyone listens at all: publishing is free when nobody does.

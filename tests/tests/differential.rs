@@ -37,6 +37,7 @@ differential_scripts! {
     dump,
     geo,
     pubsub,
+    notifications,
 }
 
 fn scripts_dir() -> &'static Path {

@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::client::write_help;
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::config::{Config, MaxmemoryPolicy};
@@ -302,6 +304,9 @@ pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Optio
         stats.keyspace_hits += 1;
     } else {
         stats.keyspace_misses += 1;
+        let flags = srv.config.notify_keyspace_events;
+        let db = ctx.client.db;
+        crate::notify::queue_in(flags, &mut srv.pubsub, db, notify::KEY_MISS, "keymiss", key);
     }
     found
 }
@@ -329,6 +334,7 @@ fn delete_keys(ctx: &mut Ctx<'_>, keys: &[Bytes]) {
         if ctx.lookup_peek(key).is_some() {
             ctx.db().remove(key);
             ctx.modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -403,6 +409,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> CmdRes
     reinsert(ctx.srv, db, dst, *entry, ctx.now);
     ctx.modified(src);
     ctx.modified(dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     ctx.signal_key_ready(dst);
     reply_rename(ctx, nx, true);
     Ok(())
@@ -447,6 +455,8 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // Redis signals the key in both databases, counting one change.
     ctx.modified(key);
     ctx.touch_watched(dst, key);
+    ctx.notify_in(src, notify::GENERIC, "move_from", key);
+    ctx.notify_in(dst, notify::GENERIC, "move_to", key);
     ctx.srv.blocking.signal(dst, key);
     ctx.out().int(1);
     Ok(())
@@ -529,6 +539,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let policy = ctx.srv.access_policy();
     ctx.srv.dbs[opts.db].insert_new(dst, value, expire_at, ctx.now, policy);
     ctx.modified_in(opts.db, dst);
+    ctx.notify_in(opts.db, notify::GENERIC, "copy_to", dst);
     ctx.srv.blocking.signal(opts.db, dst);
     ctx.out().int(1);
     Ok(())
