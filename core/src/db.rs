@@ -129,6 +129,9 @@ pub struct Db {
     /// Keys deleted by expiry (lazily or by the active cycle) that the node has not
     /// yet propagated and shown to WATCH; it takes them after every command and cycle.
     pub expired_log: Vec<Bytes>,
+    /// Keys created by commands (`insert_new`) while `new` keyspace events are on,
+    /// for `notify` to announce; off, nothing is logged.
+    pub created_log: Option<Vec<Bytes>>,
 }
 
 impl Db {
@@ -140,6 +143,7 @@ impl Db {
             avg_ttl: 0,
             cow: None,
             expired_log: Vec::new(),
+            created_log: None,
         }
     }
 
@@ -314,6 +318,9 @@ impl Db {
         now: Millis,
         policy: AccessPolicy,
     ) {
+        if let Some(log) = &mut self.created_log {
+            log.push(Bytes::copy_from_slice(key));
+        }
         self.insert_with_access(key, value, expire_at, initial_access(now, policy));
     }
 

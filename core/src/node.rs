@@ -782,6 +782,7 @@ impl Ctx<'_> {
         let dirty_before = self.srv.dirty;
         let expired_before = self.srv.keyspace_stats.expired_keys;
         let outer = self.srv.propagation.begin_call();
+        crate::notify::log_new_keys_if_wanted(self.srv);
         let result = handler(self, args);
         if self.srv.keyspace_stats.expired_keys != expired_before {
             note_expired_keys(self.srv);

@@ -16,7 +16,7 @@
 use bytes::Bytes;
 
 use crate::client::Client;
-use crate::config::notify::{KEYEVENT, KEYSPACE};
+use crate::config::notify::{KEYEVENT, KEYSPACE, NEW};
 use crate::node::{Clients, Ctx};
 use crate::server::Server;
 
@@ -90,6 +90,37 @@ fn publish_event(srv: &mut Server, others: &mut Clients, mut me: Option<&mut Cli
     }
 }
 
+/// Turns the databases' created-key logs on or off to match whether `new` events
+/// are wanted (checked before every command, so CONFIG SET takes effect at once).
+pub fn log_new_keys_if_wanted(srv: &mut Server) {
+    let on = wanted(srv, NEW);
+    if srv
+        .dbs
+        .first()
+        .is_some_and(|db| db.created_log.is_some() != on)
+    {
+        for db in &mut srv.dbs {
+            db.created_log = on.then(Vec::new);
+        }
+    }
+}
+
+/// Queues a `new` event for every key created since the last call.
+fn note_created_keys(srv: &mut Server) {
+    if srv.dbs.first().is_none_or(|db| db.created_log.is_none()) {
+        return;
+    }
+    for db in 0..srv.dbs.len() {
+        let created = match &mut srv.dbs[db].created_log {
+            Some(log) if !log.is_empty() => std::mem::take(log),
+            _ => continue,
+        };
+        for key in created {
+            queue(srv, db, NEW, "new", &key);
+        }
+    }
+}
+
 impl Ctx<'_> {
     /// Fires `event` of `class` (a `config::notify` bit) on `key` in the selected
     /// database (Redis's notifyKeyspaceEvent). Costs one check when disabled.
@@ -104,14 +135,16 @@ impl Ctx<'_> {
         if !wanted(self.srv, class) && !self.srv.pubsub.has_events() {
             return;
         }
-        // Keys this command found expired went first in Redis.
+        // Keys this command found expired, then keys it created, went first in Redis.
         crate::node::note_expired_keys(self.srv);
+        note_created_keys(self.srv);
         queue(self.srv, db, class, event, key);
         self.deliver_queued_events();
     }
 
     /// Delivers the events queued by lookups (expired keys, key misses).
     pub fn deliver_queued_events(&mut self) {
+        note_created_keys(self.srv);
         if self.srv.pubsub.has_events() {
             deliver_queued(self.srv, self.others, Some(&mut *self.client));
         }
