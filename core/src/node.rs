@@ -444,6 +444,15 @@ impl Node {
             {
                 (Some(cmd), command::pubsub::subscribed_context_error(cmd))
             }
+            Ok(cmd)
+                if self.srv.pubsub.is_monitor(client.conn)
+                    && command::monitor::touches_keyspace(cmd) =>
+            {
+                (
+                    Some(cmd),
+                    CmdError::Static(command::monitor::REPLICA_KEYSPACE),
+                )
+            }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
                 client.last_spec = Some(cmd);
@@ -665,7 +674,7 @@ impl Node {
         let idle: Vec<ConnId> = self
             .clients
             .values()
-            .filter(|c| !c.blocked && !self.srv.pubsub.is_subscriber(c.conn))
+            .filter(|c| !c.blocked && !self.srv.pubsub.keeps_alive(c.conn))
             .filter(|c| now.saturating_sub(c.last_interaction) > timeout_ms)
             .map(|c| c.conn)
             .collect();
@@ -763,6 +772,7 @@ impl Ctx<'_> {
         self.srv.stats.total_commands_processed += 1;
         self.client.tot_cmds += 1;
         let result = self.run_propagating(cmd, args);
+        command::monitor::feed(self, cmd, args);
         let outcome = match result {
             Ok(()) => CallOutcome::Succeeded,
             Err(_) => CallOutcome::Failed,

@@ -131,6 +131,9 @@ pub struct PubSub {
     touched: Vec<ConnId>,
     /// Keyspace events waiting for a client context to be delivered (`notify`).
     events: Vec<crate::notify::Event>,
+    /// MONITOR clients, in the order they started: like subscribers, they receive
+    /// output caused by other clients' commands (`command/monitor.rs`).
+    monitors: Vec<ConnId>,
 }
 
 impl PubSub {
@@ -211,8 +214,32 @@ impl PubSub {
             .unwrap_or_default()
     }
 
-    /// Drops every subscription of `conn` (disconnection, RESET).
+    pub fn is_monitor(&self, conn: ConnId) -> bool {
+        self.monitors.contains(&conn)
+    }
+
+    /// Makes `conn` a monitor; false if it already was one.
+    pub fn add_monitor(&mut self, conn: ConnId) -> bool {
+        if self.is_monitor(conn) {
+            return false;
+        }
+        self.monitors.push(conn);
+        true
+    }
+
+    pub fn monitors(&self) -> &[ConnId] {
+        &self.monitors
+    }
+
+    /// Subscribers and monitors are never closed for idleness (Redis exempts
+    /// CLIENT_PUBSUB and replica-flagged clients from `timeout`).
+    pub fn keeps_alive(&self, conn: ConnId) -> bool {
+        self.is_subscriber(conn) || self.is_monitor(conn)
+    }
+
+    /// Drops every subscription of `conn`, and its monitor (disconnection, RESET).
     pub fn forget(&mut self, conn: ConnId) {
+        self.monitors.retain(|&c| c != conn);
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
             for name in self.subscriptions(conn, kind) {
                 self.unsubscribe(conn, kind, &name);
@@ -331,6 +358,18 @@ pub fn publish_shard(
         );
     }
     subscribers.len()
+}
+
+/// Writes into `conn`'s reply buffer as [`deliver`] does, for other producers of
+/// pushed output (MONITOR).
+pub fn deliver_to(
+    pubsub: &mut PubSub,
+    others: &mut Clients,
+    me: Option<&mut Client>,
+    conn: ConnId,
+    write: impl FnOnce(&mut ReplyBuf),
+) {
+    deliver(&mut pubsub.touched, others, me, conn, write);
 }
 
 /// Writes a message into `conn`'s reply buffer: the running client's directly, any

@@ -649,6 +649,10 @@ static EXPECTED: &[E] = &[
         key_specs: &[
             S { notes: "", flags: &["RO", "access"], begin: idx(1), find: range(-1, 1, 0) },
         ] },
+    E { name: "monitor", arity: 1, flags: &["admin", "noscript", "loading", "stale"], keys: (0, 0, 0), acl: &["@admin", "@slow", "@dangerous"], tips: &[],
+        group: "server", since: "1.0.0", doc_flags: &[], deprecated_since: "",
+        subcommands: &[],
+        key_specs: &[] },
     E { name: "move", arity: 3, flags: &["write", "fast"], keys: (1, 1, 1), acl: &["@keyspace", "@write", "@fast"], tips: &[],
         group: "generic", since: "1.0.0", doc_flags: &[], deprecated_since: "",
         subcommands: &[],

@@ -38,6 +38,7 @@ differential_scripts! {
     geo,
     pubsub,
     notifications,
+    monitor,
 }
 
 fn scripts_dir() -> &'static Path {

@@ -445,6 +445,9 @@ fn multibulk_len(args: &[Bytes]) -> usize {
 fn flags(c: &Client, srv: &crate::server::Server) -> String {
     let dirty_cas = srv.watches.is_dirty(c.conn);
     let mut flags = String::new();
+    if srv.pubsub.is_monitor(c.conn) {
+        flags.push('O');
+    }
     if srv.pubsub.is_subscriber(c.conn) {
         flags.push('P');
     }

@@ -18,6 +18,7 @@ pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod list;
+pub mod monitor;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -488,6 +489,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     introspect::COMMANDS,
     transaction::COMMANDS,
     pubsub::COMMANDS,
+    monitor::COMMANDS,
 ];
 
 /// Iterates over every top-level command.
