@@ -106,6 +106,7 @@ impl Node {
                 crate::persist::tick(&mut self.srv, &mut self.outputs);
             }
             Input::Signal(signal) => self.on_signal(now, signal),
+            Input::OutputBacklog { conn, bytes } => self.on_output_backlog(now, conn, bytes),
             Input::DiskDone { id, result } => self.on_disk_done(now, id, result),
             // Outgoing connections arrive with replication; until then nothing asks
             // for them.
@@ -519,6 +520,35 @@ impl Node {
             now,
             cmd,
         }
+    }
+
+    /// Enforces `client-output-buffer-limit pubsub` on a subscriber whose unwritten
+    /// output the runtime reported: over the hard limit, or over the soft limit for
+    /// longer than its seconds, it is disconnected at once, its output dropped.
+    fn on_output_backlog(&mut self, now: Millis, conn: ConnId, bytes: u64) {
+        let limit = self.srv.config.client_output_buffer_limit[crate::config::OBUF_PUBSUB];
+        if !self.srv.pubsub.is_subscriber(conn)
+            || !self
+                .srv
+                .pubsub
+                .output_limit_reached(conn, bytes, limit, now)
+        {
+            return;
+        }
+        let Some(client) = self.clients.remove(&conn) else {
+            return;
+        };
+        self.log(
+            LogLevel::Warning,
+            format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                client.id, client.peer
+            ),
+        );
+        self.srv.watches.forget(conn);
+        self.srv.pubsub.forget(conn);
+        self.srv.blocking.remove(conn);
+        self.outputs.push_back(Output::Disconnect { conn });
     }
 
     /// Sends the messages other clients' commands wrote into subscribers' buffers.
