@@ -291,6 +291,11 @@ impl PubSub {
         self.space_ref(kind).get(name).map_or(0, Vec::len)
     }
 
+    /// Channels (or shard channels) with at least one subscriber (INFO stats).
+    pub fn active_count(&self, kind: Kind) -> usize {
+        self.space_ref(kind).len()
+    }
+
     /// Distinct patterns anyone is subscribed to (PUBSUB NUMPAT).
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()

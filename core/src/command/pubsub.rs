@@ -500,4 +500,21 @@ mod tests {
             "{info}"
         );
     }
+
+    #[test]
+    fn info_stats_counts_active_channels_and_patterns() {
+        let mut t = two_clients();
+        t.cmd(1, &["SUBSCRIBE", "a", "b"]);
+        t.cmd(1, &["PSUBSCRIBE", "p*"]);
+        t.cmd(1, &["SSUBSCRIBE", "s"]);
+        t.cmd(2, &["SUBSCRIBE", "a"]);
+        t.connect(3);
+        let info = t.cmd(3, &["INFO", "stats"]);
+        assert!(
+            info.contains(
+                "\r\npubsub_channels:2\r\npubsub_patterns:1\r\npubsubshard_channels:1\r\n"
+            ),
+            "{info}"
+        );
+    }
 }
