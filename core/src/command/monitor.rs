@@ -53,7 +53,8 @@ pub fn feed(ctx: &mut Ctx<'_>, cmd: &CommandSpec, args: &[Bytes]) {
     {
         return;
     }
-    let line = monitor_line(ctx.now, ctx.client.db, &ctx.client.peer, args);
+    let shown = redacted(args);
+    let line = monitor_line(ctx.now, ctx.client.db, &ctx.client.peer, &shown);
     for conn in ctx.srv.pubsub.monitors().to_vec() {
         crate::pubsub::deliver_to(
             &mut ctx.srv.pubsub,
@@ -63,6 +64,37 @@ pub fn feed(ctx: &mut Ctx<'_>, cmd: &CommandSpec, args: &[Bytes]) {
             |out| out.raw(&line),
         );
     }
+}
+
+/// The arguments as a monitor sees them: passwords replaced by `(redacted)`, as
+/// Redis's redactClientCommandArgument does for AUTH and for HELLO's AUTH option
+/// (up to the first option HELLO cannot parse).
+fn redacted(args: &[Bytes]) -> std::borrow::Cow<'_, [Bytes]> {
+    const REDACTED: Bytes = Bytes::from_static(b"(redacted)");
+    let name = args.first().map_or(&b""[..], |a| &a[..]);
+    if name.eq_ignore_ascii_case(b"auth") {
+        let mut shown = args.to_vec();
+        shown[1..].fill(REDACTED);
+        return shown.into();
+    }
+    if !name.eq_ignore_ascii_case(b"hello") {
+        return args.into();
+    }
+    let mut shown = args.to_vec();
+    let mut j = 2;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if args[j].eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            shown[j + 1] = REDACTED;
+            shown[j + 2] = REDACTED;
+            j += 3;
+        } else if args[j].eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    shown.into()
 }
 
 /// `+<seconds>.<micros> [<db> <addr>] "arg" ...\r\n`; the core's clock has
