@@ -417,6 +417,7 @@ impl Node {
         self.flush_woken();
         if self.srv.blocking.has_ready() {
             self.serve_blocked(now);
+            crate::pubsub::deliver_stashed(&mut self.srv.pubsub, client);
         }
     }
 

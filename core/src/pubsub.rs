@@ -119,6 +119,17 @@ pub struct Counts {
     pub shard: usize,
 }
 
+/// Messages for clients other than the running one.
+#[derive(Debug, Default)]
+struct Outbox {
+    /// Clients whose reply buffers got messages since the node last sent them.
+    touched: Vec<ConnId>,
+    /// Messages for a client that was out of the client table when they were
+    /// produced (the client whose push is serving blocked clients), in RESP2 and in
+    /// RESP3, for the node to append once the client is back.
+    stashed: Vec<(ConnId, Bytes, Bytes)>,
+}
+
 /// The server's Pub/Sub registry.
 #[derive(Debug, Default)]
 pub struct PubSub {
@@ -129,8 +140,8 @@ pub struct PubSub {
     /// shard channel -> subscribers in subscription order.
     shard: BTreeMap<Bytes, Vec<ConnId>>,
     clients: BTreeMap<ConnId, ClientSubs>,
-    /// Other clients whose reply buffers got messages since the node last sent them.
-    touched: Vec<ConnId>,
+    /// Where messages for clients other than the running one went.
+    outbox: Outbox,
     /// Keyspace events waiting for a client context to be delivered (`notify`).
     events: Vec<crate::notify::Event>,
     /// MONITOR clients, in the order they started: like subscribers, they receive
@@ -269,6 +280,7 @@ impl PubSub {
     pub fn forget(&mut self, conn: ConnId) {
         self.monitors.retain(|&c| c != conn);
         self.soft_limit_since.remove(&conn);
+        self.outbox.stashed.retain(|s| s.0 != conn);
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
             for name in self.subscriptions(conn, kind) {
                 self.unsubscribe(conn, kind, &name);
@@ -303,7 +315,7 @@ impl PubSub {
 
     /// Takes the clients whose buffers got messages, each once.
     pub fn take_touched(&mut self) -> Vec<ConnId> {
-        let mut touched = std::mem::take(&mut self.touched);
+        let mut touched = std::mem::take(&mut self.outbox.touched);
         touched.sort_unstable();
         touched.dedup();
         touched
@@ -344,13 +356,9 @@ pub fn publish(
     if let Some(subscribers) = pubsub.channels.get(channel) {
         for &conn in subscribers {
             receivers += 1;
-            deliver(
-                &mut pubsub.touched,
-                others,
-                me.as_deref_mut(),
-                conn,
-                |out| write_message(out, b"message", None, channel, message),
-            );
+            deliver(&mut pubsub.outbox, others, me.as_deref_mut(), conn, |out| {
+                write_message(out, b"message", None, channel, message)
+            });
         }
     }
     for (pattern, subscribers) in &pubsub.patterns {
@@ -359,13 +367,9 @@ pub fn publish(
         }
         for &conn in subscribers {
             receivers += 1;
-            deliver(
-                &mut pubsub.touched,
-                others,
-                me.as_deref_mut(),
-                conn,
-                |out| write_message(out, b"pmessage", Some(pattern), channel, message),
-            );
+            deliver(&mut pubsub.outbox, others, me.as_deref_mut(), conn, |out| {
+                write_message(out, b"pmessage", Some(pattern), channel, message)
+            });
         }
     }
     receivers
@@ -383,13 +387,9 @@ pub fn publish_shard(
         return 0;
     };
     for &conn in subscribers {
-        deliver(
-            &mut pubsub.touched,
-            others,
-            me.as_deref_mut(),
-            conn,
-            |out| write_message(out, b"smessage", None, channel, message),
-        );
+        deliver(&mut pubsub.outbox, others, me.as_deref_mut(), conn, |out| {
+            write_message(out, b"smessage", None, channel, message)
+        });
     }
     subscribers.len()
 }
@@ -401,9 +401,27 @@ pub fn deliver_to(
     others: &mut Clients,
     me: Option<&mut Client>,
     conn: ConnId,
-    write: impl FnOnce(&mut ReplyBuf),
+    write: impl Fn(&mut ReplyBuf),
 ) {
-    deliver(&mut pubsub.touched, others, me, conn, write);
+    deliver(&mut pubsub.outbox, others, me, conn, write);
+}
+
+/// Appends to `client`'s reply buffer the messages produced for it while it was
+/// out of the client table (see [`Outbox`]).
+pub fn deliver_stashed(pubsub: &mut PubSub, client: &mut Client) {
+    if pubsub.outbox.stashed.is_empty() {
+        return;
+    }
+    let conn = client.conn;
+    let resp3 = client.out.is_resp3();
+    for (_, resp2_bytes, resp3_bytes) in pubsub.outbox.stashed.iter().filter(|s| s.0 == conn) {
+        if client.reply_mode != ReplyMode::Off {
+            client
+                .out
+                .raw(if resp3 { resp3_bytes } else { resp2_bytes });
+        }
+    }
+    pubsub.outbox.stashed.retain(|s| s.0 != conn);
 }
 
 /// Writes a message into `conn`'s reply buffer: the running client's directly, any
@@ -411,25 +429,36 @@ pub fn deliver_to(
 /// nothing, as in Redis; a connection not in the table (mid-batch elsewhere) is
 /// skipped.
 fn deliver(
-    touched: &mut Vec<ConnId>,
+    outbox: &mut Outbox,
     others: &mut Clients,
     me: Option<&mut Client>,
     conn: ConnId,
-    write: impl FnOnce(&mut ReplyBuf),
+    write: impl Fn(&mut ReplyBuf),
 ) {
     let client = match me {
         Some(me) if me.conn == conn => me,
         _ => match others.get_mut(&conn) {
             Some(other) => {
-                touched.push(conn);
+                outbox.touched.push(conn);
                 other
             }
-            None => return,
+            None => return stash(outbox, conn, write),
         },
     };
     if client.reply_mode != ReplyMode::Off {
         write(&mut client.out);
     }
+}
+
+/// Keeps a message for a client out of the table in both protocols, since which
+/// one it speaks is only known once it is back.
+fn stash(outbox: &mut Outbox, conn: ConnId, write: impl Fn(&mut ReplyBuf)) {
+    let mut resp2 = ReplyBuf::new();
+    let mut resp3 = ReplyBuf::new();
+    resp3.proto = crate::resp::Protocol::Resp3;
+    write(&mut resp2);
+    write(&mut resp3);
+    outbox.stashed.push((conn, resp2.take(), resp3.take()));
 }
 
 /// `message channel payload`, or `pmessage pattern channel payload`: a push in
