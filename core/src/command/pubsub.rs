@@ -517,4 +517,53 @@ mod tests {
             "{info}"
         );
     }
+
+    #[test]
+    fn a_subscriber_over_the_hard_output_limit_is_disconnected_and_forgotten() {
+        use crate::io::{Input, Output};
+        let mut t = two_clients();
+        t.cmd(
+            2,
+            &[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "pubsub 1000 0 0",
+            ],
+        );
+        t.cmd(1, &["SUBSCRIBE", "a"]);
+        let now = t.now;
+        t.node.handle(
+            now,
+            Input::OutputBacklog {
+                conn: 2,
+                bytes: 5000,
+            },
+        );
+        t.node.handle(
+            now,
+            Input::OutputBacklog {
+                conn: 1,
+                bytes: 999,
+            },
+        );
+        assert!(std::iter::from_fn(|| t.node.poll_output())
+            .all(|o| !matches!(o, Output::Disconnect { .. })));
+        t.node.handle(
+            now,
+            Input::OutputBacklog {
+                conn: 1,
+                bytes: 1000,
+            },
+        );
+        let outputs: Vec<Output> = std::iter::from_fn(|| t.node.poll_output()).collect();
+        assert!(
+            outputs.contains(&Output::Disconnect { conn: 1 }),
+            "{outputs:?}"
+        );
+        assert_eq!(
+            t.cmd(2, &["PUBSUB", "NUMSUB", "a"]),
+            "*2\r\n$1\r\na\r\n:0\r\n"
+        );
+    }
 }
