@@ -296,6 +296,16 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// keyspace hit or miss and expiring it if due (Redis's lookupKeyReadWithFlags with
 /// LOOKUP_NOTOUCH): TYPE, EXISTS, TTL and OBJECT read keys this way.
 pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Entry> {
+    lookup_notouch(ctx, key, true)
+}
+
+/// OBJECT's lookup: as [`lookup_read_notouch`] but a miss fires no `keymiss` event
+/// (Redis's LOOKUP_NONOTIFY).
+fn lookup_for_object<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Entry> {
+    lookup_notouch(ctx, key, false)
+}
+
+fn lookup_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let policy = ctx.srv.access_policy();
     let srv = &mut *ctx.srv;
     let stats = &mut srv.keyspace_stats;
@@ -304,7 +314,11 @@ pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Optio
         stats.keyspace_hits += 1;
     } else {
         stats.keyspace_misses += 1;
-        let flags = srv.config.notify_keyspace_events;
+        let flags = if notify_miss {
+            srv.config.notify_keyspace_events
+        } else {
+            0
+        };
         let db = ctx.client.db;
         crate::notify::queue_in(flags, &mut srv.pubsub, db, notify::KEY_MISS, "keymiss", key);
     }
@@ -739,7 +753,7 @@ fn splitmix64(state: u64) -> u64 {
 
 /// OBJECT ENCODING key
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    match lookup_read_notouch(ctx, &args[2]).map(|e| e.value.encoding_name()) {
+    match lookup_for_object(ctx, &args[2]).map(|e| e.value.encoding_name()) {
         Some(name) => ctx.out().bulk(name.as_bytes()),
         None => ctx.out().null(),
     }
@@ -750,7 +764,7 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// count, unless an LRU/LFU policy with a memory limit forbids sharing.
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let shared_ok = shares_integers(&ctx.srv.config);
-    let refcount = lookup_read_notouch(ctx, &args[2]).map(|e| refcount(&e.value, shared_ok));
+    let refcount = lookup_for_object(ctx, &args[2]).map(|e| refcount(&e.value, shared_ok));
     match refcount {
         Some(n) => ctx.out().int(n),
         None => ctx.out().null(),
@@ -783,7 +797,7 @@ pub(crate) fn shares_integers(config: &Config) -> bool {
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
-    let Some(access) = lookup_read_notouch(ctx, &args[2]).map(|e| e.access) else {
+    let Some(access) = lookup_for_object(ctx, &args[2]).map(|e| e.access) else {
         ctx.out().null();
         return Ok(());
     };
@@ -799,7 +813,7 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
     let decay = ctx.srv.config.lfu_decay_time;
-    let Some(access) = lookup_read_notouch(ctx, &args[2]).map(|e| e.access) else {
+    let Some(access) = lookup_for_object(ctx, &args[2]).map(|e| e.access) else {
         ctx.out().null();
         return Ok(());
     };

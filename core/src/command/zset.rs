@@ -539,6 +539,8 @@ pub(super) fn read_zset<'c>(
         srv.keyspace_stats.keyspace_hits += 1;
     } else {
         srv.keyspace_stats.keyspace_misses += 1;
+        let (flags, db) = (srv.config.notify_keyspace_events, ctx.client.db);
+        crate::notify::queue_in(flags, &mut srv.pubsub, db, notify::KEY_MISS, "keymiss", key);
     }
     let zset = match found {
         None => None,
