@@ -131,6 +131,9 @@ pub struct Db {
     pub expired_log: Vec<Bytes>,
     /// A deliberate fault for the simulator's mutation check (none in real builds).
     pub planted: crate::planted::Planted,
+    /// Keys created by commands (`insert_new`) while `new` keyspace events are on,
+    /// for `notify` to announce; off, nothing is logged.
+    pub created_log: Option<Vec<Bytes>>,
 }
 
 /// Whether lazy or active expiry deletes `e` at `now` (Redis's keyIsExpired).
@@ -151,6 +154,7 @@ impl Db {
             cow: None,
             expired_log: Vec::new(),
             planted: Default::default(),
+            created_log: None,
         }
     }
 
@@ -327,6 +331,9 @@ impl Db {
         now: Millis,
         policy: AccessPolicy,
     ) {
+        if let Some(log) = &mut self.created_log {
+            log.push(Bytes::copy_from_slice(key));
+        }
         self.insert_with_access(key, value, expire_at, initial_access(now, policy));
     }
 

@@ -8,6 +8,10 @@ use bytes::Bytes;
 /// connections and by the runtime for accepted ones; never reused within a run.
 pub type ConnId = u64;
 
+/// The unwritten output at which the runtime starts reporting
+/// [`Input::OutputBacklog`]; below it, output buffers are too small to matter.
+pub const OUTPUT_BACKLOG_REPORT_BYTES: u64 = 64 * 1024;
+
 /// Identifies one disk request so its completion can be matched to it.
 pub type DiskOpId = u64;
 
@@ -35,6 +39,11 @@ pub enum Input {
     },
     /// Time passed; the core runs whatever timers are due at `now`.
     Tick,
+    /// `bytes` of output sent to `conn` are not yet written to its socket. The
+    /// runtime reports this when the backlog reaches [`OUTPUT_BACKLOG_REPORT_BYTES`]
+    /// (each time it grows there) and once when it falls back below, so the core can
+    /// enforce `client-output-buffer-limit` on clients that read too slowly.
+    OutputBacklog { conn: ConnId, bytes: u64 },
     /// The process received a signal asking it to stop.
     Signal(Signal),
 }
@@ -72,6 +81,9 @@ pub enum Output {
     Send { conn: ConnId, bytes: Bytes },
     /// Close the connection once everything queued for it has been written.
     Close { conn: ConnId },
+    /// Close the connection now, dropping whatever is still queued for it (a client
+    /// over its output buffer limit, which Redis frees without writing the rest).
+    Disconnect { conn: ConnId },
     /// Open an outgoing connection (replication, cluster bus, Sentinel).
     Connect { conn: ConnId, addr: String },
     /// Carry out a disk request and report it with [`Input::DiskDone`].

@@ -123,6 +123,7 @@ impl Node {
                 self.clients.remove(&conn);
                 self.srv.blocking.remove(conn);
                 self.srv.watches.forget(conn);
+                self.srv.pubsub.forget(conn);
             }
             Input::Tick => {
                 if self.cron_is_due(now) {
@@ -133,12 +134,14 @@ impl Node {
                 crate::aof::tick(&mut self.srv, &mut self.outputs, now);
             }
             Input::Signal(signal) => self.on_signal(now, signal),
+            Input::OutputBacklog { conn, bytes } => self.on_output_backlog(now, conn, bytes),
             Input::DiskDone { id, result } => self.on_disk_done(now, id, result),
             // Outgoing connections arrive with replication; until then nothing asks
             // for them.
             Input::Connected { .. } | Input::ConnectFailed { .. } => {}
         }
         self.resume_unblocked(now);
+        self.flush_pubsub_receivers();
         crate::aof::after_event(&mut self.srv, &mut self.outputs, mark, now);
         if !self.srv.propagation.enabled {
             self.srv.effects.clear();
@@ -470,6 +473,7 @@ impl Node {
         }
         if client.close_after_reply {
             self.srv.watches.forget(client.conn);
+            self.srv.pubsub.forget(client.conn);
             self.outputs.push_back(Output::Close { conn: client.conn });
         } else {
             self.clients.insert(client.conn, client);
@@ -495,6 +499,7 @@ impl Node {
         self.flush_woken();
         if self.srv.blocking.has_ready() {
             self.serve_blocked(now);
+            crate::pubsub::deliver_stashed(&mut self.srv.pubsub, client);
         }
     }
 
@@ -513,6 +518,24 @@ impl Node {
             Ok(cmd) if crate::persist::refusal(&self.srv, cmd).is_some() => {
                 let e = crate::persist::refusal(&self.srv, cmd);
                 (Some(cmd), e.unwrap_or(CmdError::Static(error::SYNTAX)))
+            }
+            Ok(cmd)
+                if command::pubsub::refused_in_subscribed_context(
+                    self.srv.pubsub.is_subscriber(client.conn),
+                    client.out.is_resp3(),
+                    cmd,
+                ) =>
+            {
+                (Some(cmd), command::pubsub::subscribed_context_error(cmd))
+            }
+            Ok(cmd)
+                if self.srv.pubsub.is_monitor(client.conn)
+                    && command::monitor::touches_keyspace(cmd) =>
+            {
+                (
+                    Some(cmd),
+                    CmdError::Static(command::monitor::REPLICA_KEYSPACE),
+                )
             }
             Ok(cmd) => {
                 client.last_cmd = cmd.name;
@@ -579,6 +602,44 @@ impl Node {
             outputs: &mut self.outputs,
             now,
             cmd,
+        }
+    }
+
+    /// Enforces `client-output-buffer-limit pubsub` on a subscriber whose unwritten
+    /// output the runtime reported: over the hard limit, or over the soft limit for
+    /// longer than its seconds, it is disconnected at once, its output dropped.
+    fn on_output_backlog(&mut self, now: Millis, conn: ConnId, bytes: u64) {
+        let limit = self.srv.config.client_output_buffer_limit[crate::config::OBUF_PUBSUB];
+        if !self.srv.pubsub.is_subscriber(conn)
+            || !self
+                .srv
+                .pubsub
+                .output_limit_reached(conn, bytes, limit, now)
+        {
+            return;
+        }
+        let Some(client) = self.clients.remove(&conn) else {
+            return;
+        };
+        self.log(
+            LogLevel::Warning,
+            format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                client.id, client.peer
+            ),
+        );
+        self.srv.watches.forget(conn);
+        self.srv.pubsub.forget(conn);
+        self.srv.blocking.remove(conn);
+        self.outputs.push_back(Output::Disconnect { conn });
+    }
+
+    /// Sends the messages other clients' commands wrote into subscribers' buffers.
+    fn flush_pubsub_receivers(&mut self) {
+        for conn in self.srv.pubsub.take_touched() {
+            if let Some(receiver) = self.clients.remove(&conn) {
+                self.flush(receiver);
+            }
         }
     }
 
@@ -715,6 +776,7 @@ impl Node {
                 self.srv.propagation.flush_unit(&mut self.srv.effects);
             }
         }
+        crate::notify::deliver_queued(&mut self.srv, &mut self.clients, None);
         crate::persist::cron(&mut self.srv, &mut self.outputs, now);
         crate::aof::cron(&mut self.srv, &mut self.outputs, now);
         for db in &mut self.srv.dbs {
@@ -733,7 +795,8 @@ impl Node {
         let idle: Vec<ConnId> = self
             .clients
             .values()
-            .filter(|c| !c.blocked && now.saturating_sub(c.last_interaction) > timeout_ms)
+            .filter(|c| !c.blocked && !self.srv.pubsub.keeps_alive(c.conn))
+            .filter(|c| now.saturating_sub(c.last_interaction) > timeout_ms)
             .map(|c| c.conn)
             .collect();
         for conn in idle {
@@ -791,10 +854,11 @@ fn note_expired_key(srv: &mut Server, db: usize, key: &[u8]) {
     if !srv.watches.is_empty() {
         srv.watches.touch(db, key, false);
     }
+    crate::notify::queue(srv, db, crate::config::notify::EXPIRED, "expired", key);
 }
 
 /// Takes every key the databases deleted by expiry since the last call.
-fn note_expired_keys(srv: &mut Server) {
+pub(crate) fn note_expired_keys(srv: &mut Server) {
     for db in 0..srv.dbs.len() {
         if srv.dbs[db].expired_log.is_empty() {
             continue;
@@ -829,6 +893,7 @@ impl Ctx<'_> {
         self.srv.stats.total_commands_processed += 1;
         self.client.tot_cmds += 1;
         let result = self.run_propagating(cmd, args);
+        command::monitor::feed(self, cmd, args);
         let outcome = match result {
             Ok(()) => CallOutcome::Succeeded,
             Err(_) => CallOutcome::Failed,
@@ -848,10 +913,12 @@ impl Ctx<'_> {
         let dirty_before = self.srv.dirty;
         let expired_before = self.srv.keyspace_stats.expired_keys;
         let outer = self.srv.propagation.begin_call();
+        crate::notify::log_new_keys_if_wanted(self.srv);
         let result = handler(self, args);
         if self.srv.keyspace_stats.expired_keys != expired_before {
             note_expired_keys(self.srv);
         }
+        self.deliver_queued_events();
         let dirty = self.srv.dirty != dirty_before;
         self.srv
             .propagation
@@ -904,6 +971,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Publishes `message` on `channel` to its subscribers and matching patterns'
+    /// (the running client included); returns how many received it.
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> usize {
+        crate::pubsub::publish(
+            &mut self.srv.pubsub,
+            self.others,
+            Some(&mut *self.client),
+            channel,
+            message,
+        )
+    }
+
     /// The client's reply buffer.
     #[inline]
     pub fn out(&mut self) -> &mut ReplyBuf {
@@ -933,6 +1012,10 @@ impl Ctx<'_> {
             srv.keyspace_stats.keyspace_hits += 1;
         } else {
             srv.keyspace_stats.keyspace_misses += 1;
+            let db = self.client.db;
+            let flags = srv.config.notify_keyspace_events;
+            let miss = crate::config::notify::KEY_MISS;
+            crate::notify::queue_in(flags, &mut srv.pubsub, db, miss, "keymiss", key);
         }
         found
     }

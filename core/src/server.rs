@@ -184,6 +184,8 @@ pub struct Server {
     pub watches: crate::command::transaction::Watches,
     /// A deliberate fault for the simulator's mutation check (none in real builds).
     pub planted: crate::planted::Planted,
+    /// Pub/Sub subscriptions (see `pubsub`).
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 impl Server {
@@ -222,6 +224,7 @@ impl Server {
             propagation: Default::default(),
             watches: Default::default(),
             planted: Default::default(),
+            pubsub: Default::default(),
         }
     }
 

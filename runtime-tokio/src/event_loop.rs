@@ -15,6 +15,7 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
+use ember_core::io::OUTPUT_BACKLOG_REPORT_BYTES;
 use ember_core::{ConnId, DiskData, DiskError, DiskOp, Input, LogLevel, Node, Output, Signal};
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -68,6 +69,14 @@ struct ConnState {
     /// Set when someone else queued output or asked to close.
     kicked: Cell<bool>,
     waker: Cell<Option<Waker>>,
+    /// Bytes handed over for this connection and not yet written (queued or being
+    /// written), for the node's output buffer limits.
+    backlog: Cell<u64>,
+    /// The node was told the backlog reached `OUTPUT_BACKLOG_REPORT_BYTES`, and must
+    /// hear when it falls back below.
+    backlog_reported: Cell<bool>,
+    /// Wakes a write stuck on a full socket when the node disconnects the client.
+    abort: Notify,
 }
 
 impl ConnState {
@@ -187,6 +196,7 @@ impl Shared {
             while let Some(output) = node.poll_output() {
                 match (output, own) {
                     (Output::Send { conn, bytes }, Some((id, state))) if conn == id => {
+                        state.backlog.set(state.backlog.get() + bytes.len() as u64);
                         state.out.borrow_mut().push_back(bytes);
                     }
                     (output, _) => self.carry_out(output, &mut done),
@@ -212,7 +222,24 @@ impl Shared {
         match output {
             Output::Send { conn, bytes } => {
                 if let Some(state) = self.conns.borrow().get(&conn) {
+                    let backlog = state.backlog.get() + bytes.len() as u64;
+                    state.backlog.set(backlog);
                     state.out.borrow_mut().push_back(bytes);
+                    state.kick();
+                    if backlog >= OUTPUT_BACKLOG_REPORT_BYTES {
+                        state.backlog_reported.set(true);
+                        done.push(Input::OutputBacklog {
+                            conn,
+                            bytes: backlog,
+                        });
+                    }
+                }
+            }
+            Output::Disconnect { conn } => {
+                if let Some(state) = self.conns.borrow().get(&conn) {
+                    state.out.borrow_mut().clear();
+                    state.close.set(true);
+                    state.abort.notify_one();
                     state.kick();
                 }
             }
@@ -778,7 +805,11 @@ async fn connection<S: Stream>(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnS
     let mut buf = BytesMut::with_capacity(READ_BYTES);
     loop {
         // Output queued at accept time (maxclients) or by other connections.
-        if write_queued(&mut stream, &state).await.is_err() || state.close.get() {
+        if write_queued(&mut stream, &shared, conn, &state)
+            .await
+            .is_err()
+            || state.close.get()
+        {
             break;
         }
         let wake = poll_fn(|cx| {
@@ -828,8 +859,14 @@ async fn connection<S: Stream>(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnS
     shared.feed(Input::Closed { conn });
 }
 
-/// Writes everything queued for the connection, one write call per batch.
-async fn write_queued<S: Stream>(stream: &mut S, state: &ConnState) -> io::Result<()> {
+/// Writes everything queued for the connection, one write call per batch; a write
+/// waiting on a full socket gives up when the node disconnects the client.
+async fn write_queued<S: Stream>(
+    stream: &mut S,
+    shared: &Shared,
+    conn: ConnId,
+    state: &ConnState,
+) -> io::Result<()> {
     loop {
         let chunk = {
             let mut out = state.out.borrow_mut();
@@ -848,11 +885,33 @@ async fn write_queued<S: Stream>(stream: &mut S, state: &ConnState) -> io::Resul
         };
         // The socket is almost always writable: try the write directly, and only
         // wait for writability when the kernel's buffer is full.
-        match stream.try_write(&chunk) {
-            Ok(n) if n == chunk.len() => {}
-            Ok(n) => stream.write_all(&chunk[n..]).await?,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.write_all(&chunk).await?,
+        let rest = match stream.try_write(&chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
             Err(e) => return Err(e),
+        };
+        if rest < chunk.len() {
+            tokio::select! {
+                written = stream.write_all(&chunk[rest..]) => written?,
+                () = state.abort.notified() => {
+                    return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "disconnected"));
+                }
+            }
         }
+        written(shared, conn, state, chunk.len() as u64);
+    }
+}
+
+/// Counts written bytes off the backlog; tells the node once it falls back below
+/// the report threshold, so a soft output limit's clock restarts.
+fn written(shared: &Shared, conn: ConnId, state: &ConnState, bytes: u64) {
+    let backlog = state.backlog.get().saturating_sub(bytes);
+    state.backlog.set(backlog);
+    if state.backlog_reported.get() && backlog < OUTPUT_BACKLOG_REPORT_BYTES {
+        state.backlog_reported.set(false);
+        shared.feed(Input::OutputBacklog {
+            conn,
+            bytes: backlog,
+        });
     }
 }

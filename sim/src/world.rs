@@ -590,7 +590,7 @@ impl World {
         let vt = self.vt;
         match output {
             Output::Send { conn, bytes } => self.node_send(n, conn, &bytes),
-            Output::Close { conn } => {
+            Output::Close { conn } | Output::Disconnect { conn } => {
                 self.trace.event(vt, format_args!("n{n} close c#{conn}"));
                 if let Some(c) = self.conns.get_mut(&conn) {
                     if c.node_open {

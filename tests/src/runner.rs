@@ -255,10 +255,40 @@ fn replies_match(compare: Compare, oracle: &[u8], candidate: &[u8]) -> bool {
         Compare::Type => type_header(oracle) == type_header(candidate),
         Compare::Sorted => sorted_elements(oracle) == sorted_elements(candidate),
         Compare::SortedPairs => sorted_pairs(oracle) == sorted_pairs(candidate),
+        Compare::MonitorLine => monitor_shape(oracle) == monitor_shape(candidate),
     }
 }
 
 /// The type byte, plus the count line for aggregates.
+/// A MONITOR line with its timestamp digits and client port replaced by `#`, or
+/// the reply unchanged when it is not one.
+fn monitor_shape(reply: &[u8]) -> Vec<u8> {
+    let Some(rest) = reply.strip_prefix(b"+") else {
+        return reply.to_vec();
+    };
+    let Some(space) = rest.iter().position(|&b| b == b' ') else {
+        return reply.to_vec();
+    };
+    let (stamp, after) = rest.split_at(space);
+    let Some(close) = after.iter().position(|&b| b == b']') else {
+        return reply.to_vec();
+    };
+    let (client, args) = after.split_at(close);
+    let port_at = client
+        .iter()
+        .rposition(|&b| b == b':')
+        .map_or(client.len(), |i| i + 1);
+    let masked = |bytes: &[u8]| bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    if !masked(stamp) || !masked(&client[port_at..]) {
+        return reply.to_vec();
+    }
+    let mut shape = b"+#".to_vec();
+    shape.extend_from_slice(&client[..port_at]);
+    shape.push(b'#');
+    shape.extend_from_slice(args);
+    shape
+}
+
 fn type_header(reply: &[u8]) -> &[u8] {
     match split_aggregate(reply) {
         Some((header, _)) => header,
@@ -350,6 +380,17 @@ mod tests {
         assert!(same(scan("0", ab), scan("0", ba)));
         assert!(!same(scan("0", ab), scan("7", ba)));
         assert!(!same(scan("0", ab), scan("0", swapped)));
+    }
+
+    #[test]
+    fn monitor_line_compare_masks_only_the_timestamp_and_port() {
+        let a = b"+1700000000.123456 [0 127.0.0.1:4000] \"set\" \"k\"\r\n";
+        let b = b"+1800000000.000001 [0 127.0.0.1:51234] \"set\" \"k\"\r\n";
+        let other_db = b"+1800000000.000001 [1 127.0.0.1:51234] \"set\" \"k\"\r\n";
+        let other_arg = b"+1800000000.000001 [0 127.0.0.1:51234] \"set\" \"K\"\r\n";
+        assert!(replies_match(Compare::MonitorLine, a, b));
+        assert!(!replies_match(Compare::MonitorLine, a, other_db));
+        assert!(!replies_match(Compare::MonitorLine, a, other_arg));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! SET key "two words\r\n"      # a command, split as redis-cli splits it
 //! !sorted                      # modifier for the next command or !raw
 //! !sorted-pairs                # like !sorted, elements taken two at a time
+//! !monitor-line                # a MONITOR line: timestamp and client port masked
 //! KEYS *
 //! !sleep 120                   # wait, e.g. for a key to expire
 //! !conn other                  # switch to (or open) a named connection
@@ -41,6 +42,10 @@ pub enum Compare {
     /// compares its cursor exactly and the inner array's pairs as a multiset (HSCAN,
     /// ZSCAN). A map's pairs are its elements already.
     SortedPairs,
+    /// A MONITOR line (`!monitor-line`): `+<secs>.<micros> [<db> <ip>:<port>] args`
+    /// compared with the timestamp's digits and the client's port masked (they
+    /// differ between servers); the database, address and argument quoting exactly.
+    MonitorLine,
 }
 
 /// What a step does.
@@ -172,6 +177,7 @@ impl Parser {
             "compare-type" => Compare::Type,
             "sorted" => Compare::Sorted,
             "sorted-pairs" => Compare::SortedPairs,
+            "monitor-line" => Compare::MonitorLine,
             _ => return self.parse_action_directive(name, rest),
         };
         expect_no_operand(name, rest)?;

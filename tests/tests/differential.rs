@@ -37,6 +37,9 @@ differential_scripts! {
     dump,
     geo,
     streams,
+    pubsub,
+    notifications,
+    monitor,
 }
 
 fn scripts_dir() -> &'static Path {

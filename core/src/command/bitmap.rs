@@ -10,6 +10,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::{args, Acl, CommandSpec, Flag, Group, KeySpec};
 use crate::db::Entry;
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
@@ -340,6 +342,7 @@ fn setbit(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if changed {
         set_bit_at(raw, offset, on);
         ctx.modified(&args[1]);
+        ctx.notify(notify::STRING, "setbit", &args[1]);
     }
     ctx.out().int(i64::from(old));
     Ok(())
@@ -524,9 +527,11 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         ctx.db()
             .set(dest, Value::Raw(Box::new(result)), false, now, policy);
         ctx.modified(dest);
+        ctx.notify(notify::STRING, "set", dest);
     } else if ctx.lookup_write(dest).is_some() {
         ctx.db().remove(dest);
         ctx.modified(dest);
+        ctx.notify(notify::GENERIC, "del", dest);
     }
     ctx.out().int(len as i64);
     Ok(())
@@ -622,6 +627,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CmdRe
     let changes = fields.iter().filter(|f| f.op != FieldOp::Get).count() as u64;
     ctx.modified(&args[1]);
     ctx.srv.dirty += changes - 1;
+    if changes > 0 {
+        ctx.notify(notify::STRING, "setbit", &args[1]);
+    }
     let out = ctx.out();
     out.array(replies.len());
     for reply in replies {

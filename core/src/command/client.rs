@@ -300,7 +300,10 @@ fn client_type(name: &[u8]) -> Result<ClientType, CmdError> {
     Ok(kind)
 }
 
-fn type_of(_client: &Client) -> ClientType {
+fn type_of(client: &Client, pubsub: &crate::pubsub::PubSub) -> ClientType {
+    if pubsub.is_subscriber(client.conn) {
+        return ClientType::Pubsub;
+    }
     ClientType::Normal
 }
 
@@ -310,12 +313,12 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if args.len() == 4 && is(&args[2], "TYPE") {
         let wanted = client_type(&args[3])?;
         for client in clients_in_order(ctx) {
-            if type_of(client) == wanted {
+            if type_of(client, &ctx.srv.pubsub) == wanted {
                 write_client_line(
                     &mut text,
                     client,
                     ctx.now,
-                    &ctx.srv.watches,
+                    &*ctx.srv,
                     running(ctx, client, args),
                 );
             }
@@ -331,7 +334,7 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                     &mut text,
                     client,
                     ctx.now,
-                    &ctx.srv.watches,
+                    &*ctx.srv,
                     running(ctx, client, args),
                 );
             }
@@ -344,7 +347,7 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
                 &mut text,
                 client,
                 ctx.now,
-                &ctx.srv.watches,
+                &*ctx.srv,
                 running(ctx, client, args),
             );
         }
@@ -356,7 +359,7 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// CLIENT INFO
 fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let mut text = Vec::new();
-    write_client_line(&mut text, ctx.client, ctx.now, &ctx.srv.watches, Some(args));
+    write_client_line(&mut text, ctx.client, ctx.now, &*ctx.srv, Some(args));
     ctx.out().verbatim(&text);
     Ok(())
 }
@@ -380,9 +383,10 @@ fn write_client_line(
     out: &mut Vec<u8>,
     c: &Client,
     now: Millis,
-    watches: &crate::command::transaction::Watches,
+    srv: &crate::server::Server,
     running: Option<&[Bytes]>,
 ) {
+    let subs = srv.pubsub.counts(c.conn);
     let (qbuf, argv_mem) = if let Some(args) = running {
         let argv_mem: usize = args.iter().map(|a| a.len()).sum();
         (multibulk_len(args) + c.pending.len(), argv_mem)
@@ -404,13 +408,16 @@ fn write_client_line(
     out.extend_from_slice(c.name.as_deref().unwrap_or_default());
     let _ = write!(
         out,
-        " age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} \
+        " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={multi} qbuf={qbuf} \
          qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={reply_bytes} rbp={reply_bytes} \
          obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={}",
         now.saturating_sub(c.created_at) / 1000,
         now.saturating_sub(c.last_interaction) / 1000,
-        flags(c, watches.is_dirty(c.conn)),
+        flags(c, srv),
         c.db,
+        subs.channels,
+        subs.patterns,
+        subs.shard,
         full_name(c),
         if c.out.is_resp3() { 3 } else { 2 },
     );
@@ -435,8 +442,15 @@ fn multibulk_len(args: &[Bytes]) -> usize {
 }
 
 /// CLIENT LIST's `flags=`: the letters for the states Ember has, or N.
-fn flags(c: &Client, dirty_cas: bool) -> String {
+fn flags(c: &Client, srv: &crate::server::Server) -> String {
+    let dirty_cas = srv.watches.is_dirty(c.conn);
     let mut flags = String::new();
+    if srv.pubsub.is_monitor(c.conn) {
+        flags.push('O');
+    }
+    if srv.pubsub.is_subscriber(c.conn) {
+        flags.push('P');
+    }
     if c.multi.is_some() {
         flags.push('x');
     }
@@ -517,9 +531,9 @@ impl Default for KillFilter<'_> {
 }
 
 impl KillFilter<'_> {
-    fn matches(&self, c: &Client) -> bool {
+    fn matches(&self, c: &Client, pubsub: &crate::pubsub::PubSub) -> bool {
         self.id.is_none_or(|id| c.id == id)
-            && self.kind.is_none_or(|kind| type_of(c) == kind)
+            && self.kind.is_none_or(|kind| type_of(c, pubsub) == kind)
             && self.addr.is_none_or(|addr| c.peer.as_bytes() == addr)
             && self.laddr.is_none_or(|laddr| c.local.as_bytes() == laddr)
     }
@@ -566,16 +580,17 @@ fn kill_matching(ctx: &mut Ctx<'_>, filter: &KillFilter<'_>) -> usize {
     let victims: Vec<_> = ctx
         .others
         .values()
-        .filter(|c| filter.matches(c))
+        .filter(|c| filter.matches(c, &ctx.srv.pubsub))
         .map(|c| c.conn)
         .collect();
     for conn in &victims {
         ctx.others.remove(conn);
         ctx.srv.watches.forget(*conn);
+        ctx.srv.pubsub.forget(*conn);
         ctx.outputs.push_back(Output::Close { conn: *conn });
     }
     let mut killed = victims.len();
-    if !filter.skip_me && filter.matches(ctx.client) {
+    if !filter.skip_me && filter.matches(ctx.client, &ctx.srv.pubsub) {
         ctx.client.close_after_reply = true;
         killed += 1;
     }
@@ -618,7 +633,7 @@ fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
 }
 
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try CLIENT HELP.`
-fn sub_syntax_error(args: &[Bytes]) -> CmdError {
+pub(crate) fn sub_syntax_error(args: &[Bytes]) -> CmdError {
     let sub = &args[1];
     let nul = sub.iter().position(|&b| b == 0).unwrap_or(sub.len());
     let mut container = args[0].to_ascii_uppercase();

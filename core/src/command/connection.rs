@@ -118,11 +118,27 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// PING [message]
 fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    // A RESP2 subscriber can only read arrays, so Redis answers it with one.
+    if !ctx.client.out.is_resp3() && ctx.srv.pubsub.is_subscriber(ctx.client.conn) {
+        return pubsub_pong(ctx, args);
+    }
     match args.len() {
         1 => ctx.out().status("PONG"),
         2 => ctx.out().bulk(&args[1]),
         _ => return Err(error::wrong_arity("ping")),
     }
+    Ok(())
+}
+
+/// PING from a RESP2 subscriber: `pong` and the message (empty without one).
+fn pubsub_pong(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    if args.len() > 2 {
+        return Err(error::wrong_arity("ping"));
+    }
+    let out = ctx.out();
+    out.array(2);
+    out.bulk(b"pong");
+    out.bulk(args.get(1).map_or(&b""[..], |m| &m[..]));
     Ok(())
 }
 
@@ -143,6 +159,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
 /// on, authenticated only if the default user needs no password).
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     crate::command::transaction::discard_transaction(ctx);
+    ctx.srv.pubsub.forget(ctx.client.conn);
     let client = &mut *ctx.client;
     client.db = 0;
     client.name = None;

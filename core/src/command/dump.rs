@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::db::{self, AccessPolicy, Millis, Touch};
 use crate::error::{CmdError, CmdResult, SYNTAX};
@@ -171,6 +173,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             let lazy = ctx.srv.config.lazyfree_lazy_server_del;
             ctx.rewrite_argv(vec![propagate::deletion_command(lazy), key.clone()]);
             ctx.modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
         ctx.out().ok();
         return Ok(());
@@ -188,6 +191,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.db().insert_new(key, value, expire_at, now, policy);
     set_access(ctx, key, &opts, policy);
     ctx.modified(key);
+    ctx.notify(notify::GENERIC, "restore", key);
     ctx.signal_key_ready(key);
     ctx.out().ok();
     Ok(())

@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::keys::lookup_read_notouch;
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::error::{invalid_expire, CmdError, CmdResult};
@@ -265,6 +267,12 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], base: i64, unit: Unit) -> C
         }
     }
     ctx.modified(key);
+    let event = if when <= ctx.now as i64 {
+        "del"
+    } else {
+        "expire"
+    };
+    ctx.notify(notify::GENERIC, event, key);
     ctx.out().int(1);
     Ok(())
 }
@@ -326,6 +334,7 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if had_deadline {
         ctx.db().set_expire(key, None);
         ctx.modified(key);
+        ctx.notify(notify::GENERIC, "persist", key);
     }
     ctx.out().int(i64::from(had_deadline));
     Ok(())

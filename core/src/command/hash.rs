@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options, scan_with_budget};
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
@@ -333,6 +335,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<i64, CmdError> {
             .count())
     })?;
     ctx.modified(key);
+    ctx.notify(notify::HASH, "hset", key);
     // Redis counts one change per pair, and one per deleted field in HDEL.
     ctx.srv.dirty += (args.len() as u64 - 2) / 2 - 1;
     Ok(added as i64)
@@ -346,6 +349,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     })?;
     if added {
         ctx.modified(key);
+        ctx.notify(notify::HASH, "hset", key);
     }
     ctx.out().int(i64::from(added));
     Ok(())
@@ -375,6 +379,10 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if deleted > 0 {
         ctx.modified(key);
         ctx.srv.dirty += deleted as u64 - 1;
+        ctx.notify(notify::HASH, "hdel", key);
+        if now_empty {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
     ctx.out().int(deleted);
     Ok(())
@@ -394,6 +402,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Ok(sum)
     })?;
     ctx.modified(key);
+    ctx.notify(notify::HASH, "hincrby", key);
     ctx.out().int(sum);
     Ok(())
 }
@@ -420,6 +429,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Ok(text)
     })?;
     ctx.modified(key);
+    ctx.notify(notify::HASH, "hincrbyfloat", key);
     // Propagates the result as HSET, so float formatting cannot drift.
     ctx.rewrite_argv(vec![
         Bytes::from_static(b"HSET"),

@@ -5,6 +5,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::{args, Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::error::{CmdError, CmdResult, WRONGTYPE};
 use crate::node::Ctx;
@@ -160,6 +162,7 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if updated > 0 {
         hll::invalidate_cache(hll);
         ctx.modified(key);
+        ctx.notify(notify::STRING, "pfadd", key);
         // Redis counts one change per updated register.
         ctx.srv.dirty += updated - 1;
     }
@@ -237,6 +240,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     hll::invalidate_cache(hll);
     ctx.modified(dest);
+    ctx.notify(notify::STRING, "pfadd", dest);
     ctx.out().ok();
     Ok(())
 }

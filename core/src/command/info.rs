@@ -385,10 +385,17 @@ fn stats(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     ]);
     f.add("keyspace_hits", k.keyspace_hits);
     f.add("keyspace_misses", k.keyspace_misses);
-    f.zeros(&[
+    let ps = &ctx.srv.pubsub;
+    f.add(
         "pubsub_channels",
-        "pubsub_patterns",
+        ps.active_count(crate::pubsub::Kind::Channel),
+    );
+    f.add("pubsub_patterns", ps.pattern_count());
+    f.add(
         "pubsubshard_channels",
+        ps.active_count(crate::pubsub::Kind::Shard),
+    );
+    f.zeros(&[
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::client::write_help;
 use super::{args, Acl, CommandSpec, Flag, KeySpec};
 use crate::config::{Config, MaxmemoryPolicy};
@@ -294,6 +296,16 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// keyspace hit or miss and expiring it if due (Redis's lookupKeyReadWithFlags with
 /// LOOKUP_NOTOUCH): TYPE, EXISTS, TTL and OBJECT read keys this way.
 pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Entry> {
+    lookup_notouch(ctx, key, true)
+}
+
+/// OBJECT's lookup: as [`lookup_read_notouch`] but a miss fires no `keymiss` event
+/// (Redis's LOOKUP_NONOTIFY).
+fn lookup_for_object<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Entry> {
+    lookup_notouch(ctx, key, false)
+}
+
+fn lookup_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let policy = ctx.srv.access_policy();
     let srv = &mut *ctx.srv;
     let stats = &mut srv.keyspace_stats;
@@ -302,6 +314,13 @@ pub(crate) fn lookup_read_notouch<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Optio
         stats.keyspace_hits += 1;
     } else {
         stats.keyspace_misses += 1;
+        let flags = if notify_miss {
+            srv.config.notify_keyspace_events
+        } else {
+            0
+        };
+        let db = ctx.client.db;
+        crate::notify::queue_in(flags, &mut srv.pubsub, db, notify::KEY_MISS, "keymiss", key);
     }
     found
 }
@@ -329,6 +348,7 @@ fn delete_keys(ctx: &mut Ctx<'_>, keys: &[Bytes]) {
         if ctx.lookup_peek(key).is_some() {
             ctx.db().remove(key);
             ctx.modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -403,6 +423,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> CmdRes
     reinsert(ctx.srv, db, dst, *entry, ctx.now);
     ctx.modified(src);
     ctx.modified(dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     ctx.signal_key_ready(dst);
     reply_rename(ctx, nx, true);
     Ok(())
@@ -447,6 +469,8 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     // Redis signals the key in both databases, counting one change.
     ctx.modified(key);
     ctx.touch_watched(dst, key);
+    ctx.notify_in(src, notify::GENERIC, "move_from", key);
+    ctx.notify_in(dst, notify::GENERIC, "move_to", key);
     ctx.srv.blocking.signal(dst, key);
     ctx.out().int(1);
     Ok(())
@@ -529,6 +553,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let policy = ctx.srv.access_policy();
     ctx.srv.dbs[opts.db].insert_new(dst, value, expire_at, ctx.now, policy);
     ctx.modified_in(opts.db, dst);
+    ctx.notify_in(opts.db, notify::GENERIC, "copy_to", dst);
     ctx.srv.blocking.signal(opts.db, dst);
     ctx.out().int(1);
     Ok(())
@@ -728,7 +753,7 @@ fn splitmix64(state: u64) -> u64 {
 
 /// OBJECT ENCODING key
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    match lookup_read_notouch(ctx, &args[2]).map(|e| e.value.encoding_name()) {
+    match lookup_for_object(ctx, &args[2]).map(|e| e.value.encoding_name()) {
         Some(name) => ctx.out().bulk(name.as_bytes()),
         None => ctx.out().null(),
     }
@@ -739,7 +764,7 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// count, unless an LRU/LFU policy with a memory limit forbids sharing.
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let shared_ok = shares_integers(&ctx.srv.config);
-    let refcount = lookup_read_notouch(ctx, &args[2]).map(|e| refcount(&e.value, shared_ok));
+    let refcount = lookup_for_object(ctx, &args[2]).map(|e| refcount(&e.value, shared_ok));
     match refcount {
         Some(n) => ctx.out().int(n),
         None => ctx.out().null(),
@@ -772,7 +797,7 @@ pub(crate) fn shares_integers(config: &Config) -> bool {
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
-    let Some(access) = lookup_read_notouch(ctx, &args[2]).map(|e| e.access) else {
+    let Some(access) = lookup_for_object(ctx, &args[2]).map(|e| e.access) else {
         ctx.out().null();
         return Ok(());
     };
@@ -788,7 +813,7 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
     let decay = ctx.srv.config.lfu_decay_time;
-    let Some(access) = lookup_read_notouch(ctx, &args[2]).map(|e| e.access) else {
+    let Some(access) = lookup_for_object(ctx, &args[2]).map(|e| e.access) else {
         ctx.out().null();
         return Ok(());
     };

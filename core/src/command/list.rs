@@ -11,6 +11,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::args::{int, is};
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_secs, BlockOn};
@@ -385,6 +387,30 @@ fn modified(ctx: &mut Ctx<'_>, key: &[u8], changes: u64) {
     ctx.srv.dirty = ctx.srv.dirty.saturating_sub(1) + changes;
 }
 
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The keyspace events of a pop at `end`: the pop, then `del` if it emptied the list.
+fn notify_pop(ctx: &mut Ctx<'_>, key: &[u8], end: End, emptied: bool) {
+    let event = match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    };
+    ctx.notify(notify::LIST, event, key);
+    notify_del_if_emptied(ctx, key, emptied);
+}
+
+fn notify_del_if_emptied(ctx: &mut Ctx<'_>, key: &[u8], emptied: bool) {
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
+}
+
 /// Deletes `key` if its list was emptied.
 fn drop_if_empty(ctx: &mut Ctx<'_>, key: &[u8], emptied: bool) {
     if emptied {
@@ -483,6 +509,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, existing_only: bool
     };
     ctx.out().int(len as i64);
     modified(ctx, key, elements.len() as u64);
+    ctx.notify(notify::LIST, push_event(end), key);
     ctx.signal_key_ready(key);
     Ok(())
 }
@@ -537,6 +564,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CmdResult {
     if let Some((n, emptied)) = popped {
         drop_if_empty(ctx, key, emptied);
         modified(ctx, key, n as u64);
+        notify_pop(ctx, key, end, emptied);
     }
     Ok(())
 }
@@ -726,6 +754,7 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Ok(())
     })??;
     modified(ctx, key, 1);
+    ctx.notify(notify::LIST, "lset", key);
     Ok(())
 }
 
@@ -751,6 +780,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     })?;
     if inserted {
         modified(ctx, key, 1);
+        ctx.notify(notify::LIST, "linsert", key);
     }
     Ok(())
 }
@@ -779,6 +809,8 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         drop_if_empty(ctx, key, emptied);
         if removed > 0 {
             modified(ctx, key, removed as u64);
+            ctx.notify(notify::LIST, "lrem", key);
+            notify_del_if_emptied(ctx, key, emptied);
         }
     }
     Ok(())
@@ -801,6 +833,8 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if let Some((removed, emptied)) = trimmed {
         drop_if_empty(ctx, key, emptied);
         modified(ctx, key, removed as u64);
+        ctx.notify(notify::LIST, "ltrim", key);
+        notify_del_if_emptied(ctx, key, emptied);
     }
     Ok(())
 }
@@ -835,10 +869,11 @@ fn lmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) 
     let Some(value) = source.pop(from) else {
         return Ok(());
     };
+    let mut emptied = false;
     if src == dst {
         source.push(to, &value);
     } else {
-        let emptied = source.is_empty();
+        emptied = source.is_empty();
         drop_if_empty(ctx, src, emptied);
         match list_mut(ctx, dst) {
             Some(destination) if dst_exists => destination.push(to, &value),
@@ -853,6 +888,9 @@ fn lmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) 
     ctx.modified(dst);
     ctx.signal_key_ready(dst);
     modified(ctx, src, 1);
+    // Redis pushes (and notifies) before it notifies the pop.
+    ctx.notify(notify::LIST, push_event(to), dst);
+    notify_pop(ctx, src, from, emptied);
     Ok(())
 }
 
@@ -1016,6 +1054,7 @@ fn mpop_generic(
         if let Some((n, emptied)) = popped {
             drop_if_empty(ctx, key, emptied);
             modified(ctx, key, n as u64);
+            notify_pop(ctx, key, end, emptied);
             // Propagates as LPOP/RPOP: with the count popped for the MPOP forms.
             let name: &'static [u8] = match end {
                 End::Head => b"LPOP",

@@ -18,6 +18,8 @@ pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod list;
+pub mod monitor;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -488,6 +490,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     debug::COMMANDS,
     introspect::COMMANDS,
     transaction::COMMANDS,
+    pubsub::COMMANDS,
+    monitor::COMMANDS,
 ];
 
 /// Iterates over every top-level command.

@@ -9,6 +9,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::keys::{parse_scan_cursor, parse_scan_options, range_key_spec};
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
 use crate::db::Db;
@@ -415,6 +417,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     };
     if added > 0 {
         ctx.modified(key);
+        ctx.notify(notify::SET, "sadd", key);
     }
     ctx.out().int(added as i64);
     Ok(())
@@ -437,11 +440,16 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         ctx.db().remove(key);
     }
     if removed > 0 {
         ctx.modified(key);
+        ctx.notify(notify::SET, "srem", key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
     ctx.out().int(removed);
     Ok(())
@@ -509,10 +517,15 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         ctx.out().int(0);
         return Ok(());
     }
-    if src_set.is_empty() {
+    let src_emptied = src_set.is_empty();
+    if src_emptied {
         ctx.db().remove(src);
     }
     ctx.modified(src);
+    ctx.notify(notify::SET, "srem", src);
+    if src_emptied {
+        ctx.notify(notify::GENERIC, "del", src);
+    }
     let limits = limits(ctx);
     let added = match dst_is_set {
         Some(_) => set_mut_looked_up(ctx, dst)?.insert(member, limits),
@@ -527,6 +540,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     };
     if added {
         ctx.modified(dst);
+        ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.out().int(1);
     Ok(())
@@ -578,6 +592,10 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
         ctx.db().remove(key);
     }
     ctx.modified(key);
+    ctx.notify(notify::SET, "spop", key);
+    if now_empty {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     let member = Bytes::from(popped.elem().to_vec());
     ctx.rewrite_argv(vec![srem_name(), Bytes::copy_from_slice(key), member]);
     reply_elem(ctx.out(), popped.elem());
@@ -606,6 +624,8 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
         };
         ctx.db().remove(key);
         ctx.modified(key);
+        ctx.notify(notify::SET, "spop", key);
+        ctx.notify(notify::GENERIC, "del", key);
         // Redis 7.0 propagates DEL here whatever lazyfree-lazy-server-del says.
         ctx.rewrite_argv(vec![
             Bytes::from_static(b"DEL"),
@@ -656,6 +676,7 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: u64) -> CmdResult {
         Ok::<(), CmdError>(())
     })?;
     ctx.modified(key);
+    ctx.notify(notify::SET, "spop", key);
     let key = Bytes::copy_from_slice(key);
     for member in popped {
         ctx.also_propagate(vec![srem_name(), key.clone(), member]);
@@ -905,9 +926,13 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: Set) {
         ctx.db()
             .set(dst, Value::Set(Box::new(result)), false, now, policy);
         ctx.modified(dst);
+        // The event is the command's name: sinterstore, sunionstore, sdiffstore.
+        let event = ctx.cmd.name;
+        ctx.notify(notify::SET, event, dst);
     } else if ctx.lookup_write(dst).is_some() {
         ctx.db().remove(dst);
         ctx.modified(dst);
+        ctx.notify(notify::GENERIC, "del", dst);
     }
     ctx.out().int(len as i64);
 }

@@ -12,6 +12,8 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::introspect::KeyRef;
 use super::keys::range_key_spec;
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
@@ -505,6 +507,7 @@ fn store_items(ctx: &mut Ctx<'_>, dst: &[u8], items: &[Item], gets: &[&[u8]]) {
         ctx.db()
             .set(dst, Value::List(Box::new(list)), false, now, policy);
         ctx.modified(dst);
+        ctx.notify(notify::LIST, "sortstore", dst);
         // Redis's dbAdd wakes clients blocked on a new key; an overwrite does not.
         if !existed {
             ctx.signal_key_ready(dst);
@@ -512,6 +515,7 @@ fn store_items(ctx: &mut Ctx<'_>, dst: &[u8], items: &[Item], gets: &[&[u8]]) {
     } else if ctx.lookup_write(dst).is_some() {
         ctx.db().remove(dst);
         ctx.modified(dst);
+        ctx.notify(notify::GENERIC, "del", dst);
     }
     ctx.out().int(len as i64);
 }

@@ -10,6 +10,8 @@
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::args;
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::db::{Entry, Millis};
@@ -542,6 +544,10 @@ fn set_generic(
         db.set_expire(key, deadline);
     }
     ctx.modified(key);
+    ctx.notify(notify::STRING, "set", key);
+    if deadline.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     // A relative or second expiry propagates as `SET key value PXAT ms`.
     if let (Some(at), Some(e)) = (deadline, opts.expire) {
         if e.kind != ExpireKind::PxAt {
@@ -644,6 +650,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CmdResult {
         ctx.db()
             .set(&pair[0], Value::from_bytes(&pair[1]), false, now, policy);
         ctx.modified(&pair[0]);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     if nx {
         ctx.out().int(1);
@@ -667,6 +674,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
     if reply_string(ctx, key)? && ctx.db().remove(key).is_some() {
         ctx.modified(key);
+        ctx.notify(notify::GENERIC, "del", key);
         ctx.rewrite_argv(vec![Bytes::from_static(b"DEL"), key.clone()]);
     }
     Ok(())
@@ -694,29 +702,33 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     let absolute = opts.expire.is_some_and(|e| !e.kind.relative());
-    let argv: Vec<Bytes> = match deadline {
+    let (argv, event): (Vec<Bytes>, _) = match deadline {
         Some(at) if absolute && at <= now => {
             ctx.db().remove(key);
             let del = crate::propagate::deletion_command(ctx.srv.config.lazyfree_lazy_expire);
-            vec![del, key.clone()]
+            (vec![del, key.clone()], "del")
         }
         Some(at) => {
             ctx.db().set_expire(key, Some(at));
             if opts.expire.is_some_and(|e| e.kind == ExpireKind::PxAt) {
-                args.to_vec()
+                (args.to_vec(), "expire")
             } else {
                 let at = Bytes::from(at.to_string());
-                vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), at]
+                (
+                    vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), at],
+                    "expire",
+                )
             }
         }
         None if opts.persist && ctx.db().peek(key).and_then(Entry::expire_at).is_some() => {
             ctx.db().set_expire(key, None);
-            vec![Bytes::from_static(b"PERSIST"), key.clone()]
+            (vec![Bytes::from_static(b"PERSIST"), key.clone()], "persist")
         }
         None => return Ok(()),
     };
     ctx.rewrite_argv(argv);
     ctx.modified(key);
+    ctx.notify(notify::GENERIC, event, key);
     Ok(())
 }
 
@@ -811,6 +823,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
     };
     ctx.modified(key);
+    ctx.notify(notify::STRING, "append", key);
     ctx.out().int(total as i64);
     Ok(())
 }
@@ -857,6 +870,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
     };
     ctx.modified(key);
+    ctx.notify(notify::STRING, "setrange", key);
     ctx.out().int(total as i64);
     Ok(())
 }
@@ -917,6 +931,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
         }
     };
     ctx.modified(key);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.out().int(result);
     Ok(())
 }
@@ -948,6 +963,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         }
     };
     ctx.modified(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     // Propagates the result, so float formatting cannot drift on a replica.
     ctx.rewrite_argv(vec![
         Bytes::from_static(b"SET"),

@@ -99,6 +99,25 @@ impl TestNode {
     pub fn closed(&self, conn: ConnId) -> bool {
         self.effects.contains(&Output::Close { conn })
     }
+
+    /// What other commands sent to `conn` since it last ran one (Pub/Sub messages),
+    /// as text; taken from the recorded outputs.
+    pub fn take_sent(&mut self, conn: ConnId) -> String {
+        let mut sent = Vec::new();
+        self.effects.retain(|out| match out {
+            Output::Send { conn: to, bytes } if *to == conn => {
+                sent.extend_from_slice(bytes);
+                false
+            }
+            _ => true,
+        });
+        String::from_utf8_lossy(&sent).into_owned()
+    }
+
+    /// The peer closes `conn`.
+    pub fn close(&mut self, conn: ConnId) {
+        self.node.handle(self.now, Input::Closed { conn });
+    }
 }
 
 /// Runs command handlers directly against a server and one client (id 1, database

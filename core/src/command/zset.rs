@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use crate::config::notify;
+
 use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
@@ -537,6 +539,8 @@ pub(super) fn read_zset<'c>(
         srv.keyspace_stats.keyspace_hits += 1;
     } else {
         srv.keyspace_stats.keyspace_misses += 1;
+        let (flags, db) = (srv.config.notify_keyspace_events, ctx.client.db);
+        crate::notify::queue_in(flags, &mut srv.pubsub, db, notify::KEY_MISS, "keymiss", key);
     }
     let zset = match found {
         None => None,
@@ -562,8 +566,9 @@ fn write_zset<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSe
 }
 
 /// After a write: deletes the key if its set is now empty, and records `changes`
-/// modifications (Redis adds each changed element to `dirty`).
-fn finish_write(ctx: &mut Ctx<'_>, key: &[u8], changes: usize) {
+/// modifications (Redis adds each changed element to `dirty`) with the keyspace
+/// event `event`, then `del` if the key went away.
+fn finish_write(ctx: &mut Ctx<'_>, key: &[u8], changes: usize, event: &'static str) {
     let empty =
         matches!(ctx.db().peek(key).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty());
     if empty {
@@ -572,6 +577,10 @@ fn finish_write(ctx: &mut Ctx<'_>, key: &[u8], changes: usize) {
     if changes > 0 {
         ctx.modified(key);
         ctx.srv.dirty += changes as u64 - 1;
+        ctx.notify(notify::ZSET, event, key);
+        if empty {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
 }
 
@@ -775,7 +784,8 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr: bool) -> CmdResult {
             .insert_new(key, Value::ZSet(Box::new(z)), None, now, policy);
         ctx.signal_key_ready(key);
     }
-    finish_write(ctx, key, added + updated);
+    let event = if flags.incr { "zincr" } else { "zadd" };
+    finish_write(ctx, key, added + updated, event);
     reply_zadd(
         ctx.out(),
         flags.incr,
@@ -1155,6 +1165,7 @@ pub(super) fn store_result(
     if len == 0 {
         if ctx.db().remove(dst).is_some() {
             ctx.modified(dst);
+            ctx.notify(notify::GENERIC, "del", dst);
         }
         ctx.out().int(0);
         return Ok(());
@@ -1171,8 +1182,18 @@ pub(super) fn store_result(
         ctx.signal_key_ready(dst);
     }
     ctx.modified(dst);
+    ctx.notify(notify::ZSET, store_event(ctx.cmd.name), dst);
     ctx.out().int(len as i64);
     Ok(())
+}
+
+/// The event a store fires: the command's name (zunionstore, zrangestore,
+/// geosearchstore...), but `georadiusstore` for GEORADIUS[BYMEMBER] ... STORE.
+fn store_event(cmd: &'static str) -> &'static str {
+    match cmd {
+        "georadius" | "georadiusbymember" => "georadiusstore",
+        name => name,
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1194,7 +1215,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             }
         }
     }
-    finish_write(ctx, key, removed);
+    finish_write(ctx, key, removed, "zrem");
     ctx.out().int(removed as i64);
     Ok(())
 }
@@ -1235,7 +1256,9 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by: RangeBy) -> CmdResul
         (RangeBy::Lex, _, Some(range)) => zset.remove_lex_range(&range),
         _ => 0,
     };
-    finish_write(ctx, key, removed);
+    // The event is the command's name: zremrangebyrank, zremrangebyscore, ...
+    let event = ctx.cmd.name;
+    finish_write(ctx, key, removed, event);
     ctx.out().int(removed as i64);
     Ok(())
 }
@@ -1448,7 +1471,8 @@ fn pop_members(ctx: &mut Ctx<'_>, key: &[u8], max: bool, count: i64) -> Vec<(Vec
             }
         }
     }
-    finish_write(ctx, key, popped.len());
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    finish_write(ctx, key, popped.len(), event);
     popped
 }
 
