@@ -33,6 +33,7 @@ pub mod persist;
 pub mod propagate;
 pub mod rdb;
 pub mod resp;
+pub mod script;
 pub mod server;
 pub mod types;
 pub mod util;

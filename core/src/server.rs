@@ -180,6 +180,8 @@ pub struct Server {
     pub propagation: crate::propagate::Propagation,
     /// WATCHed keys and the clients watching them.
     pub watches: crate::command::transaction::Watches,
+    /// The Lua engine and its cached scripts (EVAL, SCRIPT).
+    pub scripts: crate::script::Scripts,
 }
 
 impl Server {
@@ -216,6 +218,7 @@ impl Server {
             next_disk_op: 1,
             propagation: Default::default(),
             watches: Default::default(),
+            scripts: Default::default(),
         }
     }
 

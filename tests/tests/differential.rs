@@ -36,6 +36,7 @@ differential_scripts! {
     transactions,
     dump,
     geo,
+    scripting,
 }
 
 fn scripts_dir() -> &'static Path {

@@ -18,6 +18,7 @@ pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod list;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -486,6 +487,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     debug::COMMANDS,
     introspect::COMMANDS,
     transaction::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Iterates over every top-level command.
