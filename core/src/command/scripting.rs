@@ -383,4 +383,95 @@ mod tests {
         let got = t.cmd(1, &["eval", "return 1+", "0"]);
         assert_eq!(got, "-ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'\r\n");
     }
+
+    fn effects(t: &mut TestNode) -> Vec<String> {
+        t.node
+            .take_effects()
+            .into_iter()
+            .map(|e| {
+                let argv: Vec<String> = e
+                    .argv
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                argv.join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_script_propagates_its_writes_wrapped_in_multi_exec_not_itself() {
+        let mut t = node();
+        t.node.set_propagation(true);
+        let body = "redis.call('set', KEYS[1], 'v') redis.call('incr', 'n') redis.call('get', 'n') return 1";
+        assert_eq!(t.cmd(1, &["eval", body, "1", "k"]), ":1\r\n");
+        assert_eq!(effects(&mut t), ["MULTI", "set k v", "incr n", "EXEC"]);
+        // One write goes alone; relative expiry becomes absolute as outside scripts.
+        let one = "return redis.call('set', 'e', 'v', 'ex', '100')";
+        assert_eq!(t.cmd(1, &["eval", one, "0"]), "+OK\r\n");
+        let at = crate::command::testkit::T0 + 100_000;
+        assert_eq!(effects(&mut t), [format!("SET e v PXAT {at}")]);
+        // A script that writes nothing, or fails before writing, propagates nothing.
+        t.cmd(1, &["eval", "return redis.call('get', 'k')", "0"]);
+        t.cmd(1, &["eval", "return x", "0"]);
+        assert!(effects(&mut t).is_empty());
+    }
+
+    #[test]
+    fn a_failing_script_keeps_the_writes_it_made_before_the_error() {
+        let mut t = node();
+        t.node.set_propagation(true);
+        let body = "redis.call('set', 'a', '1') redis.call('set', 'b', '2') error('late')";
+        let got = t.cmd(1, &["eval", body, "0"]);
+        assert!(
+            got.starts_with("-ERR user_script:1: late script: "),
+            "{got}"
+        );
+        assert_eq!(effects(&mut t), ["MULTI", "set a 1", "set b 2", "EXEC"]);
+        assert_eq!(t.cmd(1, &["get", "b"]), "$1\r\n2\r\n");
+    }
+
+    #[test]
+    fn math_random_is_the_same_sequence_on_every_node() {
+        let draw = |t: &mut TestNode| {
+            t.cmd(
+                1,
+                &[
+                    "eval",
+                    "return {math.random(1000000), math.random(1000000)}",
+                    "0",
+                ],
+            )
+        };
+        let mut a = node();
+        let mut b = node();
+        let first = draw(&mut a);
+        assert_eq!(first, draw(&mut b));
+        assert_ne!(
+            first,
+            draw(&mut a),
+            "the sequence carries on across scripts, as in Redis"
+        );
+    }
+
+    #[test]
+    fn hostile_scripts_get_errors_not_crashes() {
+        let mut t = node();
+        for body in [
+            "local t = {} t[1] = t return t",
+            "error({})",
+            "error(nil)",
+            "return string.rep('x', 2^31)",
+            "local s = string.dump(function() return 1 end) return loadstring(s)",
+            "return redis.call(string.rep('x', 100000))",
+            "local function f() return f() + 1 end return f()",
+            "return coroutine.wrap(function() redis.call('get', 'x') error('in co') end)()",
+            "return setmetatable({}, {__index = function(t, k) return t[k] end}).x",
+            "return pcall(string.rep)",
+        ] {
+            let got = t.cmd(1, &["eval", body, "0"]);
+            assert!(!got.is_empty(), "{body}");
+            assert_eq!(t.cmd(1, &["ping"]), "+PONG\r\n", "{body}");
+        }
+    }
 }

@@ -6,9 +6,13 @@ use mlua::{Lua, Table, Value};
 
 use crate::resp::ReplyBuf;
 
-/// Nesting a returned table may have before the reply stops with an error
-/// (Redis runs out of Lua stack at a similar depth).
-pub const REPLY_DEPTH_MAX: usize = 1000;
+/// Nesting a returned table may have before the reply stops with an error:
+/// where Redis's Lua stack (LUAI_MAXCSTACK, 8000 slots) runs out for nested
+/// arrays.
+pub const REPLY_DEPTH_MAX: usize = 7995;
+/// Nesting a command reply may have when parsed into Lua values (Ember's own
+/// replies nest a few levels at most).
+const PARSE_DEPTH_MAX: usize = 1000;
 
 /// A C `(long long)` cast of a double on x86-64: truncation, and the
 /// "integer indefinite" value for NaN and out-of-range numbers.
@@ -102,7 +106,7 @@ impl Parser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> mlua::Result<Value> {
-        if depth > REPLY_DEPTH_MAX {
+        if depth > PARSE_DEPTH_MAX {
             return Err(malformed());
         }
         let kind = *self.buf.get(self.pos).ok_or_else(malformed)?;
@@ -201,27 +205,36 @@ fn parse_double(line: &[u8]) -> f64 {
 
 /// Writes a script's return value as the caller's reply (Redis's
 /// luaReplyToRedisReply). `resp3` is what the script chose with redis.setresp:
-/// it decides how booleans convert.
-pub fn lua_to_reply(out: &mut ReplyBuf, value: &Value, resp3: bool, depth: usize) {
-    if depth > REPLY_DEPTH_MAX {
-        out.error("ERR reached lua stack limit");
-        return;
-    }
-    match value {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Boolean(b) if resp3 => out.boolean(*b),
-        Value::Boolean(true) => out.int(1),
-        Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(number_to_i64(*n)),
-        Value::Table(t) => table_to_reply(out, t, resp3, depth),
-        _ => out.null(),
+/// it decides how booleans convert. Iterative, so a table that contains itself
+/// ends with Redis's stack-limit error instead of exhausting the native stack.
+pub fn lua_to_reply(out: &mut ReplyBuf, value: &Value, resp3: bool) {
+    let mut work: Vec<(Value, usize)> = vec![(value.clone(), 0)];
+    while let Some((value, depth)) = work.pop() {
+        if depth >= REPLY_DEPTH_MAX {
+            out.error("ERR reached lua stack limit");
+            continue;
+        }
+        match value {
+            Value::String(s) => out.bulk(&s.as_bytes()),
+            Value::Boolean(b) if resp3 => out.boolean(b),
+            Value::Boolean(true) => out.int(1),
+            Value::Integer(i) => out.int(i),
+            Value::Number(n) => out.int(number_to_i64(n)),
+            Value::Table(t) => {
+                let children = table_to_reply(out, &t);
+                work.extend(children.into_iter().rev().map(|v| (v, depth + 1)));
+            }
+            _ => out.null(),
+        }
     }
 }
 
-fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool, depth: usize) {
+/// Writes a table's reply header (or the whole reply when it is a leaf such as
+/// an error or status) and returns the values still to write, in order.
+fn table_to_reply(out: &mut ReplyBuf, t: &Table) -> Vec<Value> {
     if let Some(err) = error_field(t) {
         out.error(err);
-        return;
+        return Vec::new();
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
         let mut line = b"+".to_vec();
@@ -232,13 +245,18 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool, depth: usize) {
         );
         line.extend_from_slice(b"\r\n");
         out.raw(&line);
-        return;
+        return Vec::new();
     }
-    if let Ok(Value::Number(d)) = t.raw_get::<Value>("double") {
-        return double_reply(out, d);
-    }
-    if let Ok(Value::Integer(d)) = t.raw_get::<Value>("double") {
-        return double_reply(out, d as f64);
+    match t.raw_get::<Value>("double") {
+        Ok(Value::Number(d)) => {
+            double_reply(out, d);
+            return Vec::new();
+        }
+        Ok(Value::Integer(d)) => {
+            double_reply(out, d as f64);
+            return Vec::new();
+        }
+        _ => {}
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
         let text: Vec<u8> = s
@@ -246,24 +264,22 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool, depth: usize) {
             .iter()
             .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
             .collect();
-        return big_number_reply(out, &text);
+        big_number_reply(out, &text);
+        return Vec::new();
     }
     if let Ok(Value::Table(v)) = t.raw_get::<Value>("verbatim_string") {
         if let (Ok(Value::String(format)), Ok(Value::String(text))) =
             (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
         {
-            return verbatim_reply(out, &format.as_bytes(), &text.as_bytes());
+            verbatim_reply(out, &format.as_bytes(), &text.as_bytes());
+            return Vec::new();
         }
     }
     if let Ok(Value::Table(map)) = t.raw_get::<Value>("map") {
         let pairs: Vec<(Value, Value)> =
             map.pairs::<Value, Value>().filter_map(Result::ok).collect();
         out.map(pairs.len());
-        for (k, v) in &pairs {
-            lua_to_reply(out, k, resp3, depth + 1);
-            lua_to_reply(out, v, resp3, depth + 1);
-        }
-        return;
+        return pairs.into_iter().flat_map(|(k, v)| [k, v]).collect();
     }
     if let Ok(Value::Table(set)) = t.raw_get::<Value>("set") {
         let keys: Vec<Value> = set
@@ -271,10 +287,7 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool, depth: usize) {
             .filter_map(|p| p.ok().map(|(k, _)| k))
             .collect();
         out.set(keys.len());
-        for k in &keys {
-            lua_to_reply(out, k, resp3, depth + 1);
-        }
-        return;
+        return keys;
     }
     let mut items = Vec::new();
     for i in 1.. {
@@ -284,9 +297,7 @@ fn table_to_reply(out: &mut ReplyBuf, t: &Table, resp3: bool, depth: usize) {
         }
     }
     out.array(items.len());
-    for item in &items {
-        lua_to_reply(out, item, resp3, depth + 1);
-    }
+    items
 }
 
 /// addReplyDouble: `%.17g`, infinities spelled out.

@@ -257,7 +257,7 @@ impl Engine {
                 return Ok(Outcome::Failed(CmdError::Bytes(err)));
             }
         }
-        convert::lua_to_reply(ctx.out(), &value, resp3.get(), 0);
+        convert::lua_to_reply(ctx.out(), &value, resp3.get());
         Ok(Outcome::Replied)
     }
 
