@@ -12,6 +12,7 @@ use std::rc::Rc;
 use mlua::{Lua, Table, Value, Variadic};
 
 use super::convert::{self, number_to_i64};
+use super::libs::{argerror, to_number, typename};
 use super::rand::Lrand48;
 
 /// A Redis error table raised from Rust: `{err = msg}`, flagged when the error
@@ -65,32 +66,6 @@ fn where_prefix(lua: &Lua) -> String {
     let source = frame.source();
     let short = source.short_src.as_deref().unwrap_or("?");
     format!("{short}:{line}: ")
-}
-
-fn argerror(lua: &Lua, n: usize, name: &str, msg: &str) -> mlua::Error {
-    lua_error(lua, &format!("bad argument #{n} to '{name}' ({msg})"))
-}
-
-/// Lua's type name for argument `n` (1-based), "no value" when absent.
-fn typename(args: &[Value], n: usize) -> &'static str {
-    match args.get(n - 1) {
-        None => "no value",
-        Some(v) => v.type_name(),
-    }
-}
-
-/// lua_tonumber: numbers, and strings that read as numbers.
-fn to_number(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Number(n) => Some(*n),
-        Value::String(s) => {
-            let bytes = s.as_bytes();
-            let text = std::str::from_utf8(&bytes).ok()?.trim();
-            crate::util::num::parse_f64(text.as_bytes())
-        }
-        _ => None,
-    }
 }
 
 /// luaL_checkint.

@@ -9,8 +9,9 @@
 //! into Lua values as Redis does ([`convert`]). The script sees no clock and no
 //! entropy: math.random is Redis's lrand48 sequence, node-wide, as in Redis.
 
-mod api;
-mod convert;
+pub(crate) mod api;
+pub(crate) mod convert;
+mod libs;
 mod rand;
 
 use std::cell::{Cell, RefCell};
@@ -108,6 +109,7 @@ impl Engine {
         lua.set_memory_limit(LUA_MEMORY_BYTES_MAX)?;
         let globals = lua.globals();
         let api = api::table(&lua, &rand)?;
+        libs::install(&lua, &globals)?;
         let handler = error_handler(&lua)?;
         let sandbox = lua
             .load(SANDBOX)
