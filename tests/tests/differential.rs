@@ -37,6 +37,7 @@ differential_scripts! {
     dump,
     geo,
     scripting,
+    functions,
 }
 
 fn scripts_dir() -> &'static Path {

@@ -34,6 +34,8 @@ const KEY_SPEC_NOTES: &[(&str, usize, &str)] = &[
     ("pfcount", 0, "RW because it may change the internal representation of the key, and propagate to replicas"),
     ("eval", 0, "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"),
     ("eval_ro", 0, "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"),
+    ("fcall", 0, "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"),
+    ("fcall_ro", 0, "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"),
     ("sort_ro", 1, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
 ];
 

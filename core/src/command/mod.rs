@@ -11,6 +11,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod expire;
+pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
@@ -488,6 +489,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     introspect::COMMANDS,
     transaction::COMMANDS,
     scripting::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// Iterates over every top-level command.

@@ -171,8 +171,13 @@ pub fn with_engine<R>(
 }
 
 /// The KEYS and ARGV of `EVAL script numkeys key... arg...`.
-fn keys_and_args(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), CmdError> {
-    let numkeys = crate::util::num::parse_i64(&args[2]).ok_or(crate::error::NOT_INTEGER)?;
+/// `not_integer` is the error for a count that is not a number (FCALL words it
+/// differently from EVAL).
+pub(crate) fn keys_and_args<'a>(
+    args: &'a [Bytes],
+    not_integer: &'static str,
+) -> Result<(&'a [Bytes], &'a [Bytes]), CmdError> {
+    let numkeys = crate::util::num::parse_i64(&args[2]).ok_or(not_integer)?;
     if numkeys < 0 {
         return Err(NEGATIVE_KEYS.into());
     }
@@ -207,7 +212,7 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// script's writes propagate as themselves (wrapped in MULTI/EXEC when more than
 /// one), never the EVAL.
 fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool) -> CmdResult {
-    let (keys, argv) = keys_and_args(args)?;
+    let (keys, argv) = keys_and_args(args, crate::error::NOT_INTEGER)?;
     ctx.prevent_propagation();
     with_engine(ctx, |engine, ctx| {
         let sha = if by_sha {

@@ -11,6 +11,7 @@
 
 pub(crate) mod api;
 pub(crate) mod convert;
+pub(crate) mod functions;
 mod libs;
 mod rand;
 
@@ -74,7 +75,14 @@ pub struct Engine {
     redis: Table,
     /// The sandbox's runner: `xpcall` with Redis's error handler.
     run: Function,
+    /// Builds a function library's load-time environment.
+    library_env: Function,
+    /// Runs a library function with its KEYS and ARGV tables.
+    run_library_function: Function,
     scripts: BTreeMap<String, Script>,
+    /// Function libraries (FUNCTION LOAD) by name, and their functions by name.
+    pub(crate) libraries: BTreeMap<String, functions::Library>,
+    pub(crate) function_index: BTreeMap<String, String>,
     /// Redis's lrand48 state, kept across SCRIPT FLUSH as Redis's is static.
     rand: Rc<RefCell<Lrand48>>,
 }
@@ -116,15 +124,24 @@ impl Engine {
             .set_name("=ember")
             .set_mode(ChunkMode::Text)
             .into_function()?;
-        let (env, redis, run): (Table, Table, Function) =
-            sandbox.call((globals.clone(), api, handler))?;
+        let (env, redis, run, library_env, run_library_function): (
+            Table,
+            Table,
+            Function,
+            Function,
+            Function,
+        ) = sandbox.call((globals.clone(), api, handler))?;
         Ok(Engine {
             lua,
             globals,
             env,
             redis,
             run,
+            library_env,
+            run_library_function,
             scripts: BTreeMap::new(),
+            libraries: BTreeMap::new(),
+            function_index: BTreeMap::new(),
             rand,
         })
     }
@@ -216,6 +233,49 @@ impl Engine {
     ) -> mlua::Result<Outcome> {
         self.globals.raw_set("KEYS", self.string_array(keys)?)?;
         self.globals.raw_set("ARGV", self.string_array(args)?)?;
+        let run = self.run.clone();
+        self.run_with(ctx, sha, mode, || run.call(func))
+    }
+
+    /// Runs a library function (FCALL): its callback gets KEYS and ARGV as
+    /// arguments; errors name the function.
+    pub fn call_function(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        func: Function,
+        keys: &[Bytes],
+        args: &[Bytes],
+        mode: RunMode,
+    ) -> Outcome {
+        let run = self.run_library_function.clone();
+        let keys_t = self.string_array(keys);
+        let args_t = self.string_array(args);
+        let (keys_t, args_t) = match (keys_t, args_t) {
+            (Ok(k), Ok(a)) => (k, a),
+            (Err(e), _) | (_, Err(e)) => {
+                return Outcome::Failed(CmdError::Owned(format!("ERR {e}")));
+            }
+        };
+        match self.run_with(ctx, name, mode, || run.call((func, keys_t, args_t))) {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed(CmdError::Owned(format!(
+                "ERR Error running script {name}, {}",
+                first_chars(&e.to_string(), 100)
+            ))),
+        }
+    }
+
+    /// Runs `invoke` with `redis.call` and friends bound to the caller, then
+    /// converts its result into the caller's reply.
+    fn run_with(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        mode: RunMode,
+        invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
+    ) -> mlua::Result<Outcome> {
+        let sha = name;
         let caller_db = ctx.client.db;
         let caller_in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
         let resp3 = Cell::new(false);
@@ -243,8 +303,7 @@ impl Engine {
             self.redis.raw_set("call", call)?;
             self.redis.raw_set("pcall", pcall)?;
             self.redis.raw_set("setresp", setresp)?;
-            let ran: (bool, Value) = self.run.call(func)?;
-            Ok(ran)
+            invoke()
         });
         let caller = cell.into_inner();
         let ctx = caller.ctx;
@@ -500,5 +559,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, &[u8]), CmdError> {
 #[derive(Default)]
 pub struct Scripts {
     pub engine: Option<Box<Engine>>,
+    /// The function libraries' own Lua state (FUNCTION LOAD, FCALL).
+    pub functions: Option<Box<Engine>>,
     pub rand: Rc<RefCell<Lrand48>>,
 }

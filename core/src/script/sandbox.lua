@@ -258,9 +258,63 @@ G = protect(R, globals_meta)
 globals_meta.__metatable_view = protect({ __index = globals_meta.__index })
 raw_rawset(R, "_G", G)
 
+-- The environment a function library loads in (FUNCTION LOAD): while loading
+-- only `redis` exists, and it holds just the load-time API (register_function,
+-- log and the constants), as in Redis; once `loaded()` is called the library's
+-- functions see the full globals and API.
+local function library_env(register)
+    local loading = true
+    local api = {
+        register_function = register,
+        log = redis.log,
+        LOG_DEBUG = redis.LOG_DEBUG,
+        LOG_VERBOSE = redis.LOG_VERBOSE,
+        LOG_NOTICE = redis.LOG_NOTICE,
+        LOG_WARNING = redis.LOG_WARNING,
+        REDIS_VERSION = redis.REDIS_VERSION,
+        REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+    }
+    local api_proxy = protect(api, {
+        __index = function(_, name)
+            local v = raw_rawget(api, name)
+            if v == nil then
+                error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+            end
+            return v
+        end,
+    })
+    local env_meta = {}
+    env_meta.__index = function(_, name)
+        if loading then
+            if name == "redis" then
+                return api_proxy
+            end
+            error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+        end
+        local v = raw_rawget(R, name)
+        if v == nil then
+            error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+        end
+        return v
+    end
+    local env = protect(R, env_meta)
+    env_meta.__metatable_view = globals_meta.__metatable_view
+    local function loaded()
+        loading = false
+    end
+    return env, loaded
+end
+
 -- What Rust calls: run a function in the sandbox.
 local function run(f)
     return raw_xpcall(f, err_handler)
 end
 
-return G, redis, run
+-- Runs a function library's callback with its KEYS and ARGV tables.
+local function run_function(f, keys, args)
+    return raw_xpcall(function()
+        return f(keys, args)
+    end, err_handler)
+end
+
+return G, redis, run, library_env, run_function
