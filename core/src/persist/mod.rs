@@ -296,7 +296,8 @@ pub fn start_save(
         return false;
     }
     let opts = snapshot_options(srv, now);
-    let snap = Snapshot::start(&mut srv.dbs, &opts);
+    let functions = srv.scripts.library_codes();
+    let snap = Snapshot::start_with_functions(&mut srv.dbs, &opts, &functions);
     if background {
         start_job(srv, outputs, now, Some(snap), None, waiters);
     } else {
@@ -370,7 +371,9 @@ pub fn debug_reload(
         return Err(SAVE_FAILED);
     }
     let opts = snapshot_options(srv, now);
-    let bytes = Bytes::from(Snapshot::start(&mut srv.dbs, &opts).run_to_end(&mut srv.dbs));
+    let functions = srv.scripts.library_codes();
+    let snap = Snapshot::start_with_functions(&mut srv.dbs, &opts, &functions);
+    let bytes = Bytes::from(snap.run_to_end(&mut srv.dbs));
     let waiters = vec![Waiter::Reply(conn)];
     start_job(srv, outputs, now, None, Some(bytes.clone()), waiters);
     srv.reset_databases();
@@ -686,7 +689,9 @@ fn finish_loading(
 /// restored. Returns (loaded, expired) or the message to log before stopping.
 pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), String> {
     let opts = LoadOptions::from_config(&srv.config, srv.hasher);
-    let contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
+    let mut contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
+    let functions = std::mem::take(&mut contents.functions);
+    srv.scripts.load_libraries(&functions)?;
     let policy = srv.access_policy();
     let (mut loaded, mut expired) = (0, 0);
     for rdb_db in contents.dbs {

@@ -563,3 +563,36 @@ pub struct Scripts {
     pub functions: Option<Box<Engine>>,
     pub rand: Rc<RefCell<Lrand48>>,
 }
+
+impl Scripts {
+    /// Every function library's code, for RDB snapshots.
+    pub fn library_codes(&self) -> Vec<Bytes> {
+        self.functions
+            .as_ref()
+            .map(|engine| engine.libraries.values().map(|l| l.code.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Loads the libraries an RDB file holds (replacing same-named ones, as
+    /// DEBUG RELOAD's reload allows); the message to log when one fails.
+    pub fn load_libraries(&mut self, codes: &[Vec<u8>]) -> Result<(), String> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let mut engine = match self.functions.take() {
+            Some(engine) => engine,
+            None => Box::new(
+                Engine::new(self.rand.clone()).map_err(|e| format!("Lua engine failed: {e}"))?,
+            ),
+        };
+        let mut result = Ok(());
+        for code in codes {
+            if let Err(e) = engine.load_library(code, true) {
+                result = Err(format!("Failed loading library: {e}"));
+                break;
+            }
+        }
+        self.functions = Some(engine);
+        result
+    }
+}

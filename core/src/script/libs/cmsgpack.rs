@@ -8,6 +8,9 @@ use crate::script::api::lua_error;
 
 /// Tables nested deeper than this encode as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
+/// Nesting a decoded value may have; deeper input is refused as bad data
+/// (Redis's decoder recurses without a bound and can exhaust its C stack).
+const DECODE_DEPTH_MAX: usize = 1000;
 
 fn encode_int(out: &mut Vec<u8>, n: i64) {
     if n >= 0 {
@@ -210,7 +213,7 @@ impl Cursor<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
-        if depth > crate::script::convert::REPLY_DEPTH_MAX {
+        if depth > DECODE_DEPTH_MAX {
             return Err(DecodeError::BadFormat);
         }
         let tag = self.take(1)?[0];
