@@ -443,7 +443,10 @@ impl CommandSpec {
             self.acl.contains(&cat)
                 || match cat {
                     Acl::Write => self.has_flag(Flag::Write),
-                    Acl::Read => self.has_flag(Flag::Readonly),
+                    // Redis leaves @read off read-only scripting commands (EVAL_RO).
+                    Acl::Read => {
+                        self.has_flag(Flag::Readonly) && !self.acl.contains(&Acl::Scripting)
+                    }
                     Acl::Admin | Acl::Dangerous => self.has_flag(Flag::Admin),
                     Acl::Pubsub => self.has_flag(Flag::Pubsub),
                     Acl::Fast => self.has_flag(Flag::Fast),
