@@ -479,4 +479,22 @@ mod tests {
             assert_eq!(t.cmd(1, &["ping"]), "+PONG\r\n", "{body}");
         }
     }
+
+    #[test]
+    fn redis_log_lines_reach_the_log_at_their_level() {
+        let mut t = node();
+        let body = "redis.log(redis.LOG_WARNING, 'seen', 42) redis.log(redis.LOG_DEBUG, 'hidden') return 1";
+        assert_eq!(t.cmd(1, &["eval", body, "0"]), ":1\r\n");
+        let lines: Vec<String> = std::iter::from_fn(|| t.node.poll_output())
+            .filter_map(|o| match o {
+                crate::io::Output::Log { line, .. } => Some(line),
+                _ => None,
+            })
+            .chain(t.effects.iter().filter_map(|o| match o {
+                crate::io::Output::Log { line, .. } => Some(line.clone()),
+                _ => None,
+            }))
+            .collect();
+        assert_eq!(lines, ["seen 42"]);
+    }
 }

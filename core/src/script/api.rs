@@ -157,19 +157,40 @@ fn set_repl(args: &[Value]) -> mlua::Result<()> {
     Ok(())
 }
 
-/// redis.log: checked; the line itself is not logged (see ARCHITECTURE.md).
-fn log(args: &[Value]) -> mlua::Result<()> {
+/// redis.log's arguments checked (Redis's luaLogCommand): the level and the
+/// line, its arguments after the level joined by spaces (non-strings skipped).
+pub fn log_line(lua: &Lua, args: &[Value]) -> mlua::Result<(crate::io::LogLevel, String)> {
+    use crate::io::LogLevel;
     if args.len() < 2 {
         return Err(raise("ERR redis.log() requires two arguments or more."));
     }
     let Some(level) = to_number(args.first()) else {
         return Err(raise("ERR First argument must be a number (log level)."));
     };
-    let level = number_to_i64(level) as i32;
-    if !(0..=3).contains(&level) {
-        return Err(raise("ERR Invalid debug level."));
+    let level = match number_to_i64(level) {
+        0 => LogLevel::Debug,
+        1 => LogLevel::Verbose,
+        2 => LogLevel::Notice,
+        3 => LogLevel::Warning,
+        _ => return Err(raise("ERR Invalid debug level.")),
+    };
+    let mut line = Vec::new();
+    for (j, arg) in args.iter().enumerate().skip(1) {
+        let text = match arg {
+            Value::String(s) => Some(s.as_bytes().to_vec()),
+            v @ (Value::Integer(_) | Value::Number(_)) => {
+                lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec())
+            }
+            _ => None,
+        };
+        if let Some(text) = text {
+            if j != 1 {
+                line.push(b' ');
+            }
+            line.extend_from_slice(&text);
+        }
     }
-    Ok(())
+    Ok((level, String::from_utf8_lossy(&line).into_owned()))
 }
 
 /// redis.sha1hex(s)
@@ -225,9 +246,11 @@ pub fn table(lua: &Lua, rand: &Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
         "set_repl",
         lua.create_function(|_, args: Variadic<Value>| set_repl(&args))?,
     )?;
+    // Outside a run (FUNCTION LOAD) lines are checked but go nowhere; each run
+    // installs a redis.log that logs.
     t.raw_set(
         "log",
-        lua.create_function(|_, args: Variadic<Value>| log(&args))?,
+        lua.create_function(|lua, args: Variadic<Value>| log_line(lua, &args).map(|_| ()))?,
     )?;
     t.raw_set(
         "sha1hex",

@@ -302,7 +302,15 @@ impl Engine {
             })?;
             self.redis.raw_set("call", call)?;
             self.redis.raw_set("pcall", pcall)?;
+            let log = scope.create_function(|lua, argv: Variadic<Value>| {
+                let (level, line) = api::log_line(lua, &argv)?;
+                if let Ok(mut caller) = cell.try_borrow_mut() {
+                    caller.log(level, line);
+                }
+                Ok(())
+            })?;
             self.redis.raw_set("setresp", setresp)?;
+            self.redis.raw_set("log", log)?;
             invoke()
         });
         let caller = cell.into_inner();
@@ -338,6 +346,15 @@ struct Caller<'c, 'a> {
 }
 
 impl Caller<'_, '_> {
+    /// A `redis.log` line, kept when the configured `loglevel` lets it through.
+    fn log(&mut self, level: crate::io::LogLevel, line: String) {
+        if level >= self.ctx.srv.config.loglevel {
+            self.ctx
+                .outputs
+                .push_back(crate::io::Output::Log { level, line });
+        }
+    }
+
     /// `redis.call`/`redis.pcall`: returns the reply as a Lua value and whether it
     /// is an error (which `redis.call` raises).
     fn call_command(

@@ -266,7 +266,7 @@ local function library_env(register)
     local loading = true
     local api = {
         register_function = register,
-        log = redis.log,
+        log = api.log,
         LOG_DEBUG = redis.LOG_DEBUG,
         LOG_VERBOSE = redis.LOG_VERBOSE,
         LOG_NOTICE = redis.LOG_NOTICE,
