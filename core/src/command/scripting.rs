@@ -497,4 +497,15 @@ mod tests {
             .collect();
         assert_eq!(lines, ["seen 42"]);
     }
+
+    #[test]
+    fn set_repl_none_keeps_the_following_writes_out_of_the_effects() {
+        let mut t = node();
+        t.node.set_propagation(true);
+        let body = "redis.set_repl(redis.REPL_NONE) redis.call('set', 'a', '1') \
+                    redis.set_repl(redis.REPL_ALL) redis.call('set', 'b', '2') return 1";
+        assert_eq!(t.cmd(1, &["eval", body, "0"]), ":1\r\n");
+        assert_eq!(effects(&mut t), ["set b 2"]);
+        assert_eq!(t.cmd(1, &["get", "a"]), "$1\r\n1\r\n");
+    }
 }

@@ -143,18 +143,21 @@ fn random(lua: &Lua, rand: &RefCell<Lrand48>, args: &[Value]) -> mlua::Result<f6
     }
 }
 
-/// redis.set_repl: checked; Ember propagates a script's effects in full.
-fn set_repl(args: &[Value]) -> mlua::Result<()> {
+pub const REPL_NONE: i32 = 0;
+pub const REPL_ALL: i32 = 3;
+
+/// redis.set_repl's argument checked: the flags (REPL_AOF 1 | REPL_REPLICA 2).
+pub fn repl_flags(args: &[Value]) -> mlua::Result<i32> {
     if args.len() != 1 {
         return Err(raise("ERR redis.set_repl() requires two arguments."));
     }
     let flags = number_to_i64(to_number(args.first()).unwrap_or(0.0)) as i32;
-    if flags & !3 != 0 {
+    if flags & !REPL_ALL != 0 {
         return Err(raise(
             "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
         ));
     }
-    Ok(())
+    Ok(flags)
 }
 
 /// redis.log's arguments checked (Redis's luaLogCommand): the level and the
@@ -244,7 +247,7 @@ pub fn table(lua: &Lua, rand: &Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "set_repl",
-        lua.create_function(|_, args: Variadic<Value>| set_repl(&args))?,
+        lua.create_function(|_, args: Variadic<Value>| repl_flags(&args).map(|_| ()))?,
     )?;
     // Outside a run (FUNCTION LOAD) lines are checked but go nowhere; each run
     // installs a redis.log that logs.

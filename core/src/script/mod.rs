@@ -279,7 +279,11 @@ impl Engine {
         let caller_db = ctx.client.db;
         let caller_in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
         let resp3 = Cell::new(false);
-        let cell = RefCell::new(Caller { ctx, mode });
+        let cell = RefCell::new(Caller {
+            ctx,
+            mode,
+            repl: api::REPL_ALL,
+        });
         let command = |lua: &Lua, argv: Variadic<Value>| -> mlua::Result<(Value, bool)> {
             let Ok(mut caller) = cell.try_borrow_mut() else {
                 return Err(mlua::Error::RuntimeError("recursive redis.call".into()));
@@ -309,6 +313,14 @@ impl Engine {
                 }
                 Ok(())
             })?;
+            let set_repl = scope.create_function(|_, argv: Variadic<Value>| {
+                let flags = api::repl_flags(&argv)?;
+                if let Ok(mut caller) = cell.try_borrow_mut() {
+                    caller.repl = flags;
+                }
+                Ok(())
+            })?;
+            self.redis.raw_set("set_repl", set_repl)?;
             self.redis.raw_set("setresp", setresp)?;
             self.redis.raw_set("log", log)?;
             invoke()
@@ -343,6 +355,8 @@ impl Engine {
 struct Caller<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
     mode: RunMode,
+    /// redis.set_repl's flags (REPL_ALL at the start of every run).
+    repl: i32,
 }
 
 impl Caller<'_, '_> {
@@ -395,7 +409,14 @@ impl Caller<'_, '_> {
             Protocol::Resp2
         };
         let caller_out = std::mem::replace(&mut ctx.client.out, scratch);
+        let mark = ctx.srv.propagation.pending_len();
         let result = ctx.call(cmd, argv);
+        // Ember has one effect stream for the AOF and replicas, so only
+        // REPL_NONE (neither) can be honoured: AOF-only or replica-only
+        // propagate to both.
+        if self.repl == api::REPL_NONE {
+            ctx.srv.propagation.drop_since(mark);
+        }
         let mut scratch = std::mem::replace(&mut ctx.client.out, caller_out);
         match result {
             Ok(()) => Ok(scratch.take()),
