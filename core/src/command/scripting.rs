@@ -221,6 +221,11 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
             engine.load(&args[1])?
         };
         let flags = engine.flags(&sha).unwrap_or_default();
+        // A script that declares its flags must declare no-writes to run read-only
+        // (scripts without a shebang run in Redis's compatibility mode).
+        if read_only && flags.shebang && !flags.no_writes {
+            return Err(super::function::WRITE_FLAG_WITH_RO.into());
+        }
         let mode = RunMode {
             read_only: read_only || flags.no_writes,
         };
