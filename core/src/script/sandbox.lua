@@ -43,7 +43,7 @@ local function unwrap(t)
 end
 
 local function argerror(n, name, msg)
-    error("bad argument #" .. n .. " to '" .. name .. "' (" .. msg .. ")", 3)
+    error("bad argument #" .. n .. " to '" .. name .. "' (" .. msg .. ")", 4)
 end
 
 local function typename(n, ...)
