@@ -94,7 +94,8 @@ impl Parser<'_> {
     fn bulk(&mut self, len: i64) -> mlua::Result<&[u8]> {
         let len = usize::try_from(len).map_err(|_| malformed())?;
         let start = self.pos;
-        let data = self.buf.get(start..start + len).ok_or_else(malformed)?;
+        let end = start.checked_add(len).ok_or_else(malformed)?;
+        let data = self.buf.get(start..end).ok_or_else(malformed)?;
         self.pos = start + len + 2;
         Ok(data)
     }

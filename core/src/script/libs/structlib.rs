@@ -146,6 +146,9 @@ fn put_integer(out: &mut Vec<u8>, n: f64, big_endian: bool, size: usize) {
 }
 
 fn get_integer(data: &[u8], big_endian: bool, signed: bool, size: usize) -> f64 {
+    if size == 0 {
+        return 0.0;
+    }
     let mut l: u64 = 0;
     let bytes: Vec<u8> = if big_endian {
         data.to_vec()
