@@ -126,4 +126,26 @@ proptest! {
             prop_assert_eq!(send(&mut node, &[b"PING"]), b"+PONG\r\n".to_vec());
         }
     }
+
+    #[test]
+    fn the_c_libraries_survive_random_input(
+        fmt in "[bBhHlLTiIfdxcs0-9<>=! ]{0,12}",
+        data in prop::collection::vec(any::<u8>(), 0..48),
+        json in "[\\[\\]{}:,\"0-9a-z.eE+\\- \\\\u]{0,24}",
+    ) {
+        let mut node = node();
+        let scripts: [&[u8]; 6] = [
+            b"return {pcall(struct.unpack, ARGV[1], ARGV[2])}",
+            b"return {pcall(struct.pack, ARGV[1], 1, 2, 'abc', 3.5, ARGV[2])}",
+            b"return {pcall(struct.size, ARGV[1])}",
+            b"return {pcall(cmsgpack.unpack, ARGV[2])}",
+            b"return {pcall(cjson.decode, ARGV[3])}",
+            b"local ok, v = pcall(cjson.decode, ARGV[3]) if ok then return {pcall(cjson.encode, v)} end return 0",
+        ];
+        for script in scripts {
+            let reply = send(&mut node, &[b"EVAL", script, b"0", fmt.as_bytes(), &data, json.as_bytes()]);
+            prop_assert!(!reply.is_empty());
+        }
+        prop_assert_eq!(send(&mut node, &[b"PING"]), b"+PONG\r\n".to_vec());
+    }
 }
