@@ -225,6 +225,7 @@ fn acl_check_cmd(args: &[Value]) -> mlua::Result<bool> {
 /// The table of Rust functions the sandbox installs.
 pub fn table(lua: &Lua, rand: &Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
+    t.raw_set("base_functions", lua.create_function(base_functions)?)?;
     t.raw_set("version", crate::config_table::REDIS_VERSION)?;
     t.raw_set(
         "version_num",
@@ -272,4 +273,110 @@ fn version_num(version: &str) -> i64 {
         .split('.')
         .take(3)
         .fold(0, |acc, part| (acc << 8) | part.parse::<i64>().unwrap_or(0))
+}
+
+/// luaL_checktype(L, n, LUA_TTABLE): the table, or Lua's argument error.
+fn check_table(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<Table> {
+    match args.get(n - 1) {
+        Some(Value::Table(t)) => Ok(t.clone()),
+        _ => Err(argerror(
+            lua,
+            n,
+            name,
+            &format!("table expected, got {}", typename(args, n)),
+        )),
+    }
+}
+
+/// The real table behind a sandbox proxy, or the table itself.
+fn unwrap_proxy(real_of: &Table, t: &Table) -> mlua::Result<Table> {
+    match real_of.raw_get::<Value>(t.clone())? {
+        Value::Table(real) => Ok(real),
+        _ => Ok(t.clone()),
+    }
+}
+
+fn is_proxy(real_of: &Table, t: &Table) -> mlua::Result<bool> {
+    Ok(matches!(
+        real_of.raw_get::<Value>(t.clone())?,
+        Value::Table(_)
+    ))
+}
+
+/// next, pairs, ipairs, rawget, rawset and setmetatable as Lua's, except that
+/// they read through the sandbox's proxies and refuse to write to them.
+/// `real_of` maps proxies to their tables; the `raw_*` are Lua's originals.
+pub fn base_functions(
+    lua: &Lua,
+    (real_of, raw_next, raw_ipairs, raw_setmetatable, readonly): (
+        Table,
+        mlua::Function,
+        mlua::Function,
+        mlua::Function,
+        String,
+    ),
+) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let r = real_of.clone();
+    let next = lua.create_function(move |lua, args: Variadic<Value>| {
+        let table = check_table(lua, &args, 1, "next")?;
+        let key = args.get(1).cloned().unwrap_or(Value::Nil);
+        raw_next.call::<mlua::MultiValue>((unwrap_proxy(&r, &table)?, key))
+    })?;
+    t.raw_set("next", next.clone())?;
+    t.raw_set(
+        "pairs",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let table = check_table(lua, &args, 1, "pairs")?;
+            Ok((next.clone(), table, Value::Nil))
+        })?,
+    )?;
+    let r = real_of.clone();
+    t.raw_set(
+        "ipairs",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let table = check_table(lua, &args, 1, "ipairs")?;
+            raw_ipairs.call::<mlua::MultiValue>(unwrap_proxy(&r, &table)?)
+        })?,
+    )?;
+    let r = real_of.clone();
+    t.raw_set(
+        "rawget",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let table = check_table(lua, &args, 1, "rawget")?;
+            let key = args.get(1).cloned().unwrap_or(Value::Nil);
+            unwrap_proxy(&r, &table)?.raw_get::<Value>(key)
+        })?,
+    )?;
+    let r = real_of.clone();
+    let denied = readonly.clone();
+    t.raw_set(
+        "rawset",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let table = check_table(lua, &args, 1, "rawset")?;
+            if is_proxy(&r, &table)? {
+                return Err(mlua::Error::RuntimeError(denied.clone()));
+            }
+            let key = args.get(1).cloned().unwrap_or(Value::Nil);
+            if key.is_nil() {
+                return Err(lua_error(lua, "table index is nil"));
+            }
+            let value = args.get(2).cloned().unwrap_or(Value::Nil);
+            table.raw_set(key, value)?;
+            Ok(table)
+        })?,
+    )?;
+    let r = real_of;
+    t.raw_set(
+        "setmetatable",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let table = check_table(lua, &args, 1, "setmetatable")?;
+            if is_proxy(&r, &table)? {
+                return Err(mlua::Error::RuntimeError(readonly.clone()));
+            }
+            let meta = args.get(1).cloned().unwrap_or(Value::Nil);
+            raw_setmetatable.call::<Value>((table, meta))
+        })?,
+    )?;
+    Ok(t)
 }

@@ -38,27 +38,6 @@ local function protect(t, meta)
     return proxy
 end
 
-local function unwrap(t)
-    return real_of[t] or t
-end
-
-local function argerror(n, name, msg)
-    error("bad argument #" .. n .. " to '" .. name .. "' (" .. msg .. ")", 4)
-end
-
-local function typename(n, ...)
-    if select("#", ...) < n then
-        return "no value"
-    end
-    return type((select(n, ...)))
-end
-
-local function check_table(n, name, ...)
-    local got = typename(n, ...)
-    if got ~= "table" then
-        argerror(n, name, "table expected, got " .. got)
-    end
-end
 
 local redis = {}
 
@@ -120,45 +99,15 @@ redis.REPL_ALL = 3
 R.math.random = api.random
 R.math.randomseed = api.randomseed
 
--- Base functions that must see through proxies.
-R.next = function(t, k)
-    return raw_next(unwrap(t), k)
-end
-local next_wrapped = R.next
-
-R.pairs = function(...)
-    check_table(1, "pairs", ...)
-    return next_wrapped, (...), nil
-end
-
-R.ipairs = function(...)
-    check_table(1, "ipairs", ...)
-    return raw_ipairs(unwrap((...)))
-end
-
-R.rawget = function(...)
-    check_table(1, "rawget", ...)
-    local t, k = ...
-    return raw_rawget(unwrap(t), k)
-end
-
-R.rawset = function(...)
-    check_table(1, "rawset", ...)
-    local t, k, v = ...
-    if real_of[t] then
-        error(READONLY, 0)
-    end
-    return raw_rawset(t, k, v)
-end
-
-R.setmetatable = function(...)
-    check_table(1, "setmetatable", ...)
-    local t, m = ...
-    if real_of[t] then
-        error(READONLY, 0)
-    end
-    return raw_setmetatable(t, m)
-end
+-- Base functions that must see through proxies: Rust (C functions to Lua, so
+-- their argument errors name the script line even from a tail call).
+local base = api.base_functions(real_of, raw_next, raw_ipairs, raw_setmetatable, READONLY)
+R.next = base.next
+R.pairs = base.pairs
+R.ipairs = base.ipairs
+R.rawget = base.rawget
+R.rawset = base.rawset
+R.setmetatable = base.setmetatable
 
 -- Redis refuses binary chunks: precompiled bytecode could break out of the VM.
 local function is_binary(s)

@@ -26,7 +26,7 @@ fn format_number(lua: &Lua, n: f64) -> mlua::Result<Vec<u8>> {
 fn encode_exception(lua: &Lua, value: &Value, reason: &str) -> mlua::Error {
     lua_error(
         lua,
-        &format!("Cannot serialise {}: {reason}", value.type_name()),
+        &format!("Cannot serialise {}: {reason}", super::lua_type_name(value)),
     )
 }
 

@@ -29,7 +29,17 @@ pub fn argerror(lua: &Lua, n: usize, name: &str, msg: &str) -> mlua::Error {
 pub fn typename(args: &[Value], n: usize) -> &'static str {
     match args.get(n - 1) {
         None => "no value",
-        Some(v) => v.type_name(),
+        Some(v) => lua_type_name(v),
+    }
+}
+
+/// lua_typename as Lua 5.1 spells it (mlua splits numbers into integer and
+/// number, and names its own error values differently).
+pub fn lua_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Integer(_) | Value::Number(_) => "number",
+        Value::LightUserData(_) | Value::UserData(_) | Value::Error(_) => "userdata",
+        other => other.type_name(),
     }
 }
 
