@@ -8,7 +8,7 @@ use crate::command::{Acl, CommandSpec, Flag, Group, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::node::Ctx;
 use crate::script::functions::flag_names;
-use crate::script::{Engine, Outcome, RunMode};
+use crate::script::{Engine, RunMode};
 
 pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
 pub const WRITE_FLAG_WITH_RO: &str =
@@ -209,10 +209,9 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CmdResul
         let mode = RunMode {
             read_only: flags.no_writes,
         };
-        match engine.call_function(ctx, &name, callback, keys, argv, mode) {
-            Outcome::Replied => Ok(()),
-            Outcome::Failed(e) => Err(e),
-        }
+        engine
+            .call_function(ctx, &name, callback, keys, argv, mode)
+            .into_result(ctx)
     })?
 }
 

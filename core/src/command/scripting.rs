@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::command::{Acl, CommandSpec, Flag, Group, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::node::Ctx;
-use crate::script::{Engine, Outcome, RunMode};
+use crate::script::{Engine, RunMode};
 
 pub const NEGATIVE_KEYS: &str = "ERR Number of keys can't be negative";
 pub const TOO_MANY_KEYS: &str = "ERR Number of keys can't be greater than number of args";
@@ -229,10 +229,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
         let mode = RunMode {
             read_only: read_only || flags.no_writes,
         };
-        match engine.run(ctx, &sha, keys, argv, mode) {
-            Outcome::Replied => Ok(()),
-            Outcome::Failed(e) => Err(e),
-        }
+        engine.run(ctx, &sha, keys, argv, mode).into_result(ctx)
     })?
 }
 

@@ -93,6 +93,10 @@ pub enum Outcome {
     Replied,
     /// The script failed: reply this error.
     Failed(CmdError),
+    /// The script failed with a command's error that the error stats counted
+    /// already: reply it without counting it again (Redis's
+    /// ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    FailedCounted(CmdError),
 }
 
 /// What one script invocation may do.
@@ -331,11 +335,21 @@ impl Engine {
         ctx.client.db = caller_db;
         let (ok, value) = result?;
         if !ok {
-            return Ok(Outcome::Failed(script_error(&value, sha)));
+            let error = script_error(&value, sha);
+            return Ok(if counted_already(&value) {
+                Outcome::FailedCounted(error)
+            } else {
+                Outcome::Failed(error)
+            });
         }
         if let Value::Table(t) = &value {
             if let Some(err) = convert::error_field(t) {
-                return Ok(Outcome::Failed(CmdError::Bytes(err)));
+                let error = CmdError::Bytes(err);
+                return Ok(if counted_already(&value) {
+                    Outcome::FailedCounted(error)
+                } else {
+                    Outcome::Failed(error)
+                });
             }
         }
         convert::lua_to_reply(ctx.out(), &value, resp3.get());
@@ -484,6 +498,33 @@ fn script_error(value: &Value, sha: &str) -> CmdError {
         msg.push(b'.');
     }
     CmdError::Bytes(msg)
+}
+
+/// Whether an error table carries `ignore_error_stats_update` (a command's
+/// error, counted when the command failed).
+fn counted_already(value: &Value) -> bool {
+    match value {
+        Value::Table(t) => matches!(
+            t.raw_get::<Value>("ignore_error_stats_update"),
+            Ok(Value::Boolean(true))
+        ),
+        _ => false,
+    }
+}
+
+impl Outcome {
+    /// The handler's result: errors to count go back to the node, errors
+    /// already counted are written here.
+    pub fn into_result(self, ctx: &mut Ctx<'_>) -> crate::error::CmdResult {
+        match self {
+            Outcome::Replied => Ok(()),
+            Outcome::Failed(e) => Err(e),
+            Outcome::FailedCounted(e) => {
+                ctx.out().error(e.message());
+                Ok(())
+            }
+        }
+    }
 }
 
 fn first_chars(s: &str, n: usize) -> String {
