@@ -37,6 +37,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod resp;
+pub mod script;
 pub mod server;
 pub mod types;
 pub mod util;

@@ -815,7 +815,7 @@ impl Node {
 
 /// Finds the table row for a request: the command, or for containers the
 /// subcommand; checks arity. Errors are Redis's, in Redis's order.
-fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, Rejected> {
+pub(crate) fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, Rejected> {
     let Some(cmd) = command::lookup(&args[0]) else {
         return Err((None, error::unknown_command(args)));
     };
@@ -871,7 +871,7 @@ pub(crate) fn note_expired_keys(srv: &mut Server) {
 
 /// A request refused before running: the command it named, if any (INFO
 /// commandstats counts it as a rejected call), and the error.
-type Rejected = (Option<&'static CommandSpec>, CmdError);
+pub(crate) type Rejected = (Option<&'static CommandSpec>, CmdError);
 
 /// CLIENT REPLY OFF/SKIP: drop what the command wrote.
 fn apply_reply_mode(client: &mut Client, reply_start: usize) {

@@ -79,6 +79,18 @@ impl Propagation {
         &mut self.call
     }
 
+    /// Effects in the unit so far, to mark a point [`Propagation::drop_since`]
+    /// can return to.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Drops the unit's effects added after `mark` (a script's writes under
+    /// `redis.set_repl(redis.REPL_NONE)`).
+    pub fn drop_since(&mut self, mark: usize) {
+        self.pending.truncate(mark);
+    }
+
     /// Ends the execution unit: its effects go to `outbox`, wrapped in MULTI/EXEC
     /// when more than one (MULTI in the first effect's database, EXEC in the last's).
     pub fn flush_unit(&mut self, outbox: &mut Vec<Effect>) {

@@ -186,6 +186,8 @@ pub struct Server {
     pub planted: crate::planted::Planted,
     /// Pub/Sub subscriptions (see `pubsub`).
     pub pubsub: crate::pubsub::PubSub,
+    /// The Lua engine and its cached scripts (EVAL, SCRIPT).
+    pub scripts: crate::script::Scripts,
 }
 
 impl Server {
@@ -225,6 +227,7 @@ impl Server {
             watches: Default::default(),
             planted: Default::default(),
             pubsub: Default::default(),
+            scripts: Default::default(),
         }
     }
 

@@ -40,6 +40,8 @@ differential_scripts! {
     pubsub,
     notifications,
     monitor,
+    scripting,
+    functions,
 }
 
 fn scripts_dir() -> &'static Path {

@@ -815,11 +815,8 @@ fn store_points(ctx: &mut Ctx<'_>, dst: &[u8], points: Vec<Point>, storedist: bo
             (SmallBytes::new(&p.member), score)
         })
         .collect();
-    items.sort_by(|a, b| {
-        a.1.total_cmp(&b.1)
-            .then_with(|| a.0.as_ref().cmp(b.0.as_ref()))
-    });
-    items.dedup_by(|a, b| a.0.as_ref() == b.0.as_ref());
+    items.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0[..].cmp(&b.0[..])));
+    items.dedup_by(|a, b| a.0[..] == b.0[..]);
     let stored = items.len() as u64;
     store_result(ctx, dst, items)?;
     // Redis counts one change per stored member.

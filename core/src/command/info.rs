@@ -250,7 +250,7 @@ fn memory(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
         "total_system_memory_human",
         bytes_to_human(srv.host.total_system_memory),
     );
-    scripting_memory(f);
+    scripting_memory(&srv.scripts, f);
     f.add("maxmemory", srv.config.maxmemory);
     f.add("maxmemory_human", bytes_to_human(srv.config.maxmemory));
     f.add("maxmemory_policy", srv.config.maxmemory_policy.name());
@@ -285,19 +285,22 @@ fn memory(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
     ]);
 }
 
-/// Lua and functions are not there yet: nothing is allocated for them.
-fn scripting_memory(f: &mut Fields<'_>) {
+/// The Lua engines' counters. Lua memory is reported as 0 (Ember's Lua states
+/// are created on first use and their size is not tracked here).
+fn scripting_memory(scripts: &crate::script::Scripts, f: &mut Fields<'_>) {
+    let cached = scripts.engine.as_ref().map_or(0, |e| e.len());
+    let (functions, libraries) = scripts
+        .functions
+        .as_ref()
+        .map_or((0, 0), |e| (e.functions_count(), e.libraries.len()));
     f.add("used_memory_lua", 0);
     f.add("used_memory_vm_eval", 0);
     f.add("used_memory_lua_human", "0B");
-    f.zeros(&[
-        "used_memory_scripts_eval",
-        "number_of_cached_scripts",
-        "number_of_functions",
-        "number_of_libraries",
-        "used_memory_vm_functions",
-        "used_memory_vm_total",
-    ]);
+    f.add("used_memory_scripts_eval", 0);
+    f.add("number_of_cached_scripts", cached);
+    f.add("number_of_functions", functions);
+    f.add("number_of_libraries", libraries);
+    f.zeros(&["used_memory_vm_functions", "used_memory_vm_total"]);
     f.add("used_memory_vm_total_human", "0B");
     f.zeros(&["used_memory_functions", "used_memory_scripts"]);
     f.add("used_memory_scripts_human", "0B");

@@ -33,6 +33,10 @@ const KEY_SPEC_NOTES: &[(&str, usize, &str)] = &[
     ("bitfield", 0, "This command allows both access and modification of the key"),
     ("pfcount", 0, "RW because it may change the internal representation of the key, and propagate to replicas"),
     ("xadd", 0, "UPDATE instead of INSERT because of the optional trimming feature"),
+    ("eval", 0, "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
+    ("eval_ro", 0, "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
+    ("fcall", 0, "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
+    ("fcall_ro", 0, "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
     ("sort_ro", 1, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
 ];
 

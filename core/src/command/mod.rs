@@ -11,6 +11,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod expire;
+pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
@@ -20,6 +21,7 @@ pub mod keys;
 pub mod list;
 pub mod monitor;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -444,7 +446,10 @@ impl CommandSpec {
             self.acl.contains(&cat)
                 || match cat {
                     Acl::Write => self.has_flag(Flag::Write),
-                    Acl::Read => self.has_flag(Flag::Readonly),
+                    // Redis leaves @read off read-only scripting commands (EVAL_RO).
+                    Acl::Read => {
+                        self.has_flag(Flag::Readonly) && !self.acl.contains(&Acl::Scripting)
+                    }
                     Acl::Admin | Acl::Dangerous => self.has_flag(Flag::Admin),
                     Acl::Pubsub => self.has_flag(Flag::Pubsub),
                     Acl::Fast => self.has_flag(Flag::Fast),
@@ -492,6 +497,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     transaction::COMMANDS,
     pubsub::COMMANDS,
     monitor::COMMANDS,
+    scripting::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// Iterates over every top-level command.

@@ -316,7 +316,8 @@ pub fn start_save(
     }
     crate::aof::rewrite::settle_snapshot(srv);
     let opts = snapshot_options(srv, now);
-    let snap = Snapshot::start(&mut srv.dbs, &opts);
+    let functions = srv.scripts.library_codes();
+    let snap = Snapshot::start_with_functions(&mut srv.dbs, &opts, &functions);
     if background {
         start_job(srv, outputs, now, Some(snap), None, waiters);
     } else {
@@ -391,7 +392,9 @@ pub fn debug_reload(
     }
     crate::aof::rewrite::settle_snapshot(srv);
     let opts = snapshot_options(srv, now);
-    let bytes = Bytes::from(Snapshot::start(&mut srv.dbs, &opts).run_to_end(&mut srv.dbs));
+    let functions = srv.scripts.library_codes();
+    let snap = Snapshot::start_with_functions(&mut srv.dbs, &opts, &functions);
+    let bytes = Bytes::from(snap.run_to_end(&mut srv.dbs));
     let waiters = vec![Waiter::Reply(conn)];
     start_job(srv, outputs, now, None, Some(bytes.clone()), waiters);
     srv.reset_databases();
@@ -715,7 +718,9 @@ pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), S
 /// tail of an AOF with an RDB preamble starts.
 pub fn load_rdb(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64, usize), String> {
     let opts = LoadOptions::from_config(&srv.config, srv.hasher);
-    let contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
+    let mut contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
+    let functions = std::mem::take(&mut contents.functions);
+    srv.scripts.load_libraries(&functions)?;
     let policy = srv.access_policy();
     let (mut loaded, mut expired) = (0, 0);
     for rdb_db in contents.dbs {

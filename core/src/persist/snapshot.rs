@@ -250,6 +250,16 @@ impl Snapshot {
     /// Starts a snapshot of `dbs` as they are now: writes the header and aux fields
     /// and puts every non-empty database under copy-on-write.
     pub fn start(dbs: &mut [Db], opts: &SnapshotOptions) -> Snapshot {
+        Snapshot::start_with_functions(dbs, opts, &[])
+    }
+
+    /// [`Snapshot::start`], with the function libraries' code written after the
+    /// aux fields as Redis 7.0 writes them (FUNCTION2 records).
+    pub fn start_with_functions(
+        dbs: &mut [Db],
+        opts: &SnapshotOptions,
+        functions: &[bytes::Bytes],
+    ) -> Snapshot {
         let mut out = RdbWriter::new(opts.fmt.compress);
         out.header();
         out.redis_aux(&AuxInfo {
@@ -262,6 +272,9 @@ impl Snapshot {
                 .map(|(db, id, off)| (*db, id.as_str(), *off)),
             aof_base: opts.aof_base,
         });
+        for code in functions {
+            out.function(code);
+        }
         let mut order = Vec::new();
         let mut keys_total = 0;
         for (i, db) in dbs.iter_mut().enumerate() {

@@ -173,6 +173,30 @@ pub fn restore_payload(
     }
 }
 
+/// Reads a FUNCTION DUMP payload: the libraries' code, or None when the footer
+/// (version, CRC64) or a record is wrong.
+pub fn functions_payload(payload: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let footer_at = payload.len().checked_sub(DUMP_FOOTER_BYTES)?;
+    let version = u16::from_le_bytes([payload[footer_at], payload[footer_at + 1]]);
+    let crc_at = footer_at + 2;
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&payload[crc_at..]);
+    if u32::from(version) > RDB_VERSION_MAX
+        || u64::from_le_bytes(stored) != crc64::crc64(&payload[..crc_at])
+    {
+        return None;
+    }
+    let mut r = Reader::new(&payload[..footer_at]);
+    let mut codes = Vec::new();
+    while r.remaining() > 0 {
+        if r.u8().ok()? != opcode::FUNCTION2 {
+            return None;
+        }
+        codes.push(r.string().ok()?.into_owned());
+    }
+    Some(codes)
+}
+
 fn header(r: &mut Reader<'_>) -> Result<u32> {
     let head = r.bytes(9).map_err(|_| r.error(RdbErrorKind::BadMagic))?;
     let digits = &head[5..];

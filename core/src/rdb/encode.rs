@@ -193,6 +193,19 @@ impl RdbWriter {
         Ok(w.buf)
     }
 
+    /// A FUNCTION DUMP payload: each library's code as a FUNCTION2 record, then
+    /// the RDB version and CRC64 as in DUMP payloads.
+    pub fn functions_payload(codes: &[bytes::Bytes], compress: bool) -> Vec<u8> {
+        let mut w = RdbWriter::new(compress);
+        for code in codes {
+            w.function(code);
+        }
+        w.buf.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+        let crc = crc64::crc64(&w.buf);
+        w.buf.extend_from_slice(&crc.to_le_bytes());
+        w.buf
+    }
+
     /// The value after its type byte (and key).
     fn value_body(&mut self, value: &Value) {
         match value {

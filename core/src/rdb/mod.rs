@@ -20,7 +20,9 @@ mod values;
 mod ziplist;
 
 pub use crc64::{crc64, update as crc64_update};
-pub use decode::{load, load_observed, load_with, restore_payload, LoadEvent, LoadOptions};
+pub use decode::{
+    functions_payload, load, load_observed, load_with, restore_payload, LoadEvent, LoadOptions,
+};
 pub use encode::{AuxInfo, KeyMeta, RdbWriter, SetEncoding, UnsupportedValue, ZSetEncoding};
 pub use error::{RdbErrorKind, RdbLoadError};
 

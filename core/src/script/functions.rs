@@ -1,0 +1,309 @@
+//! Function libraries (Redis 7's functions.c and function_lua.c): FUNCTION LOAD
+//! runs a library's code once, in an environment where `redis` offers only
+//! `register_function`, and keeps the callbacks it registered.
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+use mlua::{ChunkMode, Function, Lua, Table, Value, Variadic};
+
+use super::api::raise;
+use super::{Engine, ScriptFlags};
+use crate::error::CmdError;
+
+/// One registered function.
+pub struct LibraryFunction {
+    pub name: String,
+    pub description: Option<Vec<u8>>,
+    pub flags: ScriptFlags,
+    pub callback: Function,
+}
+
+/// A loaded library.
+pub struct Library {
+    pub name: String,
+    pub code: Bytes,
+    pub functions: Vec<LibraryFunction>,
+}
+
+pub const NAME_RULE: &str =
+    "letters, numbers, or underscores(_) and must be at least one character long";
+
+fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The library name from the code's `#!lua name=<name>` line.
+pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+    let mut parts = code[2..end].split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or(b"");
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        let mut msg = b"ERR Engine '".to_vec();
+        msg.extend_from_slice(engine);
+        msg.extend_from_slice(b"' not found");
+        return Err(CmdError::Bytes(msg));
+    }
+    let mut name = None;
+    for part in parts {
+        match part.strip_prefix(b"name=") {
+            Some(n) => name = Some(n),
+            None => {
+                let mut msg = b"ERR Invalid metadata value given: ".to_vec();
+                msg.extend_from_slice(part);
+                return Err(CmdError::Bytes(msg));
+            }
+        }
+    }
+    let Some(name) = name else {
+        return Err("ERR Library name was not given".into());
+    };
+    if !valid_name(name) {
+        return Err(CmdError::Owned(format!(
+            "ERR Library names can only contain {NAME_RULE}"
+        )));
+    }
+    Ok(String::from_utf8_lossy(name).into_owned())
+}
+
+/// Parses one `redis.register_function` call.
+fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<LibraryFunction> {
+    let (name, callback, flags, description) = match args {
+        [Value::Table(t)] => named_registration(t)?,
+        [_] => return Err(raise("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")),
+        [name, callback] => {
+            let name = match name {
+                Value::String(s) => s.clone(),
+                v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v.clone())? {
+                    Some(s) => s,
+                    None => return Err(raise("ERR first argument to redis.register_function must be a string")),
+                },
+                _ => return Err(raise("ERR first argument to redis.register_function must be a string")),
+            };
+            let Value::Function(callback) = callback else {
+                return Err(raise("ERR second argument to redis.register_function must be a function"));
+            };
+            (name.as_bytes().to_vec(), callback.clone(), ScriptFlags::default(), None)
+        }
+        _ => return Err(raise("ERR wrong number of arguments to redis.register_function")),
+    };
+    if !valid_name(&name) {
+        return Err(raise(&format!(
+            "ERR Function names can only contain {NAME_RULE}"
+        )));
+    }
+    Ok(LibraryFunction {
+        name: String::from_utf8_lossy(&name).into_owned(),
+        description,
+        flags,
+        callback,
+    })
+}
+
+type Registration = (Vec<u8>, Function, ScriptFlags, Option<Vec<u8>>);
+
+fn named_registration(t: &Table) -> mlua::Result<Registration> {
+    let mut name = None;
+    let mut callback = None;
+    let mut flags = ScriptFlags::default();
+    let mut description = None;
+    for pair in t.clone().pairs::<Value, Value>() {
+        let (k, v) = pair?;
+        let key = match &k {
+            Value::String(s) => s.as_bytes().to_vec(),
+            _ => {
+                return Err(raise(
+                    "ERR named argument key given to redis.register_function is not a string",
+                ))
+            }
+        };
+        match (key.as_slice(), v) {
+            (b"function_name", Value::String(s)) => name = Some(s.as_bytes().to_vec()),
+            (b"function_name", _) => return Err(raise("ERR function_name argument given to redis.register_function must be a string")),
+            (b"callback", Value::Function(f)) => callback = Some(f),
+            (b"callback", _) => return Err(raise("ERR callback argument given to redis.register_function must be a function")),
+            (b"description", Value::String(s)) => description = Some(s.as_bytes().to_vec()),
+            (b"description", _) => return Err(raise("ERR description argument given to redis.register_function must be a string")),
+            (b"flags", Value::Table(f)) => flags = function_flags(&f)?,
+            (b"flags", _) => return Err(raise("ERR flags argument to redis.register_function must be a table representing function flags")),
+            _ => return Err(raise("ERR unknown argument given to redis.register_function")),
+        }
+    }
+    let Some(name) = name else {
+        return Err(raise(
+            "ERR redis.register_function must get a function name argument",
+        ));
+    };
+    let Some(callback) = callback else {
+        return Err(raise(
+            "ERR redis.register_function must get a callback argument",
+        ));
+    };
+    Ok((name, callback, flags, description))
+}
+
+fn function_flags(t: &Table) -> mlua::Result<ScriptFlags> {
+    let mut flags = ScriptFlags {
+        shebang: true,
+        ..ScriptFlags::default()
+    };
+    for i in 1..=t.raw_len() {
+        let Value::String(s) = t.raw_get::<Value>(i)? else {
+            return Err(raise("ERR unknown flag given"));
+        };
+        match &*s.as_bytes() {
+            b"no-writes" => flags.no_writes = true,
+            b"allow-oom" => flags.allow_oom = true,
+            b"allow-stale" => flags.allow_stale = true,
+            b"no-cluster" => flags.no_cluster = true,
+            b"allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
+            _ => return Err(raise("ERR unknown flag given")),
+        }
+    }
+    Ok(flags)
+}
+
+/// Flag names as FUNCTION LIST reports them, in Redis's order.
+pub fn flag_names(flags: &ScriptFlags) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for (on, name) in [
+        (flags.no_writes, "no-writes"),
+        (flags.allow_oom, "allow-oom"),
+        (flags.allow_stale, "allow-stale"),
+        (flags.no_cluster, "no-cluster"),
+        (flags.allow_cross_slot_keys, "allow-cross-slot-keys"),
+    ] {
+        if on {
+            names.push(name);
+        }
+    }
+    names
+}
+
+impl Engine {
+    /// FUNCTION LOAD: compiles and runs a library, keeping what it registered.
+    pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, CmdError> {
+        let name = library_name(code)?;
+        if self.libraries.contains_key(&name) && !replace {
+            return Err(CmdError::Owned(format!(
+                "ERR Library '{name}' already exists"
+            )));
+        }
+        let functions = self.run_library_code(code)?;
+        if functions.is_empty() {
+            return Err("ERR No functions registered".into());
+        }
+        for f in &functions {
+            if self
+                .function_index
+                .get(&f.name.to_ascii_lowercase())
+                .is_some_and(|lib| *lib != name)
+            {
+                return Err(CmdError::Owned(format!(
+                    "ERR Function {} already exists",
+                    f.name
+                )));
+            }
+        }
+        self.delete_library(&name);
+        for f in &functions {
+            self.function_index
+                .insert(f.name.to_ascii_lowercase(), name.clone());
+        }
+        let library = Library {
+            name: name.clone(),
+            code: Bytes::copy_from_slice(code),
+            functions,
+        };
+        self.libraries.insert(name.clone(), library);
+        Ok(name)
+    }
+
+    /// Runs a library's code with a register_function that collects.
+    fn run_library_code(&mut self, code: &[u8]) -> Result<Vec<LibraryFunction>, CmdError> {
+        let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+        let body = &code[end..];
+        let registered: RefCell<Vec<LibraryFunction>> = RefCell::new(Vec::new());
+        let result = self.lua.scope(|scope| {
+            let register = scope.create_function(|lua, args: Variadic<Value>| {
+                let f = registration(lua, &args)?;
+                let mut list = registered.borrow_mut();
+                if list.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
+                    return Err(raise("ERR Function already exists in the library"));
+                }
+                list.push(f);
+                Ok(())
+            })?;
+            let (env, loaded): (Table, Function) = self.library_env.call(register)?;
+            let chunk = match self
+                .lua
+                .load(body)
+                .set_name("@user_function")
+                .set_mode(ChunkMode::Text)
+                .set_environment(env)
+                .into_function()
+            {
+                Ok(f) => f,
+                Err(e) => return Ok(Err(compile_message(e))),
+            };
+            let (ok, value): (bool, Value) = self.run.call(chunk)?;
+            loaded.call::<()>(())?;
+            Ok(Ok((ok, value)))
+        });
+        match result {
+            Ok(Ok((true, _))) => Ok(registered.into_inner()),
+            Ok(Ok((false, value))) => {
+                let msg = match &value {
+                    Value::Table(t) => super::convert::error_field(t).unwrap_or_default(),
+                    _ => b"execution failure".to_vec(),
+                };
+                let mut full = b"ERR Error registering functions: ".to_vec();
+                full.extend_from_slice(&msg);
+                Err(CmdError::Bytes(full))
+            }
+            Ok(Err(message)) => Err(CmdError::Owned(format!(
+                "ERR Error compiling function: {message}"
+            ))),
+            Err(e) => Err(CmdError::Owned(format!(
+                "ERR Error registering functions: {e}"
+            ))),
+        }
+    }
+
+    /// Removes a library and its functions; false if there was none.
+    pub fn delete_library(&mut self, name: &str) -> bool {
+        let Some(old) = self.libraries.remove(name) else {
+            return false;
+        };
+        for f in &old.functions {
+            self.function_index.remove(&f.name.to_ascii_lowercase());
+        }
+        true
+    }
+
+    /// The callback and flags of a registered function (names ignore case, as
+    /// Redis's function dictionary does).
+    pub fn function(&self, name: &str) -> Option<(Function, ScriptFlags)> {
+        let key = name.to_ascii_lowercase();
+        let lib = self.libraries.get(self.function_index.get(&key)?)?;
+        let f = lib
+            .functions
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))?;
+        Some((f.callback.clone(), f.flags))
+    }
+
+    pub fn functions_count(&self) -> usize {
+        self.function_index.len()
+    }
+}
+
+fn compile_message(e: mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message,
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,677 @@
+//! The Lua engine behind EVAL/EVALSHA (Redis's eval.c and script_lua.c).
+//!
+//! One Lua 5.1 state per node, created on first use, holds the sandbox
+//! (`sandbox.lua`: read-only globals and libraries, Redis's `redis` table, its
+//! math.random) and the cached scripts by SHA-1. A script runs inside one
+//! `handle()` call: `redis.call` is a function scoped to that run which executes
+//! the command through [`Ctx::call`] with the reply going to a scratch buffer in
+//! the protocol the script chose (`redis.setresp`), then parses that reply back
+//! into Lua values as Redis does ([`convert`]). The script sees no clock and no
+//! entropy: math.random is Redis's lrand48 sequence, node-wide, as in Redis.
+
+pub(crate) mod api;
+pub(crate) mod convert;
+pub(crate) mod functions;
+mod libs;
+mod rand;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use mlua::{ChunkMode, Function, Lua, LuaOptions, StdLib, Table, Value, Variadic};
+
+use crate::command::CommandSpec;
+use crate::error::CmdError;
+use crate::node::Ctx;
+use crate::resp::{Protocol, ReplyBuf};
+
+pub use rand::Lrand48;
+
+/// The sandbox's source, run once per Lua state.
+const SANDBOX: &str = include_str!("sandbox.lua");
+
+/// Bytes of memory one Lua state may hold; past it allocations fail with a Lua
+/// memory error instead of taking the server down (Redis sets no limit).
+pub const LUA_MEMORY_BYTES_MAX: usize = 1 << 30;
+
+pub const INVALID_SHEBANG: &str = "ERR Invalid script shebang";
+pub const NO_SCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+pub const UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
+pub const WRONG_ARGS: &str = "ERR Wrong number of args calling Redis command from script";
+pub const NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
+pub const WRITE_IN_READ_ONLY: &str = "ERR Write commands are not allowed from read-only scripts.";
+pub const NO_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";
+pub const BAD_ARGUMENT: &str = "ERR Lua redis lib command arguments must be strings or integers";
+
+/// Flags a script declares in its `#!lua flags=...` line (Redis's SCRIPT_FLAG_*).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScriptFlags {
+    /// The script had a shebang line: flags below are explicit, not defaults.
+    pub shebang: bool,
+    pub no_writes: bool,
+    pub allow_oom: bool,
+    pub allow_stale: bool,
+    pub no_cluster: bool,
+    pub allow_cross_slot_keys: bool,
+}
+
+/// A cached script.
+struct Script {
+    body: Bytes,
+    func: Function,
+    flags: ScriptFlags,
+}
+
+/// The Lua state and what lives in it.
+pub struct Engine {
+    lua: Lua,
+    /// The real globals table, behind the sandbox's read-only proxy.
+    globals: Table,
+    /// The proxy scripts run with as their environment.
+    env: Table,
+    /// The real `redis` table, where each run installs its `call`/`pcall`.
+    redis: Table,
+    /// The sandbox's runner: `xpcall` with Redis's error handler.
+    run: Function,
+    /// Builds a function library's load-time environment.
+    library_env: Function,
+    /// Runs a library function with its KEYS and ARGV tables.
+    run_library_function: Function,
+    scripts: BTreeMap<String, Script>,
+    /// Function libraries (FUNCTION LOAD) by name, and their functions by name.
+    pub(crate) libraries: BTreeMap<String, functions::Library>,
+    pub(crate) function_index: BTreeMap<String, String>,
+    /// Redis's lrand48 state, kept across SCRIPT FLUSH as Redis's is static.
+    rand: Rc<RefCell<Lrand48>>,
+}
+
+/// How a run ended, as the caller should reply.
+pub enum Outcome {
+    /// The reply was written.
+    Replied,
+    /// The script failed: reply this error.
+    Failed(CmdError),
+    /// The script failed with a command's error that the error stats counted
+    /// already: reply it without counting it again (Redis's
+    /// ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    FailedCounted(CmdError),
+}
+
+/// What one script invocation may do.
+#[derive(Debug, Clone, Copy)]
+pub struct RunMode {
+    /// EVAL_RO/EVALSHA_RO or `no-writes`: write commands are refused.
+    pub read_only: bool,
+}
+
+/// SHA-1 of a script body as 40 lower-case hex digits.
+pub fn sha1_hex(body: &[u8]) -> String {
+    crate::util::sha1::hex(&crate::util::sha1::sha1(body))
+}
+
+impl Engine {
+    /// A fresh Lua state with the sandbox built, drawing math.random from `rand`.
+    pub fn new(rand: Rc<RefCell<Lrand48>>) -> mlua::Result<Engine> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::default(),
+        )?;
+        lua.set_memory_limit(LUA_MEMORY_BYTES_MAX)?;
+        let globals = lua.globals();
+        let api = api::table(&lua, &rand)?;
+        libs::install(&lua, &globals)?;
+        let handler = error_handler(&lua)?;
+        let sandbox = lua
+            .load(SANDBOX)
+            .set_name("=ember")
+            .set_mode(ChunkMode::Text)
+            .into_function()?;
+        let (env, redis, run, library_env, run_library_function): (
+            Table,
+            Table,
+            Function,
+            Function,
+            Function,
+        ) = sandbox.call((globals.clone(), api, handler))?;
+        Ok(Engine {
+            lua,
+            globals,
+            env,
+            redis,
+            run,
+            library_env,
+            run_library_function,
+            scripts: BTreeMap::new(),
+            libraries: BTreeMap::new(),
+            function_index: BTreeMap::new(),
+            rand,
+        })
+    }
+
+    /// A fresh state sharing this one's random sequence (SCRIPT FLUSH).
+    pub fn flushed(&self) -> mlua::Result<Engine> {
+        Engine::new(self.rand.clone())
+    }
+
+    pub fn exists(&self, sha: &str) -> bool {
+        self.scripts.contains_key(sha)
+    }
+
+    /// Number of cached scripts (INFO memory's number_of_cached_scripts).
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// Bytes the Lua state holds (INFO used_memory_lua).
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Compiles and caches `body` unless already cached; returns its SHA-1.
+    pub fn load(&mut self, body: &[u8]) -> Result<String, CmdError> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, code) = parse_shebang(body)?;
+        let func = self
+            .lua
+            .load(code)
+            .set_name("@user_script")
+            .set_mode(ChunkMode::Text)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(compile_error)?;
+        let body = Bytes::copy_from_slice(body);
+        self.scripts
+            .insert(sha.clone(), Script { body, func, flags });
+        Ok(sha)
+    }
+
+    /// The flags of a cached script.
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.scripts.get(sha).map(|s| s.flags)
+    }
+
+    /// The body of a cached script.
+    pub fn body(&self, sha: &str) -> Option<&Bytes> {
+        self.scripts.get(sha).map(|s| &s.body)
+    }
+
+    /// Runs the cached script `sha` with KEYS and ARGV, writing its reply to the
+    /// caller (or returning the error to reply).
+    pub fn run(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        sha: &str,
+        keys: &[Bytes],
+        args: &[Bytes],
+        mode: RunMode,
+    ) -> Outcome {
+        let Some(func) = self.scripts.get(sha).map(|s| s.func.clone()) else {
+            return Outcome::Failed(NO_SCRIPT.into());
+        };
+        match self.run_function(ctx, sha, func, keys, args, mode) {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed(CmdError::Owned(format!(
+                "ERR Error running script {sha}, {}",
+                first_chars(&e.to_string(), 100)
+            ))),
+        }
+    }
+
+    fn run_function(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        sha: &str,
+        func: Function,
+        keys: &[Bytes],
+        args: &[Bytes],
+        mode: RunMode,
+    ) -> mlua::Result<Outcome> {
+        self.globals.raw_set("KEYS", self.string_array(keys)?)?;
+        self.globals.raw_set("ARGV", self.string_array(args)?)?;
+        let run = self.run.clone();
+        self.run_with(ctx, sha, mode, || run.call(func))
+    }
+
+    /// Runs a library function (FCALL): its callback gets KEYS and ARGV as
+    /// arguments; errors name the function.
+    pub fn call_function(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        func: Function,
+        keys: &[Bytes],
+        args: &[Bytes],
+        mode: RunMode,
+    ) -> Outcome {
+        let run = self.run_library_function.clone();
+        let keys_t = self.string_array(keys);
+        let args_t = self.string_array(args);
+        let (keys_t, args_t) = match (keys_t, args_t) {
+            (Ok(k), Ok(a)) => (k, a),
+            (Err(e), _) | (_, Err(e)) => {
+                return Outcome::Failed(CmdError::Owned(format!("ERR {e}")));
+            }
+        };
+        match self.run_with(ctx, name, mode, || run.call((func, keys_t, args_t))) {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed(CmdError::Owned(format!(
+                "ERR Error running script {name}, {}",
+                first_chars(&e.to_string(), 100)
+            ))),
+        }
+    }
+
+    /// Runs `invoke` with `redis.call` and friends bound to the caller, then
+    /// converts its result into the caller's reply.
+    fn run_with(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        mode: RunMode,
+        invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
+    ) -> mlua::Result<Outcome> {
+        let sha = name;
+        let caller_db = ctx.client.db;
+        let caller_in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
+        let resp3 = Cell::new(false);
+        let cell = RefCell::new(Caller {
+            ctx,
+            mode,
+            repl: api::REPL_ALL,
+        });
+        let command = |lua: &Lua, argv: Variadic<Value>| -> mlua::Result<(Value, bool)> {
+            let Ok(mut caller) = cell.try_borrow_mut() else {
+                return Err(mlua::Error::RuntimeError("recursive redis.call".into()));
+            };
+            caller.call_command(lua, resp3.get(), &argv)
+        };
+        let command = &command;
+        let result = self.lua.scope(|scope| {
+            let call = scope.create_function(move |lua, argv: Variadic<Value>| {
+                match command(lua, argv)? {
+                    (Value::Table(t), true) => Err(api::raise_table(&t)),
+                    (value, _) => Ok(value),
+                }
+            })?;
+            let pcall = scope
+                .create_function(move |lua, argv: Variadic<Value>| Ok(command(lua, argv)?.0))?;
+            let setresp = scope.create_function(|_, argv: Variadic<Value>| {
+                resp3.set(api::resp_version(&argv)? == 3);
+                Ok(())
+            })?;
+            self.redis.raw_set("call", call)?;
+            self.redis.raw_set("pcall", pcall)?;
+            let log = scope.create_function(|lua, argv: Variadic<Value>| {
+                let (level, line) = api::log_line(lua, &argv)?;
+                if let Ok(mut caller) = cell.try_borrow_mut() {
+                    caller.log(level, line);
+                }
+                Ok(())
+            })?;
+            let set_repl = scope.create_function(|_, argv: Variadic<Value>| {
+                let flags = api::repl_flags(&argv)?;
+                if let Ok(mut caller) = cell.try_borrow_mut() {
+                    caller.repl = flags;
+                }
+                Ok(())
+            })?;
+            self.redis.raw_set("set_repl", set_repl)?;
+            self.redis.raw_set("setresp", setresp)?;
+            self.redis.raw_set("log", log)?;
+            invoke()
+        });
+        let caller = cell.into_inner();
+        let ctx = caller.ctx;
+        ctx.client.in_exec = caller_in_exec;
+        ctx.client.db = caller_db;
+        let (ok, value) = result?;
+        if !ok {
+            let error = script_error(&value, sha);
+            return Ok(if counted_already(&value) {
+                Outcome::FailedCounted(error)
+            } else {
+                Outcome::Failed(error)
+            });
+        }
+        if let Value::Table(t) = &value {
+            if let Some(err) = convert::error_field(t) {
+                let error = CmdError::Bytes(err);
+                return Ok(if counted_already(&value) {
+                    Outcome::FailedCounted(error)
+                } else {
+                    Outcome::Failed(error)
+                });
+            }
+        }
+        convert::lua_to_reply(ctx.out(), &value, resp3.get());
+        Ok(Outcome::Replied)
+    }
+
+    fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
+        let t = self.lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            t.raw_set(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(t)
+    }
+}
+
+/// The caller's context while its script runs, for `redis.call`.
+struct Caller<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    mode: RunMode,
+    /// redis.set_repl's flags (REPL_ALL at the start of every run).
+    repl: i32,
+}
+
+impl Caller<'_, '_> {
+    /// A `redis.log` line, kept when the configured `loglevel` lets it through.
+    fn log(&mut self, level: crate::io::LogLevel, line: String) {
+        if level >= self.ctx.srv.config.loglevel {
+            self.ctx
+                .outputs
+                .push_back(crate::io::Output::Log { level, line });
+        }
+    }
+
+    /// `redis.call`/`redis.pcall`: returns the reply as a Lua value and whether it
+    /// is an error (which `redis.call` raises).
+    fn call_command(
+        &mut self,
+        lua: &Lua,
+        resp3: bool,
+        argv: &[Value],
+    ) -> mlua::Result<(Value, bool)> {
+        let argv = match script_argv(argv) {
+            Ok(argv) => argv,
+            Err(message) => {
+                return Ok((convert::error_table(lua, message.as_bytes(), false)?, true))
+            }
+        };
+        match self.execute(&argv, resp3) {
+            Ok(reply) => {
+                let failed = reply.first() == Some(&b'-');
+                Ok((convert::resp_to_lua(lua, &reply)?, failed))
+            }
+            Err(e) => Ok((convert::error_table(lua, e.message(), true)?, true)),
+        }
+    }
+
+    /// Checks and runs one command as Redis's scriptCall does; the reply bytes.
+    fn execute(&mut self, argv: &[Bytes], resp3: bool) -> Result<Bytes, CmdError> {
+        let cmd = resolve_for_script(argv)?;
+        if cmd.has_flag(crate::command::Flag::Noscript) {
+            return Err(NOT_ALLOWED.into());
+        }
+        if self.mode.read_only && cmd.has_flag(crate::command::Flag::Write) {
+            return Err(WRITE_IN_READ_ONLY.into());
+        }
+        let ctx = &mut *self.ctx;
+        let mut scratch = ReplyBuf::new();
+        scratch.proto = if resp3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+        let caller_out = std::mem::replace(&mut ctx.client.out, scratch);
+        let mark = ctx.srv.propagation.pending_len();
+        let result = ctx.call(cmd, argv);
+        // Ember has one effect stream for the AOF and replicas, so only
+        // REPL_NONE (neither) can be honoured: AOF-only or replica-only
+        // propagate to both.
+        if self.repl == api::REPL_NONE {
+            ctx.srv.propagation.drop_since(mark);
+        }
+        let mut scratch = std::mem::replace(&mut ctx.client.out, caller_out);
+        match result {
+            Ok(()) => Ok(scratch.take()),
+            Err(e) => {
+                ctx.srv.stats.total_error_replies += 1;
+                ctx.srv.stats.count_error(e.message());
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The table row for a script's command, with Redis's script-specific errors.
+fn resolve_for_script(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    match crate::node::resolve(argv) {
+        Ok(cmd) => Ok(cmd),
+        Err((Some(_), _)) => Err(WRONG_ARGS.into()),
+        Err((None, _)) => Err(UNKNOWN_COMMAND.into()),
+    }
+}
+
+/// The arguments of `redis.call`: strings as they are, numbers as `%.17g`.
+pub(crate) fn script_argv(args: &[Value]) -> Result<Vec<Bytes>, &'static str> {
+    if args.is_empty() {
+        return Err(NO_ARGUMENTS);
+    }
+    args.iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Integer(i) => Ok(Bytes::from(crate::util::num::format_f64_g17(*i as f64))),
+            Value::Number(n) => Ok(Bytes::from(crate::util::num::format_f64_g17(*n))),
+            _ => Err(BAD_ARGUMENT),
+        })
+        .collect()
+}
+
+/// The error a failed script replies, from the table the error handler built:
+/// `<err> script: <sha>, on <source>:<line>.` (Redis's luaCallFunction).
+fn script_error(value: &Value, sha: &str) -> CmdError {
+    let Value::Table(t) = value else {
+        let text = match value {
+            Value::String(s) => s.to_string_lossy(),
+            _ => "execution failure".into(),
+        };
+        return CmdError::Owned(format!(
+            "ERR Error running script {sha}, {}",
+            first_chars(&text, 100)
+        ));
+    };
+    let mut msg = convert::error_field(t).unwrap_or_else(|| b"ERR unknown error".to_vec());
+    let source: Option<mlua::String> = t.raw_get("source").ok();
+    let line = match t.raw_get::<Value>("line") {
+        Ok(Value::Integer(i)) => Some(i.to_string()),
+        Ok(Value::Number(n)) => Some(crate::util::num::format_f64_g17(n)),
+        Ok(Value::String(s)) => Some(s.to_string_lossy()),
+        _ => None,
+    };
+    if let (Some(source), Some(line)) = (source, line) {
+        msg.extend_from_slice(b" script: ");
+        msg.extend_from_slice(sha.as_bytes());
+        msg.extend_from_slice(b", on ");
+        msg.extend_from_slice(&source.as_bytes());
+        msg.push(b':');
+        msg.extend_from_slice(line.as_bytes());
+        msg.push(b'.');
+    }
+    CmdError::Bytes(msg)
+}
+
+/// Whether an error table carries `ignore_error_stats_update` (a command's
+/// error, counted when the command failed).
+fn counted_already(value: &Value) -> bool {
+    match value {
+        Value::Table(t) => matches!(
+            t.raw_get::<Value>("ignore_error_stats_update"),
+            Ok(Value::Boolean(true))
+        ),
+        _ => false,
+    }
+}
+
+impl Outcome {
+    /// The handler's result: errors to count go back to the node, errors
+    /// already counted are written here.
+    pub fn into_result(self, ctx: &mut Ctx<'_>) -> crate::error::CmdResult {
+        match self {
+            Outcome::Replied => Ok(()),
+            Outcome::Failed(e) => Err(e),
+            Outcome::FailedCounted(e) => {
+                ctx.out().error(e.message());
+                Ok(())
+            }
+        }
+    }
+}
+
+fn first_chars(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// `__redis__err__handler`: turns any error into Redis's error table and records
+/// where in the user's code it happened: the first frame that is neither a C
+/// function nor the sandbox's own Lua (Redis looks one frame past a C function).
+fn error_handler(lua: &Lua) -> mlua::Result<Function> {
+    let tostring: Function = lua.globals().raw_get("tostring")?;
+    lua.create_function(move |lua, err: Value| {
+        let table = match api::normalize(lua, err)? {
+            Value::Table(t) => t,
+            other => {
+                let text: mlua::String = tostring.call(other)?;
+                let mut msg = b"ERR ".to_vec();
+                msg.extend_from_slice(&text.as_bytes());
+                let t = lua.create_table()?;
+                t.raw_set("err", lua.create_string(&msg)?)?;
+                t
+            }
+        };
+        if let Some((source, line)) = user_frame(lua) {
+            table.raw_set("source", source)?;
+            table.raw_set("line", line)?;
+        }
+        Ok(table)
+    })
+}
+
+/// Frames the error handler looks through for the user's code.
+const ERROR_FRAMES_MAX: usize = 32;
+
+fn user_frame(lua: &Lua) -> Option<(String, i32)> {
+    for level in 1..ERROR_FRAMES_MAX {
+        let frame = lua.inspect_stack(level)?;
+        let source = frame.source();
+        if source.what == "C" {
+            continue;
+        }
+        let name = source.source.as_deref().unwrap_or("");
+        if name.starts_with("=ember") {
+            continue;
+        }
+        let name = name.to_string();
+        return Some((name, frame.curr_line()));
+    }
+    None
+}
+
+/// A compile error as Redis words it.
+fn compile_error(e: mlua::Error) -> CmdError {
+    let message = match e {
+        mlua::Error::SyntaxError { message, .. } => message,
+        other => other.to_string(),
+    };
+    CmdError::Owned(format!(
+        "ERR Error compiling script (new function): {message}"
+    ))
+}
+
+/// Splits a `#!lua flags=a,b` first line off the body (Redis's
+/// evalExtractShebangFlags). The line's bytes are replaced by nothing but its
+/// newline stays, so line numbers in errors still match the body.
+pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, &[u8]), CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok((ScriptFlags::default(), body));
+    }
+    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+        return Err(INVALID_SHEBANG.into());
+    };
+    let line = &body[..end];
+    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or(b"");
+    if engine != b"#!lua" {
+        let mut msg = b"ERR Unexpected engine in script shebang: ".to_vec();
+        msg.extend_from_slice(engine);
+        return Err(CmdError::Bytes(msg));
+    }
+    let mut flags = ScriptFlags {
+        shebang: true,
+        ..ScriptFlags::default()
+    };
+    for part in parts {
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            let mut msg = b"ERR Unknown lua shebang option: ".to_vec();
+            msg.extend_from_slice(part);
+            return Err(CmdError::Bytes(msg));
+        };
+        for flag in list.split(|&b| b == b',').filter(|f| !f.is_empty()) {
+            match flag {
+                b"no-writes" => flags.no_writes = true,
+                b"allow-oom" => flags.allow_oom = true,
+                b"allow-stale" => flags.allow_stale = true,
+                b"no-cluster" => flags.no_cluster = true,
+                b"allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
+                other => {
+                    let mut msg = b"ERR Unexpected flag in script shebang: ".to_vec();
+                    msg.extend_from_slice(other);
+                    return Err(CmdError::Bytes(msg));
+                }
+            }
+        }
+    }
+    Ok((flags, &body[end..]))
+}
+
+/// The node's scripting state: the engine (created on first use, dropped by
+/// SCRIPT FLUSH) and the random sequence its math.random draws from.
+#[derive(Default)]
+pub struct Scripts {
+    pub engine: Option<Box<Engine>>,
+    /// The function libraries' own Lua state (FUNCTION LOAD, FCALL).
+    pub functions: Option<Box<Engine>>,
+    pub rand: Rc<RefCell<Lrand48>>,
+}
+
+impl Scripts {
+    /// Every function library's code, for RDB snapshots.
+    pub fn library_codes(&self) -> Vec<Bytes> {
+        self.functions
+            .as_ref()
+            .map(|engine| engine.libraries.values().map(|l| l.code.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Loads the libraries an RDB file holds (replacing same-named ones, as
+    /// DEBUG RELOAD's reload allows); the message to log when one fails.
+    pub fn load_libraries(&mut self, codes: &[Vec<u8>]) -> Result<(), String> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let mut engine = match self.functions.take() {
+            Some(engine) => engine,
+            None => Box::new(
+                Engine::new(self.rand.clone()).map_err(|e| format!("Lua engine failed: {e}"))?,
+            ),
+        };
+        let mut result = Ok(());
+        for code in codes {
+            if let Err(e) = engine.load_library(code, true) {
+                result = Err(format!("Failed loading library: {e}"));
+                break;
+            }
+        }
+        self.functions = Some(engine);
+        result
+    }
+}
