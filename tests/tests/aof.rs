@@ -642,3 +642,30 @@ fn info_persistence_prints_the_aof_fields_redis_prints() {
         }
     }
 }
+
+#[test]
+fn a_rewritten_base_carries_function_libraries_into_redis_and_back() {
+    let ember = Server::start_ember(&["--appendonly", "yes"]);
+    let mut con = connect(&ember);
+    let library =
+        "#!lua name=rewritelib\nredis.register_function('rw_hello', function() return 'hi' end)";
+    assert_eq!(
+        text(run(&mut con, &["FUNCTION", "LOAD", library])),
+        "rewritelib"
+    );
+    run(&mut con, &["SET", "k", "v"]);
+    run(&mut con, &["BGREWRITEAOF"]);
+    wait_for_rewrites(&mut con, 1);
+    // The incr file that held FUNCTION LOAD is history now: only the base has it.
+    let copy = TempDir::new();
+    let redis = redis_on_copy(&ember.dir(), &copy);
+    let mut rcon = connect(&redis);
+    wait_for_load(&mut rcon);
+    assert_eq!(text(run(&mut rcon, &["FCALL", "rw_hello", "0"])), "hi");
+    let again = TempDir::new();
+    let ember2 = ember_on_copy(&ember.dir(), &again, &[]);
+    let mut econ = connect(&ember2);
+    wait_for_load(&mut econ);
+    assert_eq!(text(run(&mut econ, &["FCALL", "rw_hello", "0"])), "hi");
+    assert_eq!(text(run(&mut econ, &["GET", "k"])), "v");
+}

@@ -160,7 +160,10 @@ pub fn start(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
     start_chain(srv, outputs, now, ops, Then::IncrReady, logs);
     let mut opts = crate::persist::snapshot_options(srv, now);
     opts.aof_base = true;
-    let snapshot = Snapshot::start(&mut srv.dbs, &opts);
+    // The base carries the function libraries as an RDB does (FUNCTION LOAD's own
+    // propagation only reaches the incr files written after it).
+    let functions = srv.scripts.library_codes();
+    let snapshot = Snapshot::start_with_functions(&mut srv.dbs, &opts, &functions);
     srv.aof.rewrite = Some(Rewrite {
         snapshot: Some(snapshot),
         temp: format!("temp-rewriteaof-bg-{}.aof", srv.host.process_id),
