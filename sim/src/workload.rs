@@ -123,6 +123,8 @@ pub struct Workload {
     /// This client's durable list and the last sequence number pushed to it.
     durable: Vec<u8>,
     durable_seq: u64,
+    /// Read the durable list first on the new connection (it may follow a crash).
+    read_durable_next: bool,
 }
 
 const VALUES: &[&str] = &[
@@ -164,7 +166,14 @@ impl Workload {
             queued: std::collections::VecDeque::new(),
             durable: durable_key(client),
             durable_seq: 0,
+            read_durable_next: false,
         }
+    }
+
+    /// A new connection: a client that pushed to its durable list reads it first,
+    /// so what survived a crash is always checked.
+    pub fn reconnected(&mut self) {
+        self.read_durable_next = self.durable_seq > 0;
     }
 
     /// `RPUSH d:<client> <next seq>`, or now and then `LRANGE d:<client> 0 -1`.
@@ -181,6 +190,12 @@ impl Workload {
     pub fn next(&mut self, client_ms: u64) -> Request {
         if let Some(request) = self.queued.pop_front() {
             return request;
+        }
+        if std::mem::take(&mut self.read_durable_next) {
+            return self.encode(
+                vec![b("LRANGE"), self.durable.clone(), b("0"), b("-1")],
+                RequestKind::Normal,
+            );
         }
         let p = self.config.durable_probability;
         if p > 0.0 && self.rng.chance(p) {

@@ -914,6 +914,7 @@ impl World {
             && self.clients[client].state == ClientState::Connecting
         {
             self.clients[client].state = ClientState::Connected;
+            self.clients[client].workload.reconnected();
             self.wake_client(client, 0);
         }
     }

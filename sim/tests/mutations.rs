@@ -19,7 +19,7 @@ fn expectation(bug: Bug) -> (u64, &'static [&'static str]) {
         Bug::LazyExpirySkippedOnRead => (50, &["expiry", "model"]),
         Bug::ActiveExpiryOnStaleClock => (250, &["expiry"]),
         Bug::ExpiryAtDeadline => (300, &["model", "expiry"]),
-        Bug::WatchIgnoresExpiry => (100, &["expiry"]),
+        Bug::WatchIgnoresExpiry => (200, &["expiry"]),
         Bug::SaveSkipsFsync => (50, &["durability", "model"]),
     }
 }
