@@ -108,6 +108,51 @@ fn write_dataset(con: &mut redis::Connection) {
     run(con, &["SELECT", "15"]);
     run(con, &["HSET", "h", "f", "v"]);
     run(con, &["SELECT", "0"]);
+    write_streams(con);
+}
+
+/// Streams as their effects reach the AOF: auto IDs become concrete, approximate
+/// trims exact ones, XREADGROUP and XAUTOCLAIM become XCLAIM/XGROUP commands.
+fn write_streams(con: &mut redis::Connection) {
+    for i in 0..300 {
+        run(con, &["XADD", "x", "*", "f", &i.to_string(), "g", "v"]);
+    }
+    run(con, &["XADD", "x", "MAXLEN", "~", "200", "*", "f", "last"]);
+    run(con, &["XDEL", "x", "0-1"]);
+    run(con, &["XGROUP", "CREATE", "x", "grp", "0"]);
+    run(
+        con,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "grp",
+            "alice",
+            "COUNT",
+            "5",
+            "STREAMS",
+            "x",
+            ">",
+        ],
+    );
+    run(
+        con,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "grp",
+            "bob",
+            "COUNT",
+            "3",
+            "STREAMS",
+            "x",
+            ">",
+        ],
+    );
+    run(
+        con,
+        &["XAUTOCLAIM", "x", "grp", "carol", "0", "0-0", "COUNT", "2"],
+    );
+    run(con, &["XGROUP", "CREATECONSUMER", "x", "grp", "dave"]);
 }
 
 fn digest(con: &mut redis::Connection) -> String {
