@@ -170,6 +170,10 @@ pub struct Aof {
     /// A fatal error stopped the process (Redis's exit(1)): nothing held leaves.
     exiting: bool,
     chain: Option<Chain>,
+    /// A rewrite's switch to a new incr file, waiting until every older file is
+    /// written and fsynced: once the manifest names a newer incr file, a torn tail
+    /// in an older one cannot be cut at load (found by the simulator, seed 169).
+    switch_waiting: Option<Chain>,
     load: Option<(DiskOpId, LoadStep)>,
     stray_ops: BTreeSet<DiskOpId>,
     /// Unix seconds of the last fsync request (everysec issues one per second).
@@ -207,6 +211,11 @@ impl Aof {
             || self.load.as_ref().is_some_and(|(l, _)| *l == id)
             || self.stray_ops.contains(&id)
             || self.rewrite.as_ref().is_some_and(|r| r.owns(id))
+    }
+
+    /// Whether a chain of file work runs or a switch to a new incr file waits.
+    pub(crate) fn switching(&self) -> bool {
+        self.chain.is_some() || self.switch_waiting.is_some()
     }
 
     pub fn rewrite_in_progress(&self) -> bool {
@@ -278,6 +287,7 @@ fn fatal(srv: &mut Server, outputs: &mut VecDeque<Output>, lines: Vec<String>) {
     }
     srv.aof.load = None;
     srv.aof.chain = None;
+    srv.aof.switch_waiting = None;
     srv.aof.exiting = true;
     outputs.push_back(Output::Stop { code: 1 });
 }
@@ -348,6 +358,9 @@ fn feed_effects(srv: &mut Server, now: Millis) {
 /// Redis sends them, and writes get -MISCONF.
 fn released_upto(srv: &Server) -> u64 {
     match srv.config.appendfsync {
+        AppendFsync::Always if srv.planted.is(crate::planted::Bug::ReplyBeforeFsync) => {
+            srv.aof.written
+        }
         AppendFsync::Always => srv.aof.synced,
         _ if srv.aof.last_write_failed => srv.aof.accepted,
         _ => srv.aof.written,
@@ -425,8 +438,8 @@ fn release(srv: &mut Server) {
 
 /// Issues the next request for the incr files: the oldest segment's bytes, else
 /// an fsync the policy wants; a finished segment (an old file after a rewrite
-/// started) is fsynced unless the policy is `no`, then dropped. One request at a
-/// time, and none while a chain (a manifest switch) runs.
+/// started) is fsynced, then dropped, and then a waiting switch to the new file
+/// starts. One request at a time, and none while a chain (a manifest switch) runs.
 fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
     loop {
         let aof = &mut srv.aof;
@@ -436,6 +449,11 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
         // A finished file: an old one after a switch, or the last when turned off.
         let more = aof.segments.len() > 1 || aof.state == State::Off;
         let Some(front) = aof.segments.front_mut().filter(|s| s.ready) else {
+            // No older file to finish (AOF being turned on): the switch may start.
+            if let Some(chain) = aof.switch_waiting.take() {
+                aof.chain = Some(chain);
+                chain_next(srv, outputs, now);
+            }
             return;
         };
         let path = front.path.clone();
@@ -453,6 +471,15 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
                     upto: srv.aof.written,
                 },
             )
+        } else if more && srv.aof.segments.get(1).is_some_and(|s| !s.ready) {
+            // The old file is written and fsynced: the switch to the new one may
+            // start. The old segment stays until it is done (a failed switch
+            // sends the new file's bytes back to it).
+            if let Some(chain) = srv.aof.switch_waiting.take() {
+                srv.aof.chain = Some(chain);
+                chain_next(srv, outputs, now);
+            }
+            return;
         } else if more {
             srv.aof.segments.pop_front();
             continue;
@@ -478,7 +505,9 @@ fn fsync_due(srv: &Server, now: Millis, closing: bool) -> bool {
     match srv.config.appendfsync {
         AppendFsync::Always => true,
         AppendFsync::Everysec => closing || now / 1000 > aof.last_fsync_secs,
-        AppendFsync::No => false,
+        // A file that is closing is fsynced whatever the policy, before the
+        // manifest moves on to a newer one.
+        AppendFsync::No => closing,
     }
 }
 
@@ -655,12 +684,18 @@ fn start_chain(
     then: Then,
     logs: Vec<String>,
 ) {
-    srv.aof.chain = Some(Chain {
+    let chain = Chain {
         ops: ops.into(),
         in_flight: None,
         then,
         logs,
-    });
+    };
+    if then == Then::IncrReady {
+        // The new file's segment is the last one; the older ones go first.
+        srv.aof.switch_waiting = Some(chain);
+        return pump(srv, outputs, now);
+    }
+    srv.aof.chain = Some(chain);
     // After the write in flight: the chain may switch the file it goes to.
     if srv.aof.write.is_none() {
         chain_next(srv, outputs, now);
@@ -1121,6 +1156,9 @@ fn truncate_torn_tail(
     for line in lines {
         log(srv, outputs, LogLevel::Warning, line);
     }
+    if srv.planted.is(crate::planted::Bug::AofKeepsTornTail) {
+        return true;
+    }
     let id = srv.next_disk_op_id();
     srv.aof.stray_ops.insert(id);
     srv.aof.loaded_bytes -= (file.bytes.len() - valid_up_to) as u64;
@@ -1251,7 +1289,7 @@ fn start_append_only(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Mill
     srv.aof.last_fsync_secs = now / 1000;
     srv.propagation.enabled = true;
     srv.effects.clear();
-    let scheduled = if srv.persist.save_in_progress() || srv.aof.chain.is_some() {
+    let scheduled = if srv.persist.save_in_progress() || srv.aof.switching() {
         Some("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
     } else if in_exec {
         Some("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.")

@@ -91,7 +91,7 @@ fn temp_incr_name(srv: &Server) -> String {
 /// Whether a rewrite can start now, as Redis's hasActiveChildProcess: no save and
 /// no other rewrite (or file switch) running.
 pub fn can_start(srv: &Server) -> bool {
-    srv.aof.rewrite.is_none() && srv.aof.chain.is_none() && !srv.persist.save_in_progress()
+    srv.aof.rewrite.is_none() && !srv.aof.switching() && !srv.persist.save_in_progress()
 }
 
 /// BGREWRITEAOF: starts a rewrite now, or schedules it (Ok(false)) while a save
@@ -295,7 +295,7 @@ fn finish_if_written(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Mill
         .rewrite
         .as_ref()
         .is_some_and(|j| j.written && j.in_flight.is_none());
-    if !ready || srv.aof.chain.is_some() {
+    if !ready || srv.aof.switching() {
         return;
     }
     let Some(job) = srv.aof.rewrite.as_ref() else {
