@@ -98,6 +98,11 @@ impl Node {
         self.srv.persist.save_in_progress()
     }
 
+    /// Whether an AOF rewrite (BGREWRITEAOF or an automatic one) is under way.
+    pub fn aof_rewrite_in_progress(&self) -> bool {
+        self.srv.aof.rewrite_in_progress()
+    }
+
     /// Lets the host report allocated bytes for INFO's `used_memory`.
     pub fn set_memory_probe(&mut self, probe: fn() -> usize) {
         self.srv.memory_probe = Some(probe);

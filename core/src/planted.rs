@@ -24,15 +24,23 @@ pub enum Bug {
     /// An RDB save renames the temp file into place without fsyncing it first, so a
     /// power loss can leave an empty or torn dump.rdb.
     SaveSkipsFsync,
+    /// Under `appendfsync always` replies leave once their AOF bytes are written,
+    /// not once they are fsynced (a power loss then loses acknowledged writes).
+    ReplyBeforeFsync,
+    /// Loading keeps a torn AOF tail in the file instead of cutting it, so the next
+    /// appends land after garbage and the following restart cannot read the file.
+    AofKeepsTornTail,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 5] = [
+    pub const ALL: [Bug; 7] = [
         Bug::LazyExpirySkippedOnRead,
         Bug::ActiveExpiryOnStaleClock,
         Bug::ExpiryAtDeadline,
         Bug::WatchIgnoresExpiry,
         Bug::SaveSkipsFsync,
+        Bug::ReplyBeforeFsync,
+        Bug::AofKeepsTornTail,
     ];
 
     /// The bug called `name` (its variant's name, as `{:?}` prints it).

@@ -52,6 +52,9 @@ impl DiskFaults {
 struct File {
     current: Vec<u8>,
     durable: Option<Vec<u8>>,
+    /// Rewritten from the start (`Write`) since the last fsync; otherwise only
+    /// appended to or cut, so what it shares with the synced content is safe.
+    rewritten: bool,
 }
 
 /// How often each disk fault fired.
@@ -114,6 +117,7 @@ impl Disk {
                 let room = self.room(self.used_bytes() - old);
                 let file = self.files.entry(path.clone()).or_default();
                 file.current.clear();
+                file.rewritten = true;
                 self.write_limited(path, bytes, room)
             }
             DiskOp::Append { path, bytes } => {
@@ -186,6 +190,7 @@ impl Disk {
         }
         let file = self.files.get_mut(path).expect("checked above");
         file.durable = Some(file.current.clone());
+        file.rewritten = false;
         Ok(DiskData::Done)
     }
 
@@ -200,6 +205,7 @@ impl Disk {
                     File {
                         durable: Some(kept.clone()),
                         current: kept,
+                        rewritten: false,
                     },
                 );
             }
@@ -220,6 +226,17 @@ impl Disk {
             // Appends since the last sync: part of the tail made it.
             let tail = file.current.len() - durable.len();
             let kept = durable.len() + self.rng.index(tail);
+            Some(file.current[..kept].to_vec())
+        } else if !file.rewritten {
+            // Cut (a torn tail truncated at load) and appended to since the sync:
+            // what the file shares with its synced content stays, and part of the
+            // rest made it.
+            let common = durable
+                .iter()
+                .zip(&file.current)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let kept = common + self.rng.index(file.current.len() - common);
             Some(file.current[..kept].to_vec())
         } else {
             // Rewritten since the last sync: a prefix of the new content made it.

@@ -55,6 +55,10 @@ probes! {
     DurabilityChecked: "a durable list was read back after its node restarted",
     SaveCompleted: "an RDB save reached the disk",
     CrashDuringSave: "a node crashed while an RDB save was in progress",
+    CrashDuringFsync: "a node lost power while an fsync it asked for was in flight",
+    CrashDuringAofRewrite: "a node crashed while an AOF rewrite was in progress",
+    AofRewriteCompleted: "an AOF rewrite finished and switched the manifest",
+    AofTornTailLoaded: "a restarted node cut a torn AOF tail and loaded the rest",
     DumpLoaded: "a restarted node loaded keys from its dump",
     LoadingRefused: "a command got -LOADING while a restarted node read its dump",
 }

@@ -51,6 +51,9 @@ pub struct FaultSettings {
     pub clock_jump_backward: bool,
     pub crash_every_ms: Option<u64>,
     pub restart_ms_max: u64,
+    /// Chance that a node loses power while an fsync it asked for is in flight (a
+    /// crash aimed at the window where written bytes are not yet durable).
+    pub crash_in_fsync_probability: f64,
 }
 
 impl FaultSettings {
@@ -66,6 +69,7 @@ impl FaultSettings {
             clock_jump_backward: false,
             crash_every_ms: None,
             restart_ms_max: 0,
+            crash_in_fsync_probability: 0.0,
         }
     }
 }
@@ -94,6 +98,9 @@ pub struct Settings {
     pub save: Option<&'static str>,
     /// `appendonly yes` with this `appendfsync` policy (`None`: no AOF).
     pub appendfsync: Option<&'static str>,
+    /// `auto-aof-rewrite-min-size` in bytes: small in some seeds, so automatic
+    /// rewrites (and crashes in the middle of one) happen within a run.
+    pub aof_rewrite_min_bytes: u64,
 }
 
 /// Save points short enough to fire within a run (seconds, changes).
@@ -153,7 +160,18 @@ impl Settings {
             .chance(0.4)
             .then(|| *rng.pick(&["always", "always", "everysec", "no"]));
         let mut workload = workload;
-        workload.durable_probability = *rng.pick(&[0.0, 0.05, 0.2]);
+        // With an AOF there is a promise to check, so the durable lists are always
+        // in the mix.
+        workload.durable_probability = if appendfsync.is_some() {
+            *rng.pick(&[0.05, 0.1, 0.2])
+        } else {
+            *rng.pick(&[0.0, 0.05, 0.2])
+        };
+        let mut faults = faults;
+        if faults.crash_every_ms.is_some() || rng.chance(0.3) {
+            faults.crash_in_fsync_probability = *rng.pick(&[0.0, 0.02, 0.1]);
+        }
+        let aof_rewrite_min_bytes = *rng.pick(&[64 << 20, 2_048, 16_384]);
         Settings {
             seed,
             seeds,
@@ -172,6 +190,7 @@ impl Settings {
             workload,
             save,
             appendfsync,
+            aof_rewrite_min_bytes,
         }
     }
 
@@ -190,6 +209,7 @@ impl Settings {
             clock_jump_backward: rng.chance(0.5),
             crash_every_ms: maybe(rng, 0.3, 1_000, 10_000),
             restart_ms_max: rng.range(1, 2_000),
+            crash_in_fsync_probability: 0.0,
         }
     }
 
@@ -294,8 +314,10 @@ impl fmt::Display for Settings {
         writeln!(
             f,
             "  aof: {}",
-            self.appendfsync
-                .map_or("off".into(), |p| format!("appendfsync {p}"))
+            self.appendfsync.map_or("off".into(), |p| format!(
+                "appendfsync {p}, auto-aof-rewrite-min-size {}",
+                self.aof_rewrite_min_bytes
+            ))
         )?;
         let x = &self.faults;
         writeln!(
@@ -309,12 +331,13 @@ impl fmt::Display for Settings {
         )?;
         writeln!(
             f,
-            "  clock jumps {} (<= {} ms, backward {}); crashes {} (down <= {} ms)",
+            "  clock jumps {} (<= {} ms, backward {}); crashes {} (down <= {} ms), in fsync {}",
             every(x.clock_jump_every_ms),
             x.clock_jump_ms_max,
             x.clock_jump_backward,
             every(x.crash_every_ms),
-            x.restart_ms_max
+            x.restart_ms_max,
+            x.crash_in_fsync_probability
         )?;
         let w = &self.workload;
         let mix: Vec<String> = FAMILIES

@@ -85,6 +85,11 @@ enum Event {
         input: Input,
     },
     Fault(FaultKind),
+    /// A crash aimed at an fsync in flight: the node loses power before it completes.
+    CrashInFsync {
+        node: usize,
+        incarnation: u64,
+    },
     Restart {
         node: usize,
     },
@@ -414,6 +419,12 @@ impl World {
                 }
             }
             Event::Fault(kind) => self.fault(kind),
+            Event::CrashInFsync { node, incarnation } => {
+                if self.faults_on && self.nodes[node].incarnation == incarnation {
+                    self.probes.hit(Probe::CrashDuringFsync);
+                    self.crash_node(node, true);
+                }
+            }
             Event::Restart { node } => self.restart(node),
             Event::FaultsStop => {
                 self.faults_on = false;
@@ -620,11 +631,31 @@ impl World {
             }
             Output::Disk { id, op } => {
                 self.trace.event(vt, format_args!("n{n} disk #{id} {op:?}"));
+                let op_kind = if matches!(op, DiskOp::Fsync { .. }) {
+                    OpKind::Fsync
+                } else {
+                    OpKind::Other
+                };
                 let slot = &mut self.nodes[n];
                 let at = slot.disk_free_at.max(vt) + slot.disk.latency_us();
                 slot.disk_free_at = at;
                 slot.disk_queue.push_back((id, op));
                 let incarnation = slot.incarnation;
+                let aim = matches!(op_kind, OpKind::Fsync)
+                    && self.faults_on
+                    && self
+                        .faults
+                        .chance(self.settings.faults.crash_in_fsync_probability);
+                if aim {
+                    let crash_at = self.faults.range(vt, at.saturating_sub(1).max(vt));
+                    self.schedule(
+                        crash_at,
+                        Event::CrashInFsync {
+                            node: n,
+                            incarnation,
+                        },
+                    );
+                }
                 self.schedule(
                     at,
                     Event::DiskDone {
@@ -638,6 +669,12 @@ impl World {
                     && !line.starts_with("Done loading RDB, keys loaded: 0,")
                 {
                     self.probes.hit(Probe::DumpLoaded);
+                }
+                if line.starts_with("!!! Truncating the AOF ") {
+                    self.probes.hit(Probe::AofTornTailLoaded);
+                }
+                if line.starts_with("Background AOF rewrite finished successfully") {
+                    self.probes.hit(Probe::AofRewriteCompleted);
                 }
                 self.trace
                     .event(vt, format_args!("n{n} log {level:?} {line}"));
@@ -796,6 +833,13 @@ impl World {
             .is_some_and(Node::save_in_progress)
         {
             self.probes.hit(Probe::CrashDuringSave);
+        }
+        if self.nodes[n]
+            .node
+            .as_ref()
+            .is_some_and(Node::aof_rewrite_in_progress)
+        {
+            self.probes.hit(Probe::CrashDuringAofRewrite);
         }
         let slot = &mut self.nodes[n];
         slot.node = None;
@@ -965,11 +1009,18 @@ impl World {
             c.at_node.push_back(id);
             c.at_client.push_back(id);
             let vt = self.vt;
-            let kind = self.requests[id as usize].request.kind;
+            let request = &self.requests[id as usize].request;
+            let kind = request.kind;
+            let flush = request.args.first().is_some_and(|c| {
+                c.eq_ignore_ascii_case(b"flushdb") || c.eq_ignore_ascii_case(b"flushall")
+            });
+            let node = c.node;
             self.observe(Observation::Sent {
                 client,
+                node,
                 id,
                 kind,
+                flush,
                 vt,
             });
             if stop {
@@ -1285,13 +1336,25 @@ impl World {
             return;
         }
         let power_loss = self.faults.chance(0.5);
+        self.crash_node(n, power_loss);
+    }
+
+    /// Node `n` goes down (losing its page cache on a power loss) and comes back
+    /// within `restart_ms_max`.
+    fn crash_node(&mut self, n: usize, power_loss: bool) {
+        if self.nodes[n].node.is_none() {
+            return;
+        }
         self.probes.hit(Probe::NodeCrash);
         self.trace.event(
             self.vt,
             format_args!("fault: n{n} crashes (power loss {power_loss})"),
         );
         self.take_down(n, power_loss);
-        let down = self.faults.range(1, self.settings.faults.restart_ms_max) * US_PER_MS;
+        let down = self
+            .faults
+            .range(1, self.settings.faults.restart_ms_max.max(1))
+            * US_PER_MS;
         let at = (self.vt + down)
             .min(self.settings.fault_ms * US_PER_MS)
             .max(self.vt + 1);
@@ -1301,6 +1364,12 @@ impl World {
 
 /// A reply that is certainly different from `reply` (checker tests).
 /// A node's configuration for this run.
+/// What the crash-in-fsync fault needs to know of a disk request.
+enum OpKind {
+    Fsync,
+    Other,
+}
+
 fn node_config(settings: &Settings) -> Config {
     let mut config = Config::default();
     let set = |config: &mut Config, name: &str, value: &str| {
@@ -1316,6 +1385,8 @@ fn node_config(settings: &Settings) -> Config {
     if let Some(policy) = settings.appendfsync {
         set(&mut config, "appendonly", "yes");
         set(&mut config, "appendfsync", policy);
+        let min_size = settings.aof_rewrite_min_bytes.to_string();
+        set(&mut config, "auto-aof-rewrite-min-size", &min_size);
     }
     config
 }

@@ -126,8 +126,10 @@ fn the_liveness_checker_catches_a_request_never_answered() {
     let mut probes = Probes::new();
     let sent = Observation::Sent {
         client: 0,
+        node: 0,
         id: 1,
         kind: RequestKind::Normal,
+        flush: false,
         vt: 5_000,
     };
     checker

@@ -21,6 +21,8 @@ fn expectation(bug: Bug) -> (u64, &'static [&'static str]) {
         Bug::ExpiryAtDeadline => (300, &["model", "expiry"]),
         Bug::WatchIgnoresExpiry => (200, &["expiry"]),
         Bug::SaveSkipsFsync => (50, &["durability", "model"]),
+        Bug::ReplyBeforeFsync => (300, &["durability"]),
+        Bug::AofKeepsTornTail => (200, &["durability"]),
     }
 }
 

@@ -14,8 +14,8 @@
 //!   (full disk) lets Redis answer writes it has not written, so the promise stops two
 //!   seconds before the incarnation's first disk error.
 //!
-//! Only `FLUSHDB`/`FLUSHALL` can legitimately empty the lists; a node that ran one is
-//! no longer checked.
+//! Only `FLUSHDB`/`FLUSHALL` can legitimately empty the lists; a node that was sent
+//! one (answered or not: it may have run) is no longer checked.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -110,13 +110,6 @@ impl DurabilityChecker {
 
     fn on_exec(&mut self, e: &Exec<'_>, probes: &mut Probes) -> Result<(), String> {
         let args = &e.request.args;
-        if !e.reply.is_error()
-            && args.first().is_some_and(|c| {
-                c.eq_ignore_ascii_case(b"flushdb") || c.eq_ignore_ascii_case(b"flushall")
-            })
-        {
-            self.flushed[e.node] = true;
-        }
         if let Some((client, seq)) = durable_push(args) {
             if matches!(e.reply, Reply::Int(_)) {
                 let list = self.lists.entry((e.node, client)).or_default();
@@ -197,6 +190,14 @@ impl Checker for DurabilityChecker {
     fn observe(&mut self, obs: &Observation<'_>, probes: &mut Probes) -> Result<(), String> {
         match obs {
             Observation::Exec(e) => self.on_exec(e, probes),
+            Observation::Sent {
+                node, flush: true, ..
+            } => {
+                // It may run without an answer (the node can stop before replying),
+                // so the lists on that node are no longer checked from here on.
+                self.flushed[*node] = true;
+                Ok(())
+            }
             Observation::Crashed { node, vt, .. } => {
                 self.crashed(*node, *vt);
                 Ok(())

@@ -49,8 +49,12 @@ pub enum Observation<'a> {
     /// A client wrote a request (it may never reach the node).
     Sent {
         client: usize,
+        /// The node the client's connection goes to.
+        node: usize,
         id: RequestId,
         kind: RequestKind,
+        /// Whether it is FLUSHDB/FLUSHALL: an unanswered one may still have run.
+        flush: bool,
         vt: u64,
     },
     /// A node executed a request; these arrive in each node's execution order.
