@@ -631,17 +631,13 @@ impl World {
             }
             Output::Disk { id, op } => {
                 self.trace.event(vt, format_args!("n{n} disk #{id} {op:?}"));
-                let op_kind = if matches!(op, DiskOp::Fsync { .. }) {
-                    OpKind::Fsync
-                } else {
-                    OpKind::Other
-                };
+                let is_fsync = matches!(op, DiskOp::Fsync { .. });
                 let slot = &mut self.nodes[n];
                 let at = slot.disk_free_at.max(vt) + slot.disk.latency_us();
                 slot.disk_free_at = at;
                 slot.disk_queue.push_back((id, op));
                 let incarnation = slot.incarnation;
-                let aim = matches!(op_kind, OpKind::Fsync)
+                let aim = is_fsync
                     && self.faults_on
                     && self
                         .faults
@@ -1364,12 +1360,6 @@ impl World {
 
 /// A reply that is certainly different from `reply` (checker tests).
 /// A node's configuration for this run.
-/// What the crash-in-fsync fault needs to know of a disk request.
-enum OpKind {
-    Fsync,
-    Other,
-}
-
 fn node_config(settings: &Settings) -> Config {
     let mut config = Config::default();
     let set = |config: &mut Config, name: &str, value: &str| {

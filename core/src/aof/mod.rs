@@ -450,11 +450,7 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
         let more = aof.segments.len() > 1 || aof.state == State::Off;
         let Some(front) = aof.segments.front_mut().filter(|s| s.ready) else {
             // No older file to finish (AOF being turned on): the switch may start.
-            if let Some(chain) = aof.switch_waiting.take() {
-                aof.chain = Some(chain);
-                chain_next(srv, outputs, now);
-            }
-            return;
+            return start_waiting_switch(srv, outputs, now);
         };
         let path = front.path.clone();
         let (op, write) = if !front.bytes.is_empty() && !aof.retry_on_cron {
@@ -475,11 +471,7 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
             // The old file is written and fsynced: the switch to the new one may
             // start. The old segment stays until it is done (a failed switch
             // sends the new file's bytes back to it).
-            if let Some(chain) = srv.aof.switch_waiting.take() {
-                srv.aof.chain = Some(chain);
-                chain_next(srv, outputs, now);
-            }
-            return;
+            return start_waiting_switch(srv, outputs, now);
         } else if more {
             srv.aof.segments.pop_front();
             continue;
@@ -490,6 +482,14 @@ fn pump(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
         srv.aof.write = Some((id, write));
         outputs.push_back(Output::Disk { id, op });
         return;
+    }
+}
+
+/// Starts the switch to a new incr file that waited for the older files.
+fn start_waiting_switch(srv: &mut Server, outputs: &mut VecDeque<Output>, now: Millis) {
+    if let Some(chain) = srv.aof.switch_waiting.take() {
+        srv.aof.chain = Some(chain);
+        chain_next(srv, outputs, now);
     }
 }
 
