@@ -61,6 +61,11 @@ probes! {
     AofTornTailLoaded: "a restarted node cut a torn AOF tail and loaded the rest",
     DumpLoaded: "a restarted node loaded keys from its dump",
     LoadingRefused: "a command got -LOADING while a restarted node read its dump",
+    ScriptWrote: "a Lua script's redis.call wrote and the script succeeded",
+    ScriptFailedAfterWrite: "a Lua script failed after one of its calls wrote",
+    ScriptCacheMissed: "EVALSHA found no cached script (NOSCRIPT)",
+    FunctionCalled: "FCALL ran a library function loaded before (maybe before a restart)",
+    StreamBlockServed: "an XREAD BLOCK was served by an entry another client added",
 }
 
 /// Counts per probe.

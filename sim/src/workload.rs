@@ -1,6 +1,6 @@
 //! What simulated clients send: random commands over strings, keys and expiry, lists,
 //! hashes, sets and sorted sets, blocking pops with timeouts, commands whose reply is
-//! random, and malformed requests (unknown commands, wrong arity, bad arguments, wrong
+//! random, Lua scripts and functions, streams with consumer groups, and malformed requests (unknown commands, wrong arity, bad arguments, wrong
 //! types through shared keys, broken framing). Each request knows how it was encoded
 //! and whether it blocks, so checkers can judge its reply.
 
@@ -154,6 +154,14 @@ const INCREMENTS: &[&str] = &[
 const SCORES: &[&str] = &["0", "1", "2.5", "-3", "7", "-0.5", "10", "abc"];
 const MEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "m5", "m6"];
 
+/// A script the workload runs by EVAL and by EVALSHA with its SHA-1 below.
+const INCR_SCRIPT: &str = "return redis.call('INCR', KEYS[1])";
+const INCR_SCRIPT_SHA: &str = "61636018f4e6b5817b89791bbed242f93fa089e3";
+
+/// The function library FCALL calls (loaded by FUNCTION LOAD REPLACE in the mix).
+const FUNCTION_LIBRARY: &str = "#!lua name=sim\nredis.register_function('sim_append', \
+     function(keys, args) return redis.call('APPEND', keys[1], args[1]) end)";
+
 fn b(s: impl AsRef<[u8]>) -> Vec<u8> {
     s.as_ref().to_vec()
 }
@@ -211,8 +219,12 @@ impl Workload {
             Family::Sets => (self.sets(), RequestKind::Normal),
             Family::ZSets => (self.zsets(), RequestKind::Normal),
             Family::Blocking => self.blocking(),
-            Family::Unmodeled if self.rng.chance(0.05) => return self.transaction(),
-            Family::Unmodeled => (self.unmodeled(), RequestKind::Normal),
+            Family::Unmodeled => match self.rng.below(20) {
+                0 => return self.transaction(),
+                1..=3 => (self.scripts(), RequestKind::Normal),
+                4..=6 => self.streams(client_ms),
+                _ => (self.unmodeled(), RequestKind::Normal),
+            },
             Family::Malformed => return self.malformed(client_ms),
         };
         let mut args = args;
@@ -553,6 +565,90 @@ impl Workload {
         }
     }
 
+    /// Lua scripts and functions: writes from inside a script (propagated as their
+    /// effects, so the AOF and replicas see commands, not the script), a script that
+    /// fails after it wrote, pcall error tables, math.random's fixed sequence, the
+    /// script cache (EVALSHA is NOSCRIPT after a restart), read-only scripts and a
+    /// function library, which RDB and AOF persist.
+    fn scripts(&mut self) -> Vec<Vec<u8>> {
+        let (s, l) = (self.key("s"), self.key("l"));
+        let v = self.value();
+        match self.rng.below(8) {
+            0 => vec![b("EVAL"), b(INCR_SCRIPT), b("1"), s],
+            1 => vec![b("EVALSHA"), b(INCR_SCRIPT_SHA), b("1"), s],
+            2 => vec![
+                b("EVAL"),
+                b("redis.call('SET', KEYS[1], ARGV[1]) return redis.call('LPUSH', KEYS[2], ARGV[1])"),
+                b("2"),
+                s,
+                l,
+                v,
+            ],
+            3 => vec![
+                b("EVAL"),
+                b("return redis.pcall('HINCRBY', KEYS[1], 'f', 1)"),
+                b("1"),
+                self.any_key(),
+            ],
+            4 => vec![
+                b("EVAL"),
+                b("local t = {} for i = 1, 3 do t[i] = math.random(1000) end return t"),
+                b("0"),
+            ],
+            5 => vec![
+                b("EVAL_RO"),
+                b("#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])"),
+                b("1"),
+                s,
+            ],
+            6 => vec![b("FUNCTION"), b("LOAD"), b("REPLACE"), b(FUNCTION_LIBRARY)],
+            _ => vec![b("FCALL"), b("sim_append"), b("1"), s, v],
+        }
+    }
+
+    /// Streams: auto IDs from the node's clock (which jumps), explicit IDs that may be
+    /// too small, trims, a consumer group read and acknowledged, and XREAD blocking for
+    /// the next entry.
+    fn streams(&mut self, client_ms: u64) -> (Vec<Vec<u8>>, RequestKind) {
+        let x = self.key("x");
+        let (m, v) = (self.member(), self.value());
+        let n = self.rng.range(0, 5).to_string().into_bytes();
+        let consumer = format!("c{}", self.rng.below(3)).into_bytes();
+        let args = match self.rng.below(10) {
+            0 | 1 => vec![b("XADD"), x, b("*"), m, v],
+            2 => vec![b("XADD"), x, b("MAXLEN"), b("~"), b("20"), b("*"), m, v],
+            3 => vec![b("XADD"), x, format!("{client_ms}-*").into_bytes(), m, v],
+            4 => vec![b("XRANGE"), x, b("-"), b("+"), b("COUNT"), n],
+            5 => vec![b("XTRIM"), x, b("MAXLEN"), n],
+            6 => vec![b("XGROUP"), b("CREATE"), x, b("g"), b("0"), b("MKSTREAM")],
+            7 => vec![
+                b("XREADGROUP"),
+                b("GROUP"),
+                b("g"),
+                consumer,
+                b("COUNT"),
+                b("2"),
+                b("STREAMS"),
+                x,
+                b(">"),
+            ],
+            8 => vec![b("XAUTOCLAIM"), x, b("g"), consumer, b("0"), b("0-0")],
+            _ => {
+                let timeout_ms = self.rng.range(1, self.config.block_ms_max.max(1));
+                let args = vec![
+                    b("XREAD"),
+                    b("BLOCK"),
+                    timeout_ms.to_string().into_bytes(),
+                    b("STREAMS"),
+                    x,
+                    b("$"),
+                ];
+                return (args, RequestKind::Blocking { timeout_ms });
+            }
+        };
+        (args, RequestKind::Normal)
+    }
+
     fn malformed(&mut self, client_ms: u64) -> Request {
         match self.rng.below(5) {
             0 => {
@@ -611,4 +707,17 @@ fn mixed_case(name: &[u8], rng: &mut Rng) -> Vec<u8> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_evalsha_digest_is_the_incr_scripts() {
+        assert_eq!(
+            ember_core::script::sha1_hex(INCR_SCRIPT.as_bytes()),
+            INCR_SCRIPT_SHA
+        );
+    }
 }

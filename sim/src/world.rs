@@ -803,6 +803,7 @@ impl World {
             }
             _ => {}
         }
+        self.probe_scripts_and_streams(id, &reply);
         let request = &self.requests[id as usize].request;
         let exec = Exec {
             node: n,
@@ -820,6 +821,21 @@ impl World {
             vt,
             &Observation::Exec(exec),
         );
+    }
+
+    fn probe_scripts_and_streams(&mut self, id: RequestId, reply: &Reply) {
+        let request = &self.requests[id as usize].request;
+        let name = String::from_utf8_lossy(&request.args[0]).to_ascii_lowercase();
+        let writes = request.args.len() > 1 && request.args[1].starts_with(b"redis.call('SET'");
+        let probe = match (name.as_str(), reply) {
+            ("eval", Reply::Error(_)) if writes => Probe::ScriptFailedAfterWrite,
+            ("eval", Reply::Int(_)) if writes => Probe::ScriptWrote,
+            ("evalsha", Reply::Error(e)) if e.starts_with("NOSCRIPT") => Probe::ScriptCacheMissed,
+            ("fcall", Reply::Bulk(_) | Reply::Int(_)) => Probe::FunctionCalled,
+            ("xread", Reply::Array(_)) => Probe::StreamBlockServed,
+            _ => return,
+        };
+        self.probes.hit(probe);
     }
 
     fn take_down(&mut self, n: usize, power_loss: bool) {
@@ -1458,6 +1474,10 @@ fn pushes(args: &[Vec<u8>]) -> bool {
         "rename",
         "renamenx",
         "restore",
+        "xadd",
+        "eval",
+        "evalsha",
+        "fcall",
         "sort",
     ];
     let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();

@@ -77,6 +77,9 @@ const MULTI_KEY: &[&str] = &[
     "zunionstore",
 ];
 
+/// Commands that run a script: an error reply does not mean nothing was written.
+const SCRIPT_CALLS: &[&str] = &["eval", "evalsha", "fcall"];
+
 /// Commands that only read.
 const READS: &[&str] = &[
     "get",
@@ -203,6 +206,13 @@ impl ExpiryChecker {
             return Ok(());
         }
         if let Reply::Error(msg) = e.reply {
+            if SCRIPT_CALLS.contains(&name.as_str()) {
+                // A script may have written before it failed: what it named is unknown.
+                for k in &args[1..] {
+                    self.keys[e.node].remove(k);
+                }
+                return Ok(());
+            }
             if msg.starts_with(WRONGTYPE_PREFIX)
                 && args.len() > 1
                 && !MULTI_KEY.contains(&name.as_str())
