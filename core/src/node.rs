@@ -37,6 +37,8 @@ pub struct Node {
     unblocked: VecDeque<ConnId>,
     /// The time of the last input, for `poll_timeout` to ask for a prompt tick.
     now: Millis,
+    /// Events handled so far; the current one's number while it runs.
+    events: u64,
 }
 
 /// What a command handler sees: the shared server state, its own client, the other
@@ -62,6 +64,7 @@ impl Node {
             cron_at: now,
             unblocked: VecDeque::new(),
             now,
+            events: 0,
         }
     }
 
@@ -98,6 +101,23 @@ impl Node {
         self.srv.persist.save_in_progress()
     }
 
+    /// Events handled so far: the number of the last `handle` call.
+    pub fn events_handled(&self) -> u64 {
+        self.events
+    }
+
+    /// Makes the node record which event produced each reply that the AOF held
+    /// back (see [`crate::aof::ReplyOrigin`]); [`Node::take_reply_origins`] hands
+    /// them out. The simulator uses it to check replies at their command's clock.
+    pub fn track_reply_origins(&mut self) {
+        self.srv.aof.track_origins();
+    }
+
+    /// The origins of held replies released since the last call, in output order.
+    pub fn take_reply_origins(&mut self) -> Vec<crate::aof::ReplyOrigin> {
+        self.srv.aof.take_origins()
+    }
+
     /// Whether an AOF rewrite (BGREWRITEAOF or an automatic one) is under way.
     pub fn aof_rewrite_in_progress(&self) -> bool {
         self.srv.aof.rewrite_in_progress()
@@ -120,6 +140,7 @@ impl Node {
     /// Feeds one event at time `now` (the node's wall clock, Unix ms).
     pub fn handle(&mut self, now: Millis, input: Input) {
         self.now = self.now.max(now);
+        self.events += 1;
         let mark = self.outputs.len();
         match input {
             Input::Accepted { conn, peer, local } => self.on_accepted(now, conn, peer, local),
@@ -147,7 +168,7 @@ impl Node {
         }
         self.resume_unblocked(now);
         self.flush_pubsub_receivers();
-        crate::aof::after_event(&mut self.srv, &mut self.outputs, mark, now);
+        crate::aof::after_event(&mut self.srv, &mut self.outputs, mark, now, self.events);
         if !self.srv.propagation.enabled {
             self.srv.effects.clear();
         }

@@ -61,6 +61,7 @@ probes! {
     AofTornTailLoaded: "a restarted node cut a torn AOF tail and loaded the rest",
     DumpLoaded: "a restarted node loaded keys from its dump",
     LoadingRefused: "a command got -LOADING while a restarted node read its dump",
+    HeldRepliesReleased: "replies the AOF held left in a later event and were checked at their command's clock",
     ScriptWrote: "a Lua script's redis.call wrote and the script succeeded",
     ScriptFailedAfterWrite: "a Lua script failed after one of its calls wrote",
     ScriptCacheMissed: "EVALSHA found no cached script (NOSCRIPT)",

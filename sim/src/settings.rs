@@ -246,19 +246,11 @@ impl Settings {
 
     /// Whether the reference model can check this run: a deterministic command mix and
     /// clocks that never go back (active expiry at a later clock reading than a lazy
-    /// lookup would see is then invisible).
+    /// lookup would see is then invisible). Replies an AOF holds back are checked at
+    /// the clock their command ran at (`Node::track_reply_origins`).
     pub fn model_checked(&self) -> bool {
         self.workload.deterministic()
             && !(self.faults.clock_jump_every_ms.is_some() && self.faults.clock_jump_backward)
-            && self.exact_times()
-    }
-
-    /// Whether a reply's node clock is the clock its command ran at. With an AOF the
-    /// node holds replies until their bytes are written (or fsynced), so a reply
-    /// leaves later than its command ran, and checks that need the exact clock of
-    /// execution (the model, TTL values, deadlines) do not apply.
-    pub fn exact_times(&self) -> bool {
-        self.appendfsync.is_none()
     }
 
     pub fn end_ms(&self) -> u64 {

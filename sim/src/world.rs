@@ -146,6 +146,26 @@ struct NodeSlot {
     saves: (u64, u64),
     /// Disk requests of this incarnation that failed (fsync error, full disk).
     disk_errors: u64,
+    /// Per event of this incarnation whose replies may still be held by the AOF:
+    /// the connection whose bytes it received (for `flush_execs`).
+    event_inputs: BTreeMap<u64, Option<ConnId>>,
+}
+
+/// The event of a node that produced a reply: its number and the node's clock then.
+/// With an AOF a reply may leave events later than its command ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Origin {
+    event: u64,
+    node_ms: u64,
+}
+
+/// A connection the client side has dropped while the node may still answer
+/// requests it ran before it saw the close (replies the AOF held): its replies are
+/// decoded for the checkers and go nowhere.
+struct Ghost {
+    incarnation: u64,
+    at_node: VecDeque<RequestId>,
+    node_out: Vec<u8>,
 }
 
 struct Conn {
@@ -212,7 +232,9 @@ pub struct World {
     faults_on: bool,
     /// Replies decoded during the current `feed`, in output order, not yet shown to
     /// the checkers (see `flush_execs`).
-    execs: Vec<(RequestId, ConnId, Reply)>,
+    execs: Vec<(RequestId, ConnId, Reply, Origin)>,
+    /// Dropped connections whose node side may still send replies.
+    ghosts: BTreeMap<ConnId, Ghost>,
 }
 
 /// Bound on the events of one run (a busy run has a few hundred thousand).
@@ -244,6 +266,7 @@ impl World {
                     busy_until: 0,
                     saves: (0, 0),
                     disk_errors: 0,
+                    event_inputs: BTreeMap::new(),
                 }
             })
             .collect();
@@ -265,7 +288,7 @@ impl World {
             .collect();
         let network = Network::new(s.network.clone(), Rng::new(s.seeds.network, STREAM_NETWORK));
         let mut checkers: Vec<Box<dyn Checker>> = vec![
-            Box::new(ExpiryChecker::new(s.nodes, s.exact_times())),
+            Box::new(ExpiryChecker::new(s.nodes)),
             Box::new(DurabilityChecker::new(
                 s.nodes,
                 Promise::from_appendfsync(s.appendfsync),
@@ -273,7 +296,10 @@ impl World {
             Box::new(LivenessChecker::new(liveness_bound_us(s, &network))),
         ];
         if s.model_checked() {
-            checkers.push(Box::new(ModelChecker::new(s.nodes)));
+            checkers.push(Box::new(ModelChecker::new(
+                s.nodes,
+                s.appendfsync.is_some(),
+            )));
         }
         World {
             faults: Rng::new(s.seeds.faults, STREAM_FAULTS),
@@ -296,6 +322,7 @@ impl World {
             executed: 0,
             faults_on: true,
             execs: Vec::new(),
+            ghosts: BTreeMap::new(),
         }
     }
 
@@ -445,6 +472,7 @@ impl World {
         let now = slot.clock.now(vt);
         slot.incarnation += 1;
         let mut node = Node::new(config, seed, now);
+        node.track_reply_origins();
         #[cfg(feature = "planted-bugs")]
         node.plant(self.options.planted);
         // As the runtime does: read the dump (an empty start when there is none).
@@ -453,6 +481,7 @@ impl World {
         slot.tick_at = None;
         slot.busy_until = 0;
         slot.saves = (0, 0);
+        slot.event_inputs.clear();
         slot.disk_errors = 0;
         self.trace.event(
             vt,
@@ -461,7 +490,15 @@ impl World {
                 slot.incarnation
             ),
         );
-        self.drain(n);
+        let incarnation = slot.incarnation;
+        self.ghosts.retain(|_, g| g.incarnation == incarnation);
+        self.drain(
+            n,
+            Origin {
+                event: 0,
+                node_ms: now,
+            },
+        );
     }
 
     /// Hands one input to a node, then carries out what it asks for.
@@ -486,8 +523,16 @@ impl World {
             self.fail("panic", format!("node {n} panicked: {msg}"));
             return;
         }
-        self.drain(n);
-        self.flush_execs(n, input_conn);
+        let event = node.events_handled();
+        slot.event_inputs.insert(event, input_conn);
+        self.drain(
+            n,
+            Origin {
+                event,
+                node_ms: now,
+            },
+        );
+        self.flush_execs(n);
         self.note_saves(n);
     }
 
@@ -514,17 +559,52 @@ impl World {
     }
 
     /// Shows the replies of one `feed` to the checkers in the node's execution order.
-    /// Output order is that order except for clients woken from a blocking command:
-    /// the node runs a woken command right after the command that made its key ready
-    /// (as Redis does), but flushes its reply before the waker's batch. So a woken
-    /// reply moves to just after the first reply of a command that pushed to one of
-    /// its keys (or to the end: woken by a timeout).
-    fn flush_execs(&mut self, n: usize, input_conn: Option<ConnId>) {
-        let execs = std::mem::take(&mut self.execs);
+    fn flush_execs(&mut self, n: usize) {
+        let mut execs = std::mem::take(&mut self.execs);
+        // Replies the AOF held leave in the order their events ran, but a feed may
+        // release several events' replies at once: each event's are ordered alone.
+        execs.sort_by_key(|(_, _, _, origin)| origin.event);
+        let Some(last) = execs.last().map(|e| e.3.event) else {
+            return;
+        };
+        let mut rest = execs.into_iter().peekable();
+        while let Some(first) = rest.next() {
+            let event = first.3.event;
+            let mut group = vec![first];
+            while let Some(next) = rest.next_if(|e| e.3.event == event) {
+                group.push(next);
+            }
+            let input_conn = self.nodes[n].event_inputs.get(&event).copied().flatten();
+            let current = self.nodes[n].node.as_ref().map(Node::events_handled);
+            if current.is_some_and(|c| c > event) {
+                self.probes.hit(Probe::HeldRepliesReleased);
+            }
+            for (id, _, reply, origin) in self.in_execution_order(group, input_conn) {
+                self.on_exec(n, id, reply, origin.node_ms);
+                if self.violation.is_some() {
+                    return;
+                }
+            }
+        }
+        // Held replies leave in event order: nothing older than `last` is coming.
+        self.nodes[n].event_inputs.retain(|e, _| *e > last);
+    }
+
+    /// One event's replies in the order their commands ran. Output order is that
+    /// order except for clients woken from a blocking command: the node runs a woken
+    /// command right after the command that made its key ready (as Redis does), but
+    /// flushes its reply before the waker's batch. So a woken reply moves to just
+    /// after the first reply of a command that pushed to one of its keys (or to the
+    /// end: woken by a timeout).
+    fn in_execution_order(
+        &self,
+        execs: Vec<(RequestId, ConnId, Reply, Origin)>,
+        input_conn: Option<ConnId>,
+    ) -> Vec<(RequestId, ConnId, Reply, Origin)> {
         let mut ordered: Vec<usize> = Vec::with_capacity(execs.len());
         let mut woken = Vec::new();
         let mut seen_conns = Vec::new();
-        for (i, (id, conn, _)) in execs.iter().enumerate() {
+        for (i, (id, conn, _, _)) in execs.iter().enumerate() {
             let first_of_conn = !seen_conns.contains(conn);
             seen_conns.push(*conn);
             let blocking = matches!(
@@ -540,7 +620,7 @@ impl World {
         for w in woken {
             let waits_on = &self.requests[execs[w].0 as usize].request.args;
             let waker = ordered.iter().position(|&i| {
-                let (id, _, reply) = &execs[i];
+                let (id, _, reply, _) = &execs[i];
                 let args = &self.requests[*id as usize].request.args;
                 !reply.is_error()
                     && pushes(args)
@@ -551,18 +631,25 @@ impl World {
                 None => ordered.push(w),
             }
         }
-        let mut execs: Vec<Option<(RequestId, ConnId, Reply)>> =
-            execs.into_iter().map(Some).collect();
-        for i in ordered {
-            let (id, _, reply) = execs[i].take().expect("each reply once");
-            self.on_exec(n, id, reply);
-            if self.violation.is_some() {
-                return;
-            }
-        }
+        let mut execs: Vec<Option<_>> = execs.into_iter().map(Some).collect();
+        ordered
+            .into_iter()
+            .map(|i| execs[i].take().expect("each reply once"))
+            .collect()
     }
 
-    fn drain(&mut self, n: usize) {
+    /// Carries out the node's outputs from the event `current`. Replies the AOF held
+    /// and released now keep the event that produced them.
+    fn drain(&mut self, n: usize, current: Origin) {
+        let mut released: BTreeMap<ConnId, VecDeque<Origin>> = BTreeMap::new();
+        if let Some(node) = self.nodes[n].node.as_mut() {
+            for o in node.take_reply_origins() {
+                released.entry(o.conn).or_default().push_back(Origin {
+                    event: o.event,
+                    node_ms: o.now,
+                });
+            }
+        }
         loop {
             let Some(node) = self.nodes[n].node.as_mut() else {
                 return;
@@ -570,7 +657,14 @@ impl World {
             let Some(output) = node.poll_output() else {
                 break;
             };
-            self.output(n, output);
+            let origin = match &output {
+                Output::Send { conn, .. } => released
+                    .get_mut(conn)
+                    .and_then(VecDeque::pop_front)
+                    .unwrap_or(current),
+                _ => current,
+            };
+            self.output(n, output, origin);
             if self.violation.is_some() {
                 return;
             }
@@ -597,10 +691,10 @@ impl World {
         self.schedule(at, Event::NodeTick { node: n });
     }
 
-    fn output(&mut self, n: usize, output: Output) {
+    fn output(&mut self, n: usize, output: Output, origin: Origin) {
         let vt = self.vt;
         match output {
-            Output::Send { conn, bytes } => self.node_send(n, conn, &bytes),
+            Output::Send { conn, bytes } => self.node_send(n, conn, &bytes, origin),
             Output::Close { conn } | Output::Disconnect { conn } => {
                 self.trace.event(vt, format_args!("n{n} close c#{conn}"));
                 if let Some(c) = self.conns.get_mut(&conn) {
@@ -714,9 +808,40 @@ impl World {
 
     /// The node's replies, decoded as they leave it: each whole reply answers the
     /// oldest request the node has not answered on that connection.
-    fn node_send(&mut self, n: usize, conn: ConnId, bytes: &Bytes) {
-        let Some(c) = self.conns.get_mut(&conn) else {
+    /// Replies on a connection the client dropped: shown to the checkers (the
+    /// commands ran), delivered to no one.
+    fn ghost_send(&mut self, n: usize, conn: ConnId, bytes: &Bytes, origin: Origin) {
+        let Some(g) = self.ghosts.get_mut(&conn) else {
             return;
+        };
+        g.node_out.extend_from_slice(bytes);
+        loop {
+            let g = self.ghosts.get_mut(&conn).expect("checked above");
+            let (reply, used) = match decode(&g.node_out) {
+                Ok(Some(done)) => done,
+                Ok(None) => break,
+                Err(e) => {
+                    return self.fail(
+                        "protocol",
+                        format!("node {n} sent a malformed reply on c#{conn}: {}", e.0),
+                    )
+                }
+            };
+            g.node_out.drain(..used);
+            let Some(id) = g.at_node.pop_front() else {
+                return self.fail(
+                    "protocol",
+                    format!("node {n} replied {reply} on c#{conn} with no request pending"),
+                );
+            };
+            self.executed += 1;
+            self.execs.push((id, conn, reply, origin));
+        }
+    }
+
+    fn node_send(&mut self, n: usize, conn: ConnId, bytes: &Bytes, origin: Origin) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return self.ghost_send(n, conn, bytes, origin);
         };
         if !c.node_open {
             return;
@@ -752,7 +877,7 @@ impl World {
             forward.extend_from_slice(&raw);
             self.executed += 1;
             self.requests[id as usize].reply = Some(raw);
-            self.execs.push((id, conn, reply));
+            self.execs.push((id, conn, reply, origin));
         }
         if forward.is_empty() {
             return;
@@ -769,9 +894,8 @@ impl World {
         self.kick(conn, false);
     }
 
-    fn on_exec(&mut self, n: usize, id: RequestId, reply: Reply) {
+    fn on_exec(&mut self, n: usize, id: RequestId, reply: Reply, node_ms: u64) {
         let vt = self.vt;
-        let node_ms = self.nodes[n].clock.now(vt);
         let client = self.requests[id as usize].client;
         self.trace.event(
             vt,
@@ -1206,7 +1330,18 @@ impl World {
             return;
         };
         let vt = self.vt;
-        if tell_node && c.node_open && self.nodes[c.node].incarnation == c.incarnation {
+        let node_up = c.node_open && self.nodes[c.node].incarnation == c.incarnation;
+        if node_up && !c.at_node.is_empty() {
+            self.ghosts.insert(
+                conn,
+                Ghost {
+                    incarnation: c.incarnation,
+                    at_node: c.at_node.clone(),
+                    node_out: c.node_out.clone(),
+                },
+            );
+        }
+        if tell_node && node_up {
             self.feed(c.node, Input::Closed { conn });
         }
         for &id in &c.at_client {

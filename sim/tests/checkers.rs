@@ -55,7 +55,7 @@ fn request(args: &[&str]) -> Request {
 
 /// Feeds `(command, reply, node clock)` in execution order; the first complaint.
 fn run_expiry(steps: &[(&[&str], Reply, u64)]) -> Result<(), String> {
-    let mut checker = ExpiryChecker::new(1, true);
+    let mut checker = ExpiryChecker::new(1);
     let mut probes = Probes::new();
     for (i, (args, reply, now)) in steps.iter().enumerate() {
         let request = request(args);

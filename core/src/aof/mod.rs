@@ -32,7 +32,7 @@ use bytes::Bytes;
 
 use crate::config::AppendFsync;
 use crate::db::Millis;
-use crate::io::{DiskData, DiskError, DiskOp, DiskOpId, LogLevel, Output};
+use crate::io::{ConnId, DiskData, DiskError, DiskOp, DiskOpId, LogLevel, Output};
 use crate::server::Server;
 use manifest::{AofFile, FileType, Manifest};
 use parse::{End, Item};
@@ -164,7 +164,12 @@ pub struct Aof {
     synced: u64,
     write: Option<(DiskOpId, Write)>,
     /// Outputs waiting for `accepted` offsets to be written or synced.
-    held: VecDeque<(u64, Output)>,
+    held: VecDeque<Held>,
+    /// Whether released replies record the event that produced them (for the
+    /// simulator, which checks each reply against the clock its command ran at).
+    track_origins: bool,
+    /// Replies released since the host last asked, with their events, in order.
+    released_origins: Vec<ReplyOrigin>,
     /// Outputs released, to leave at the end of the event.
     released: Vec<Output>,
     /// A fatal error stopped the process (Redis's exit(1)): nothing held leaves.
@@ -296,10 +301,50 @@ fn fatal(srv: &mut Server, outputs: &mut VecDeque<Output>, lines: Vec<String>) {
 // Writing
 // ---------------------------------------------------------------------------
 
+/// An output waiting for the AOF bytes that were accepted before it.
+#[derive(Debug)]
+struct Held {
+    /// The `accepted` offset that must be written (or synced) first.
+    needs: u64,
+    output: Output,
+    /// The event that produced it: its number (`Node::events_handled`) and clock.
+    event: u64,
+    now: Millis,
+}
+
+/// Which event produced a reply that the AOF held and released later: a host that
+/// checks replies against the clock their commands ran at (the simulator) needs it,
+/// since the reply leaves in a later event. Per connection, released replies leave
+/// before that connection's replies of the current event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyOrigin {
+    pub conn: ConnId,
+    pub event: u64,
+    pub now: Millis,
+}
+
+impl Aof {
+    /// Starts recording [`ReplyOrigin`]s for released replies.
+    pub(crate) fn track_origins(&mut self) {
+        self.track_origins = true;
+    }
+
+    /// The origins recorded since the last call.
+    pub(crate) fn take_origins(&mut self) -> Vec<ReplyOrigin> {
+        std::mem::take(&mut self.released_origins)
+    }
+}
+
 /// The end of an event: the event's effects join the buffer, the buffer goes to
 /// the disk, and outputs produced since `mark` wait if the bytes they depend on
 /// are not yet where the fsync policy promises.
-pub fn after_event(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize, now: Millis) {
+pub fn after_event(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    mark: usize,
+    now: Millis,
+    event: u64,
+) {
     if !srv.aof.busy() {
         return;
     }
@@ -314,7 +359,7 @@ pub fn after_event(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize
     } else if srv.aof.state != State::Off {
         srv.effects.clear();
     }
-    hold_outputs(srv, outputs, mark);
+    hold_outputs(srv, outputs, mark, event, now);
     if srv.aof.stopping && srv.aof.rewrite.is_some() {
         let line = "There is a child rewriting the AOF. Killing it!";
         log(srv, outputs, LogLevel::Warning, line.into());
@@ -369,7 +414,13 @@ fn released_upto(srv: &Server) -> u64 {
 
 /// Moves outputs produced since `mark` behind the bytes they depend on, or lets
 /// them (and outputs released earlier) leave now.
-fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
+fn hold_outputs(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    mark: usize,
+    event: u64,
+    now: Millis,
+) {
     if srv.aof.exiting {
         // Redis exits at once: replies waiting for bytes that never reached the
         // disk are never sent, and the stop does not wait behind the failed write
@@ -410,7 +461,12 @@ fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
             || matches!(output, Output::Send { .. } | Output::Close { .. })
                 && (!aof.held.is_empty() || aof.accepted > upto);
         if waits {
-            aof.held.push_back((aof.accepted, output));
+            aof.held.push_back(Held {
+                needs: aof.accepted,
+                output,
+                event,
+                now,
+            });
         } else {
             outputs.push_back(output);
         }
@@ -421,17 +477,24 @@ fn hold_outputs(srv: &mut Server, outputs: &mut VecDeque<Output>, mark: usize) {
 fn release(srv: &mut Server) {
     let upto = released_upto(srv);
     let aof = &mut srv.aof;
-    while let Some((needs, output)) = aof.held.front() {
-        let ready = match output {
+    while let Some(held) = aof.held.front() {
+        let ready = match held.output {
             // Stop waits for the fsync (finishShutdown), unless writing failed.
-            Output::Stop { .. } => aof.last_write_failed || *needs <= aof.synced,
-            _ => *needs <= upto,
+            Output::Stop { .. } => aof.last_write_failed || held.needs <= aof.synced,
+            _ => held.needs <= upto,
         };
         if !ready {
             return;
         }
-        if let Some((_, output)) = aof.held.pop_front() {
-            aof.released.push(output);
+        if let Some(held) = aof.held.pop_front() {
+            if let (true, Output::Send { conn, .. }) = (aof.track_origins, &held.output) {
+                aof.released_origins.push(ReplyOrigin {
+                    conn: *conn,
+                    event: held.event,
+                    now: held.now,
+                });
+            }
+            aof.released.push(held.output);
         }
     }
 }

@@ -125,17 +125,13 @@ pub struct ExpiryChecker {
     keys: Vec<BTreeMap<Vec<u8>, Known>>,
     /// Per (node, client): keys it WATCHes that were alive with a known deadline.
     watched: BTreeMap<(usize, usize), Vec<WatchedKey>>,
-    /// Whether a reply's clock is its command's (`Settings::exact_times`); if not,
-    /// only the checks that need no clock apply (a key never comes back).
-    exact_times: bool,
 }
 
 impl ExpiryChecker {
-    pub fn new(nodes: usize, exact_times: bool) -> ExpiryChecker {
+    pub fn new(nodes: usize) -> ExpiryChecker {
         ExpiryChecker {
             keys: vec![BTreeMap::new(); nodes],
             watched: BTreeMap::new(),
-            exact_times,
         }
     }
 
@@ -148,9 +144,6 @@ impl ExpiryChecker {
         name: &str,
         probes: &mut Probes,
     ) -> Result<(), String> {
-        if !self.exact_times {
-            return Ok(());
-        }
         let client = (e.node, e.client);
         match name {
             "watch" if matches!(e.reply, Reply::Status(s) if s == "OK") => {
@@ -251,10 +244,6 @@ impl ExpiryChecker {
                     keys.insert(k.clone(), Known::Present(None));
                 }
             }
-            // Whether the deadline had passed when the command ran needs its clock.
-            ("expire" | "pexpire" | "pexpireat", Reply::Int(1)) if !self.exact_times => {
-                keys.remove(&key);
-            }
             ("expire" | "pexpire" | "pexpireat", Reply::Int(1)) => {
                 let when = expire_when(&name, args, e.node_ms);
                 keys.insert(
@@ -345,9 +334,6 @@ impl ExpiryChecker {
     /// A key known present must not vanish before its deadline with no write since
     /// (an active cycle or lazy check on the wrong clock would delete it early).
     fn seen_absent(&self, e: &Exec<'_>, key: &[u8]) -> Result<(), String> {
-        if !self.exact_times {
-            return Ok(());
-        }
         let Some(Known::Present(deadline)) = self.keys[e.node].get(key).copied() else {
             return Ok(());
         };
@@ -378,7 +364,7 @@ impl ExpiryChecker {
                 crate::resp::show_args(&e.request.args),
                 e.node_ms
             )),
-            Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))) if self.exact_times && e.node_ms > d => Err(format!(
+            Some(Known::Present(Some(d)) | Known::MaybeWithDeadline(Some(d))) if e.node_ms > d => Err(format!(
                 "node {} key {show:?} is alive (`{}` -> {}) at node clock {} past its deadline {d}",
                 e.node,
                 crate::resp::show_args(&e.request.args),
@@ -401,9 +387,6 @@ impl ExpiryChecker {
         got: i64,
         probes: &mut Probes,
     ) -> Result<(), String> {
-        if !self.exact_times {
-            return Ok(());
-        }
         let Some(Known::Present(deadline)) = self.keys[e.node].get(key).copied() else {
             return Ok(());
         };
@@ -470,14 +453,6 @@ impl Checker for ExpiryChecker {
             Observation::Restarted { node, .. } => {
                 self.keys[*node].clear();
                 self.watched.retain(|(n, _), _| n != node);
-                Ok(())
-            }
-            // With held replies (an AOF) a request whose connection broke may have
-            // run with its reply dropped: any key may have been written unseen.
-            Observation::Lost { .. } if !self.exact_times => {
-                for keys in &mut self.keys {
-                    keys.clear();
-                }
                 Ok(())
             }
             // A new connection watches nothing.
