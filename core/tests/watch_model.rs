@@ -98,7 +98,7 @@ struct Model {
 }
 
 fn value(v: u8) -> Vec<u8> {
-    if v % 3 == 0 {
+    if v.is_multiple_of(3) {
         format!("x{v}").into_bytes()
     } else {
         v.to_string().into_bytes()
