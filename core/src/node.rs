@@ -918,6 +918,7 @@ impl Ctx<'_> {
     pub fn call(&mut self, cmd: &'static CommandSpec, args: &[Bytes]) -> CmdResult {
         self.srv.stats.total_commands_processed += 1;
         self.client.tot_cmds += 1;
+        command::monitor::feed_before_running(self, cmd, args);
         let result = self.run_propagating(cmd, args);
         command::monitor::feed(self, cmd, args);
         let outcome = match result {

@@ -12,6 +12,9 @@ use crate::node::Ctx;
 /// What a monitor gets for a command that reads or writes keys (Redis flags
 /// monitors as replicas).
 pub const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
+/// Where a monitor line says a script's command came from (replicationFeedMonitors
+/// writes `lua` for the script client instead of its address).
+const SCRIPT_SOURCE: &str = "lua";
 const DENY_BLOCKING: &str = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
@@ -45,7 +48,8 @@ pub fn touches_keyspace(cmd: &CommandSpec) -> bool {
 
 /// Sends the line for a command that just ran to every monitor (Redis's call():
 /// not for admin or skip_monitor commands, nor for re-runs of blocked ones, which
-/// do not come through here).
+/// do not come through here). A command a script ran shows with the source `lua`
+/// and the database the script has selected, as Redis's script client does.
 pub fn feed(ctx: &mut Ctx<'_>, cmd: &CommandSpec, args: &[Bytes]) {
     if ctx.srv.pubsub.monitors().is_empty()
         || cmd.has_flag(Flag::Admin)
@@ -53,8 +57,37 @@ pub fn feed(ctx: &mut Ctx<'_>, cmd: &CommandSpec, args: &[Bytes]) {
     {
         return;
     }
+    let from_script = runs_script(ctx.cmd) && !std::ptr::eq(ctx.cmd, cmd);
+    send_line(ctx, args, from_script);
+}
+
+/// Before a script-running command (EVAL, EVALSHA, FCALL and their _RO forms,
+/// skip_monitor in the table): its line, so the script's commands follow it.
+/// Redis's evalCommand and fcallCommand feed the monitors themselves first, so
+/// the line shows even when the script then fails or is not found.
+pub fn feed_before_running(ctx: &mut Ctx<'_>, cmd: &CommandSpec, args: &[Bytes]) {
+    if !ctx.srv.pubsub.monitors().is_empty() && runs_script(cmd) {
+        send_line(ctx, args, false);
+    }
+}
+
+/// Whether `cmd` runs a script whose `redis.call`s come through `Ctx::call`.
+fn runs_script(cmd: &CommandSpec) -> bool {
+    matches!(
+        cmd.name,
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
+}
+
+/// Delivers one line for `args` to every monitor.
+fn send_line(ctx: &mut Ctx<'_>, args: &[Bytes], from_script: bool) {
     let shown = redacted(args);
-    let line = monitor_line(ctx.now, ctx.client.db, &ctx.client.peer, &shown);
+    let source = if from_script {
+        SCRIPT_SOURCE
+    } else {
+        &ctx.client.peer
+    };
+    let line = monitor_line(ctx.now, ctx.client.db, source, &shown);
     for conn in ctx.srv.pubsub.monitors().to_vec() {
         crate::pubsub::deliver_to(
             &mut ctx.srv.pubsub,
@@ -173,5 +206,22 @@ mod tests {
         assert_eq!(t.cmd(1, &["RESET"]), "+RESET\r\n");
         t.cmd(2, &["SET", "k", "v"]);
         assert_eq!(t.take_sent(1), "");
+    }
+
+    #[test]
+    fn a_scripts_commands_follow_its_eval_line_as_lua_in_the_scripts_database() {
+        let mut t = TestNode::new(Config::default());
+        t.connect(1);
+        t.connect(2);
+        t.cmd(1, &["MONITOR"]);
+        let script = "redis.call('select','3') return redis.call('nosuch')";
+        t.cmd(2, &["EVAL", script, "0"]);
+        assert_eq!(
+            t.take_sent(1),
+            format!(
+                "+1700000000.000000 [0 127.0.0.1:50002] \"EVAL\" \"{script}\" \"0\"\r\n\
+                 +1700000000.000000 [3 lua] \"select\" \"3\"\r\n"
+            )
+        );
     }
 }

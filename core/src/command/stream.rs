@@ -16,12 +16,19 @@
 //! argv has `$` resolved to the ID it meant at that moment and COUNT defaulting to
 //! 1000 (XREAD_BLOCKED_DEFAULT_COUNT), and XADD (or XGROUP DESTROY, which answers
 //! blocked group readers with -NOGROUP) signals the key.
+//!
+//! Keyspace events (class `t`) fire where t_stream.c fires them: `xadd` (then
+//! `xtrim` if its trim removed entries), `xtrim`, `xdel`, `xsetid`, `xgroup-create`,
+//! `-setid`, `-destroy`, `-delconsumer`, and `xgroup-createconsumer` wherever a
+//! consumer comes into being (XGROUP CREATECONSUMER, and XREADGROUP, XCLAIM and
+//! XAUTOCLAIM, which create one only when they serve or claim something).
 
 use bytes::Bytes;
 
 use super::args::{int, is};
 use super::{Acl, CommandSpec, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_ms, BlockOn};
+use crate::config::notify;
 use crate::error::{wrong_arity, CmdError, CmdResult, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
@@ -553,6 +560,17 @@ pub(crate) fn modified(ctx: &mut Ctx<'_>, key: &[u8], changes: u64) {
     ctx.srv.dirty = ctx.srv.dirty.saturating_sub(1) + changes;
 }
 
+/// Fires a stream-class keyspace event on `key` (notifyKeyspaceEvent NOTIFY_STREAM).
+pub(crate) fn notify_stream(ctx: &mut Ctx<'_>, event: &'static str, key: &[u8]) {
+    ctx.notify(notify::STREAM, event, key);
+}
+
+/// What streamCreateConsumer does besides creating: `dirty++` and the event.
+fn consumer_created(ctx: &mut Ctx<'_>, key: &[u8]) {
+    ctx.srv.dirty += 1;
+    notify_stream(ctx, "xgroup-createconsumer", key);
+}
+
 /// One entry as `[id, [field, value, ...]]`.
 pub(crate) fn reply_entry(out: &mut ReplyBuf, entry: &Entry) {
     out.array(2);
@@ -748,6 +766,11 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let trimmed = a.trim.map(|t| stream.trim(t, a.approx, a.limit));
     ctx.out().bulk(&id.to_bytes());
     ctx.modified(key);
+    // Redis announces the entry, then trims and announces the trim.
+    notify_stream(ctx, "xadd", key);
+    if trimmed.is_some_and(|deleted| deleted > 0) {
+        notify_stream(ctx, "xtrim", key);
+    }
     if trimmed.is_some() && a.approx {
         rewrite_approx_trim(ctx, args, &a, key);
     }
@@ -798,6 +821,7 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         None => 0,
     };
     if deleted > 0 {
+        notify_stream(ctx, "xtrim", key);
         if a.approx {
             rewrite_approx_trim(ctx, args, &a, key);
         }
@@ -881,6 +905,7 @@ fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let deleted = ids.into_iter().filter(|&id| stream.delete(id)).count() as u64;
     if deleted > 0 {
         modified(ctx, key, deleted);
+        notify_stream(ctx, "xdel", key);
     }
     ctx.out().int(deleted as i64);
     Ok(())
@@ -931,6 +956,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     ctx.out().ok();
     ctx.modified(key);
+    notify_stream(ctx, "xsetid", key);
     Ok(())
 }
 
@@ -999,8 +1025,18 @@ fn parse_read_args(args: &[Bytes], now: u64) -> Result<ReadArgs, CmdError> {
 fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let r = parse_read_args(args, ctx.now)?;
     let keys = &args[r.streams..r.streams + r.nstreams];
+    let id_args = &args[r.streams + r.nstreams..];
+    if let Some(ready) = ctx.srv.blocking.serving_key(ctx.client.conn).cloned() {
+        // The parked argv holds concrete IDs, and Redis serves a woken reader
+        // without looking its other keys up again (no keymiss events for them).
+        let ids = id_args
+            .iter()
+            .map(|a| parse_strict_id(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        return serve_woken_read(ctx, args, &r, &ids, &ready);
+    }
     let mut ids = Vec::with_capacity(r.nstreams);
-    for (key, arg) in keys.iter().zip(&args[r.streams + r.nstreams..]) {
+    for (key, arg) in keys.iter().zip(id_args) {
         let last_id = stream_read(ctx, key)?.map(|s| s.last_id);
         let id = match &arg[..] {
             b"$" => last_id.unwrap_or_default(),
@@ -1008,9 +1044,6 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             _ => parse_strict_id(arg)?,
         };
         ids.push(id);
-    }
-    if let Some(ready) = ctx.srv.blocking.serving_key(ctx.client.conn).cloned() {
-        return serve_woken_read(ctx, args, &r, &ids, &ready);
     }
     let mut served: Vec<(&Bytes, Vec<Entry>)> = Vec::new();
     for (key, &after) in keys.iter().zip(&ids) {
@@ -1317,6 +1350,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     );
     ctx.out().ok();
     ctx.srv.dirty += 1;
+    notify_stream(ctx, "xgroup-create", key);
     Ok(())
 }
 
@@ -1358,6 +1392,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     ctx.out().ok();
     ctx.srv.dirty += 1;
+    notify_stream(ctx, "xgroup-setid", key);
     Ok(())
 }
 
@@ -1370,6 +1405,7 @@ fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.out().int(i64::from(removed));
     if removed {
         ctx.srv.dirty += 1;
+        notify_stream(ctx, "xgroup-destroy", &args[2]);
         // Clients blocked in XREADGROUP on this group get -NOGROUP.
         ctx.signal_key_ready(&args[2]);
     }
@@ -1387,10 +1423,11 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Err(no_group_for_key(name, key));
     };
     let (_, created) = group.consumer_or_create(&args[4], now);
-    ctx.out().int(i64::from(created));
+    // streamCreateConsumer announces the consumer before the reply is written.
     if created {
-        ctx.srv.dirty += 1;
+        consumer_created(ctx, key);
     }
+    ctx.out().int(i64::from(created));
     Ok(())
 }
 
@@ -1407,6 +1444,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.out().int(pending.unwrap_or(0) as i64);
     if pending.is_some() {
         ctx.srv.dirty += 1;
+        notify_stream(ctx, "xgroup-delconsumer", key);
     }
     Ok(())
 }
@@ -1813,23 +1851,16 @@ fn read_group_stream(
         }
         None => None,
     };
+    // Redis 7.0 looks the consumer up (creating it) only for a stream it serves
+    // now: a reader that finds nothing, or blocks, creates no consumer yet.
+    let Some(after) = after else {
+        stream.groups.insert(group_name.to_vec(), group);
+        return Ok(None);
+    };
     let created = {
         let (c, created) = group.consumer_or_create(consumer, now);
         c.seen_time = now;
         created
-    };
-    // Redis 7.0 propagates a new consumer only under NOACK: otherwise the XCLAIMs
-    // of its deliveries create it on the replica.
-    let announce = created && r.noack;
-    let Some(after) = after else {
-        stream.groups.insert(group_name.to_vec(), group);
-        if created {
-            ctx.srv.dirty += 1;
-        }
-        if announce {
-            propagate_consumer_creation(ctx, key, group_name, consumer);
-        }
-        return Ok(None);
     };
     let start = after.incr().unwrap_or(StreamId::MAX);
     let mut effects = Vec::new();
@@ -1851,9 +1882,11 @@ fn read_group_stream(
     let group_pos = (group.last_id, group.entries_read);
     stream.groups.insert(group_name.to_vec(), group);
     if created {
-        ctx.srv.dirty += 1;
+        consumer_created(ctx, key);
     }
-    if announce {
+    // Redis 7.0 propagates a new consumer only under NOACK: otherwise the XCLAIMs
+    // of its deliveries create it on the replica.
+    if created && r.noack {
         propagate_consumer_creation(ctx, key, group_name, consumer);
     }
     for (eid, pe) in &effects {
@@ -2103,6 +2136,11 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     }
     let group_pos = (group.last_id, group.entries_read);
     stream.groups.insert(group_name.to_vec(), group);
+    // The XCLAIMs create the consumer on a replica: Redis propagates no
+    // XGROUP CREATECONSUMER for it.
+    if created {
+        consumer_created(ctx, key);
+    }
     let out = ctx.out();
     out.array(claimed.len());
     for (id, entry) in &claimed {
@@ -2110,11 +2148,6 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             Some(e) => reply_entry(out, e),
             None => out.bulk(&id.to_bytes()),
         }
-    }
-    // The XCLAIMs create the consumer on a replica: Redis propagates no
-    // XGROUP CREATECONSUMER for it.
-    if created {
-        ctx.srv.dirty += 1;
     }
     for (owner, id, pe) in &effects {
         propagate_xclaim(ctx, key, group_name, owner, *id, *pe, group_pos.0);
@@ -2229,6 +2262,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let cursor = candidates.get(next).copied().unwrap_or_default();
     let group_last = group.last_id;
     stream.groups.insert(group_name.to_vec(), group);
+    // The XCLAIMs create the consumer on a replica: Redis propagates no
+    // XGROUP CREATECONSUMER for it.
+    if created {
+        consumer_created(ctx, key);
+    }
     let out = ctx.out();
     out.array(3);
     out.bulk(&cursor.to_bytes());
@@ -2242,11 +2280,6 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     out.array(deleted.len());
     for id in &deleted {
         out.bulk(&id.to_bytes());
-    }
-    // The XCLAIMs create the consumer on a replica: Redis propagates no
-    // XGROUP CREATECONSUMER for it.
-    if created {
-        ctx.srv.dirty += 1;
     }
     for (owner, id, pe) in &effects {
         propagate_xclaim(ctx, key, group_name, owner, *id, *pe, group_last);
