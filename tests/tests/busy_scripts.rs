@@ -51,11 +51,42 @@ fn killable_script(server: &Server, out: &mut Transcript) {
     out.push(("B ping while busy", ping_until_busy(&mut b)));
     let mut c = connect(server);
     out.push(("C (new) ping while busy", call(&mut c, &["PING"])));
+    out.push(("C multi", call(&mut c, &["MULTI"])));
+    out.push(("C get in multi", call(&mut c, &["GET", "k"])));
+    out.push(("C exec", call(&mut c, &["EXEC"])));
+    out.push((
+        "function kill on an eval",
+        call(&mut b, &["FUNCTION", "KILL"]),
+    ));
+    out.push((
+        "function stats on an eval",
+        call(&mut b, &["FUNCTION", "STATS"]),
+    ));
     out.push(("script kill", call(&mut b, &["SCRIPT", "KILL"])));
     out.push(("A's reply", a.read_reply()));
     out.push(("B set", call(&mut b, &["SET", "k", "v"])));
     out.push(("C get", call(&mut c, &["GET", "k"])));
     out.push(("A ping", call(&mut a, &["PING"])));
+}
+
+fn killable_function(server: &Server, out: &mut Transcript) {
+    let mut b = connect(server);
+    let library =
+        "#!lua name=lib\nredis.register_function('loop', function()\n  while true do end\nend)";
+    out.push((
+        "function load",
+        call(&mut b, &["FUNCTION", "LOAD", library]),
+    ));
+    let mut a = connect(server);
+    a.send_command(&["FCALL", "loop", "0"]);
+    out.push(("B ping during fcall", ping_until_busy(&mut b)));
+    out.push(("script kill on an fcall", call(&mut b, &["SCRIPT", "KILL"])));
+    out.push(("function kill", call(&mut b, &["FUNCTION", "KILL"])));
+    out.push(("A's fcall reply", a.read_reply()));
+    out.push((
+        "function kill, nothing running",
+        call(&mut b, &["FUNCTION", "KILL"]),
+    ));
 }
 
 fn unkillable_script(server: &mut Server, out: &mut Transcript) {
@@ -86,6 +117,7 @@ fn transcript(kind: ServerKind) -> Transcript {
     let mut server = Server::start(kind, &[]);
     let mut out = Vec::new();
     killable_script(&server, &mut out);
+    killable_function(&server, &mut out);
     unkillable_script(&mut server, &mut out);
     out
 }
