@@ -122,7 +122,7 @@ fn accept_waiting(shared: &Rc<Shared>, slot: &ListenerSlot, inputs: &mut Vec<Inp
         return;
     };
     for _ in 0..ACCEPTS_MAX {
-        let mut addr: libc::sockaddr_storage = unsafe_zeroed_storage();
+        let mut addr: libc::sockaddr_storage = zeroed_sockaddr();
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: accept4 on our open listening socket writes at most `len` bytes
         // of the peer's address into `addr`.
@@ -149,7 +149,7 @@ fn accept_waiting(shared: &Rc<Shared>, slot: &ListenerSlot, inputs: &mut Vec<Inp
     }
 }
 
-fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
+fn zeroed_sockaddr() -> libc::sockaddr_storage {
     // SAFETY: sockaddr_storage is plain data; all zeroes is a valid value.
     unsafe { std::mem::zeroed() }
 }
