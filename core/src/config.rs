@@ -157,6 +157,11 @@ pub type RewriteHook = fn(&Config) -> Result<(), String>;
 /// CONFIG SET maxclients: makes room for that many clients (open-files limit);
 /// `Err` carries how many the system can take.
 pub type MaxclientsHook = fn(u32) -> Result<(), u32>;
+/// Called every few thousand Lua instructions while a script runs: the host's
+/// clock (Unix ms), and when `io.exchange` is set a non-blocking I/O exchange, so
+/// other clients get -BUSY and can send SCRIPT KILL (Redis's
+/// processEventsWhileBlocked). The only hook that brings inputs back in.
+pub type BusyPollHook = fn(&mut crate::io::BusyIo) -> crate::db::Millis;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hooks {
@@ -169,6 +174,9 @@ pub struct Hooks {
     /// Rewrites the config file with the current configuration (CONFIG REWRITE).
     pub rewrite: Option<RewriteHook>,
     pub maxclients: Option<MaxclientsHook>,
+    /// Serves other clients while a script runs long; unset, scripts run to their
+    /// end without a look at the clock (the simulator).
+    pub busy_poll: Option<BusyPollHook>,
 }
 
 #[derive(Debug, Clone)]

@@ -22,6 +22,17 @@ pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+/// What other clients get while an EVAL runs past busy-reply-threshold (slowevalerr).
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// The same while an FCALL runs (slowscripterr).
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands \
+    against the dataset. You can either wait the script termination or kill the server in a \
+    hard way using the SHUTDOWN NOSAVE command.";
+/// The error a killed script ends with (the script name and line are appended).
+pub const SCRIPT_KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
 /// Why a command failed: the error line to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -48,6 +48,19 @@ pub enum Input {
     Signal(Signal),
 }
 
+/// What the core and the host exchange while a script runs past
+/// `busy-reply-threshold` (see [`crate::config::BusyPollHook`]).
+#[derive(Debug, Default)]
+pub struct BusyIo {
+    /// False: the core only wants the clock. True: the host performs `outputs` at
+    /// once without blocking, then fills `inputs` with what arrived meanwhile
+    /// (only `Accepted`, `Received` and `Closed`; everything else waits for the
+    /// script to end).
+    pub exchange: bool,
+    pub outputs: std::collections::VecDeque<Output>,
+    pub inputs: Vec<Input>,
+}
+
 /// Signals Redis reacts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {

@@ -18,6 +18,7 @@
 
 pub mod aof;
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod command;
 pub mod config;

@@ -24,7 +24,7 @@ use crate::server::{CallOutcome, Server};
 pub type Clients = BTreeMap<ConnId, Box<Client>>;
 
 /// Error a client gets when `maxclients` is reached, before the connection closes.
-const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
+pub(crate) const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
 
 pub struct Node {
     srv: Server,
@@ -166,11 +166,19 @@ impl Node {
             // for them.
             Input::Connected { .. } | Input::ConnectFailed { .. } => {}
         }
+        // Clients served while a script ran long (`busy.rs`) whose next request had
+        // to wait for its end resume now.
+        let held = std::mem::take(&mut self.srv.busy.held);
+        self.unblocked.extend(held);
         self.resume_unblocked(now);
         self.flush_pubsub_receivers();
         crate::aof::after_event(&mut self.srv, &mut self.outputs, mark, now, self.events);
         if !self.srv.propagation.enabled {
             self.srv.effects.clear();
+        }
+        // What the script's caller sent while its script ran long, in order.
+        for input in std::mem::take(&mut self.srv.busy.deferred) {
+            self.handle(now, input);
         }
     }
 
@@ -285,7 +293,7 @@ impl Node {
             Err((Some(_), _)) => return Err(crate::aof::Rejected::WrongArity(name())),
         };
         if client.multi.is_some() && !transaction::runs_inside_multi(cmd) {
-            let _ = self.queue(client, cmd, args);
+            let _ = queue(&mut self.srv, client, cmd, args);
         } else {
             let _ = self.ctx(now, client, cmd).run_propagating(cmd, &args);
             self.srv.propagation.flush_unit(&mut self.srv.effects);
@@ -451,21 +459,8 @@ impl Node {
         }
     }
 
-    /// Redis replies with the protocol error and closes after writing it.
     fn protocol_error(&mut self, client: &mut Client, e: crate::resp::ProtocolError) {
-        let message = e.message();
-        self.srv.stats.total_error_replies += 1;
-        self.srv.stats.count_error(message.as_bytes());
-        client.out.error(&message);
-        client.close_after_reply = true;
-        client.pending.clear();
-        self.log(
-            LogLevel::Verbose,
-            format!(
-                "Protocol error from client: id={} addr={}",
-                client.id, client.peer
-            ),
-        );
+        protocol_error(&mut self.srv, &mut self.outputs, client, e);
     }
 
     /// A client whose unparsed input grows past `client-query-buffer-limit` is closed
@@ -486,27 +481,8 @@ impl Node {
 
     /// Hands the client's pending reply to the runtime as one write, then either
     /// closes the connection or puts the client back.
-    fn flush(&mut self, mut client: Box<Client>) {
-        if !client.out.is_empty() {
-            let bytes = client.out.take();
-            client.tot_net_out += bytes.len() as u64;
-            self.srv.stats.total_net_output_bytes += bytes.len() as u64;
-            self.srv.stats.total_writes_processed += 1;
-            self.outputs.push_back(Output::Send {
-                conn: client.conn,
-                bytes,
-            });
-        }
-        if client.close_after_reply {
-            self.srv.watches.forget(client.conn);
-            self.srv.pubsub.forget(client.conn);
-            self.outputs.push_back(Output::Close { conn: client.conn });
-        } else {
-            self.clients.insert(client.conn, client);
-        }
-        if let Some(code) = self.srv.shutdown_requested.take() {
-            self.outputs.push_back(Output::Stop { code });
-        }
+    fn flush(&mut self, client: Box<Client>) {
+        flush_client(&mut self.srv, &mut self.clients, &mut self.outputs, client);
     }
 
     /// Looks the command up, checks arity and authentication, and runs it.
@@ -532,87 +508,32 @@ impl Node {
     /// Resolves and checks a request, then runs it, or queues it inside MULTI. A
     /// request refused inside MULTI makes the transaction abort at EXEC.
     fn dispatch(&mut self, now: Millis, client: &mut Client, args: Vec<Bytes>) -> CmdResult {
-        let rejected: Rejected = match resolve(&args) {
-            Err(rejected) => rejected,
-            Ok(cmd) if command::debug::denied(cmd, &self.srv.config, &client.peer) => (
-                Some(cmd),
-                CmdError::Static(command::debug::DEBUG_NOT_ALLOWED),
-            ),
-            Ok(cmd) if !cmd.has_flag(Flag::NoAuth) && !client.authenticated => {
-                (Some(cmd), CmdError::Static(error::NOAUTH))
-            }
-            Ok(cmd) if crate::persist::refusal(&self.srv, cmd).is_some() => {
-                let e = crate::persist::refusal(&self.srv, cmd);
-                (Some(cmd), e.unwrap_or(CmdError::Static(error::SYNTAX)))
-            }
-            Ok(cmd)
-                if command::pubsub::refused_in_subscribed_context(
-                    self.srv.pubsub.is_subscriber(client.conn),
-                    client.out.is_resp3(),
-                    cmd,
-                ) =>
-            {
-                (Some(cmd), command::pubsub::subscribed_context_error(cmd))
-            }
-            Ok(cmd)
-                if self.srv.pubsub.is_monitor(client.conn)
-                    && command::monitor::touches_keyspace(cmd) =>
-            {
-                (
-                    Some(cmd),
-                    CmdError::Static(command::monitor::REPLICA_KEYSPACE),
-                )
-            }
-            Ok(cmd) => {
-                client.last_cmd = cmd.name;
-                client.last_spec = Some(cmd);
-                if client.multi.is_some() && !transaction::runs_inside_multi(cmd) {
-                    return self.queue(client, cmd, args);
-                }
-                let result = self.ctx(now, client, cmd).call(cmd, &args);
-                self.srv.propagation.flush_unit(&mut self.srv.effects);
-                return result;
-            }
+        let cmd = match resolve(&args) {
+            Ok(cmd) => cmd,
+            Err(rejected) => return self.refuse(now, client, rejected),
         };
-        let (cmd, e) = rejected;
-        self.srv.stats.count_command(cmd, CallOutcome::Rejected);
-        if let Some(state) = client.multi.as_mut() {
-            state.aborted = true;
+        if let Some(e) = refusal(&self.srv, client, cmd) {
+            return self.refuse(now, client, (Some(cmd), e));
         }
-        match cmd {
-            // A refused EXEC ends the transaction, in MULTI or not (execCommandAbort).
-            Some(cmd) if cmd.name == "exec" => {
-                transaction::discard_transaction(&mut self.ctx(now, client, cmd));
-                let message = e.message();
-                let reason = message.strip_prefix(b"ERR ").unwrap_or(message);
-                let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
-                abort.extend_from_slice(reason);
-                Err(CmdError::Bytes(abort))
-            }
-            _ => Err(e),
+        client.last_cmd = cmd.name;
+        client.last_spec = Some(cmd);
+        if client.multi.is_some() && !transaction::runs_inside_multi(cmd) {
+            return queue(&mut self.srv, client, cmd, args);
         }
+        let result = self.ctx(now, client, cmd).call(cmd, &args);
+        self.srv.propagation.flush_unit(&mut self.srv.effects);
+        result
     }
 
-    /// Queues a command of a client inside MULTI, or refuses it (no-multi commands).
-    fn queue(
-        &mut self,
-        client: &mut Client,
-        cmd: &'static CommandSpec,
-        args: Vec<Bytes>,
-    ) -> CmdResult {
-        let Some(state) = client.multi.as_mut() else {
-            return Ok(());
-        };
-        if cmd.has_flag(Flag::NoMulti) {
-            state.aborted = true;
-            self.srv
-                .stats
-                .count_command(Some(cmd), CallOutcome::Rejected);
-            return Err(CmdError::Static(transaction::NOT_ALLOWED_IN_MULTI));
-        }
-        state.commands.push((cmd, args));
-        client.out.status("QUEUED");
-        Ok(())
+    fn refuse(&mut self, now: Millis, client: &mut Client, rejected: Rejected) -> CmdResult {
+        refuse(
+            &mut self.srv,
+            &mut self.clients,
+            &mut self.outputs,
+            now,
+            client,
+            rejected,
+        )
     }
 
     fn ctx<'a>(
@@ -895,12 +816,151 @@ pub(crate) fn note_expired_keys(srv: &mut Server) {
     }
 }
 
+/// Why a resolved command may not run for this client now (debug denied, NOAUTH,
+/// persistence refusals, subscribed context, monitor), in Redis's order.
+pub(crate) fn refusal(
+    srv: &Server,
+    client: &Client,
+    cmd: &'static CommandSpec,
+) -> Option<CmdError> {
+    if command::debug::denied(cmd, &srv.config, &client.peer) {
+        return Some(CmdError::Static(command::debug::DEBUG_NOT_ALLOWED));
+    }
+    if !cmd.has_flag(Flag::NoAuth) && !client.authenticated {
+        return Some(CmdError::Static(error::NOAUTH));
+    }
+    if let Some(e) = crate::persist::refusal(srv, cmd) {
+        return Some(e);
+    }
+    if command::pubsub::refused_in_subscribed_context(
+        srv.pubsub.is_subscriber(client.conn),
+        client.out.is_resp3(),
+        cmd,
+    ) {
+        return Some(command::pubsub::subscribed_context_error(cmd));
+    }
+    if srv.pubsub.is_monitor(client.conn) && command::monitor::touches_keyspace(cmd) {
+        return Some(CmdError::Static(command::monitor::REPLICA_KEYSPACE));
+    }
+    None
+}
+
+/// Refuses a request as Redis's rejectCommand does: counted as rejected, the
+/// transaction (if any) flagged to abort, a refused EXEC ending it.
+pub(crate) fn refuse(
+    srv: &mut Server,
+    others: &mut Clients,
+    outputs: &mut VecDeque<Output>,
+    now: Millis,
+    client: &mut Client,
+    (cmd, e): Rejected,
+) -> CmdResult {
+    srv.stats.count_command(cmd, CallOutcome::Rejected);
+    if let Some(state) = client.multi.as_mut() {
+        state.aborted = true;
+    }
+    match cmd {
+        // A refused EXEC ends the transaction, in MULTI or not (execCommandAbort).
+        Some(cmd) if cmd.name == "exec" => {
+            let mut ctx = Ctx {
+                srv,
+                client,
+                others,
+                outputs,
+                now,
+                cmd,
+            };
+            transaction::discard_transaction(&mut ctx);
+            let message = e.message();
+            let reason = message.strip_prefix(b"ERR ").unwrap_or(message);
+            let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
+            abort.extend_from_slice(reason);
+            Err(CmdError::Bytes(abort))
+        }
+        _ => Err(e),
+    }
+}
+
+/// Queues a command of a client inside MULTI, or refuses it (no-multi commands).
+pub(crate) fn queue(
+    srv: &mut Server,
+    client: &mut Client,
+    cmd: &'static CommandSpec,
+    args: Vec<Bytes>,
+) -> CmdResult {
+    let Some(state) = client.multi.as_mut() else {
+        return Ok(());
+    };
+    if cmd.has_flag(Flag::NoMulti) {
+        state.aborted = true;
+        srv.stats.count_command(Some(cmd), CallOutcome::Rejected);
+        return Err(CmdError::Static(transaction::NOT_ALLOWED_IN_MULTI));
+    }
+    state.commands.push((cmd, args));
+    client.out.status("QUEUED");
+    Ok(())
+}
+
+/// Hands the client's pending reply to the runtime as one write, then either
+/// closes the connection or puts the client back in `clients`.
+pub(crate) fn flush_client(
+    srv: &mut Server,
+    clients: &mut Clients,
+    outputs: &mut VecDeque<Output>,
+    mut client: Box<Client>,
+) {
+    if !client.out.is_empty() {
+        let bytes = client.out.take();
+        client.tot_net_out += bytes.len() as u64;
+        srv.stats.total_net_output_bytes += bytes.len() as u64;
+        srv.stats.total_writes_processed += 1;
+        outputs.push_back(Output::Send {
+            conn: client.conn,
+            bytes,
+        });
+    }
+    if client.close_after_reply {
+        srv.watches.forget(client.conn);
+        srv.pubsub.forget(client.conn);
+        outputs.push_back(Output::Close { conn: client.conn });
+    } else {
+        clients.insert(client.conn, client);
+    }
+    if let Some(code) = srv.shutdown_requested.take() {
+        outputs.push_back(Output::Stop { code });
+    }
+}
+
+/// Redis replies with the protocol error and closes after writing it.
+pub(crate) fn protocol_error(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    client: &mut Client,
+    e: crate::resp::ProtocolError,
+) {
+    let message = e.message();
+    srv.stats.total_error_replies += 1;
+    srv.stats.count_error(message.as_bytes());
+    client.out.error(&message);
+    client.close_after_reply = true;
+    client.pending.clear();
+    if LogLevel::Verbose >= srv.config.loglevel {
+        outputs.push_back(Output::Log {
+            level: LogLevel::Verbose,
+            line: format!(
+                "Protocol error from client: id={} addr={}",
+                client.id, client.peer
+            ),
+        });
+    }
+}
+
 /// A request refused before running: the command it named, if any (INFO
 /// commandstats counts it as a rejected call), and the error.
 pub(crate) type Rejected = (Option<&'static CommandSpec>, CmdError);
 
 /// CLIENT REPLY OFF/SKIP: drop what the command wrote.
-fn apply_reply_mode(client: &mut Client, reply_start: usize) {
+pub(crate) fn apply_reply_mode(client: &mut Client, reply_start: usize) {
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => client.out.truncate(reply_start),

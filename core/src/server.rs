@@ -188,6 +188,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// The Lua engine and its cached scripts (EVAL, SCRIPT).
     pub scripts: crate::script::Scripts,
+    /// The script in execution and the clients served meanwhile (`busy.rs`).
+    pub busy: crate::busy::BusyState,
 }
 
 impl Server {
@@ -228,6 +230,7 @@ impl Server {
             planted: Default::default(),
             pubsub: Default::default(),
             scripts: Default::default(),
+            busy: Default::default(),
         }
     }
 

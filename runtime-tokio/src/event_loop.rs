@@ -23,6 +23,9 @@ use tokio::sync::Notify;
 
 use crate::log::Logger;
 
+mod busy;
+pub use busy::busy_poll;
+
 /// Bytes read per read call at most; the buffer is reused across reads.
 const READ_BYTES: usize = 16 * 1024;
 /// Below this much free room the read buffer is topped up (or reclaimed).
@@ -60,7 +63,6 @@ pub fn now_ms() -> u64 {
 }
 
 /// What one connection's task shares with the rest of the loop.
-#[derive(Default)]
 struct ConnState {
     /// Bytes to write, in order.
     out: RefCell<VecDeque<Bytes>>,
@@ -77,6 +79,31 @@ struct ConnState {
     backlog_reported: Cell<bool>,
     /// Wakes a write stuck on a full socket when the node disconnects the client.
     abort: Notify,
+    /// The socket, for the busy-script exchange (`busy.rs`), which cannot reach the
+    /// task's stream; -1 until registered.
+    fd: Cell<std::os::fd::RawFd>,
+    /// The task is in the middle of writing a chunk: bytes written meanwhile by
+    /// the busy exchange would interleave with it, so it only queues.
+    writing: Cell<bool>,
+    /// The busy exchange saw the peer close: it reads no more.
+    busy_eof: Cell<bool>,
+}
+
+impl Default for ConnState {
+    fn default() -> Self {
+        ConnState {
+            out: RefCell::default(),
+            close: Cell::default(),
+            kicked: Cell::default(),
+            waker: Cell::default(),
+            backlog: Cell::default(),
+            backlog_reported: Cell::default(),
+            abort: Notify::new(),
+            fd: Cell::new(-1),
+            writing: Cell::default(),
+            busy_eof: Cell::default(),
+        }
+    }
 }
 
 impl ConnState {
@@ -114,6 +141,7 @@ pub struct Shared {
     /// commit under `appendfsync always`). The core issues at most one request per
     /// file stream at a time, so nothing overtakes an fsync in flight.
     fsync_in_background: Cell<bool>,
+    exit_files: RefCell<Vec<String>>,
 }
 
 impl Shared {
@@ -121,6 +149,7 @@ impl Shared {
         Rc::new_cyclic(|me| Shared {
             me: me.clone(),
             fsync_in_background: Cell::new(false),
+            exit_files: RefCell::new(Vec::new()),
             node: RefCell::new(node),
             conns: RefCell::new(HashMap::new()),
             next_conn: Cell::new(1),
@@ -145,13 +174,19 @@ impl Shared {
     }
 
     /// A fresh connection id with its (empty) queue registered.
-    fn register_conn(&self) -> ConnId {
+    fn register_conn(&self, fd: std::os::fd::RawFd) -> ConnId {
         let conn = self.next_conn.get();
         self.next_conn.set(conn + 1);
-        self.conns
-            .borrow_mut()
-            .insert(conn, Rc::new(ConnState::default()));
+        let state = ConnState::default();
+        state.fd.set(fd);
+        self.conns.borrow_mut().insert(conn, Rc::new(state));
         conn
+    }
+
+    /// Files removed at exit (pidfile, unix socket), also by SHUTDOWN NOSAVE
+    /// during a busy script, which exits from inside the node.
+    pub fn set_exit_files(&self, files: Vec<String>) {
+        *self.exit_files.borrow_mut() = files;
     }
 
     /// Runs the node's start-up work (reading the dump) to the end before any
@@ -630,7 +665,7 @@ async fn accept_unix(shared: Rc<Shared>, listener: tokio::net::UnixListener, pat
         if shared.stopping() {
             return;
         }
-        let conn = shared.register_conn();
+        let conn = shared.register_conn(stream.as_raw_fd());
         let state = shared
             .conns
             .borrow()
@@ -707,28 +742,39 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
         if shared.stopping() {
             return;
         }
-        let _ = stream.set_nodelay(true);
-        let keepalive = shared.node.borrow().config().tcp_keepalive;
-        if keepalive > 0 {
-            set_keepalive(&stream, keepalive);
-        }
-        let local = stream
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let conn = shared.register_conn();
-        let state = shared
-            .conns
-            .borrow()
-            .get(&conn)
-            .cloned()
-            .unwrap_or_default();
-        shared.feed(Input::Accepted {
-            conn,
-            peer: peer.to_string(),
-            local,
-        });
-        tokio::task::spawn_local(connection(shared.clone(), conn, state, stream));
+        let accepted = adopt(&shared, stream, peer);
+        shared.feed(accepted);
+    }
+}
+
+/// Sets up an accepted TCP connection, registers it and starts its task; the
+/// input that tells the node.
+fn adopt(shared: &Rc<Shared>, stream: TcpStream, peer: SocketAddr) -> Input {
+    let _ = stream.set_nodelay(true);
+    // During a busy script the node is borrowed: Redis's default then.
+    let keepalive = shared
+        .node
+        .try_borrow()
+        .map_or(300, |node| node.config().tcp_keepalive);
+    if keepalive > 0 {
+        set_keepalive(&stream, keepalive);
+    }
+    let local = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let conn = shared.register_conn(stream.as_raw_fd());
+    let state = shared
+        .conns
+        .borrow()
+        .get(&conn)
+        .cloned()
+        .unwrap_or_default();
+    tokio::task::spawn_local(connection(shared.clone(), conn, state, stream));
+    Input::Accepted {
+        conn,
+        peer: peer.to_string(),
+        local,
     }
 }
 
@@ -891,12 +937,15 @@ async fn write_queued<S: Stream>(
             Err(e) => return Err(e),
         };
         if rest < chunk.len() {
-            tokio::select! {
-                written = stream.write_all(&chunk[rest..]) => written?,
+            state.writing.set(true);
+            let result = tokio::select! {
+                written = stream.write_all(&chunk[rest..]) => written,
                 () = state.abort.notified() => {
-                    return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "disconnected"));
+                    Err(io::Error::new(io::ErrorKind::ConnectionAborted, "disconnected"))
                 }
-            }
+            };
+            state.writing.set(false);
+            result?;
         }
         written(shared, conn, state, chunk.len() as u64);
     }

@@ -216,6 +216,7 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
     config.hooks.listen = Some(event_loop::rebind);
     config.hooks.rewrite = Some(host::rewrite);
     config.hooks.maxclients = Some(host::maxclients);
+    config.hooks.busy_poll = Some(event_loop::busy_poll);
     event_loop::set_tcp_backlog(config.tcp_backlog);
     let mut logger = if config.logfile.is_empty() {
         Logger::stdout()
@@ -260,6 +261,7 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
         })?;
     let local = tokio::task::LocalSet::new();
     let config_file_path = config.config_file.clone().unwrap_or_default();
+    let exit_files = vec![pidfile.clone(), socket_file.clone()];
     let code = local.block_on(&runtime, async move {
         let bind = config.bind.clone();
         let port = config.port;
@@ -269,6 +271,7 @@ fn serve(mut config: Config, had_config_file: bool) -> Result<i32, u8> {
         node.set_memory_probe(alloc::allocated_bytes);
         node.set_host_info(host_info(config_file_path));
         let shared = Shared::new(node, logger);
+        shared.set_exit_files(exit_files);
         if !shared.start_node() {
             return shared.stop_code().unwrap_or(1);
         }

@@ -208,6 +208,8 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CmdResul
         }
         let mode = RunMode {
             read_only: flags.no_writes,
+            is_eval: false,
+            command: args,
         };
         engine
             .call_function(ctx, &name, callback, keys, argv, mode)
@@ -270,20 +272,47 @@ fn function_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 /// FUNCTION KILL: a function always runs to its end within one event here.
-fn function_kill(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    Err(super::scripting::NOT_BUSY.into())
+fn function_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    crate::busy::kill(ctx.srv, false)?;
+    ctx.out().ok();
+    Ok(())
 }
 
 /// FUNCTION STATS
+/// While a function runs long it names the function, its command and how long it
+/// has run; while an EVAL does, it answers -BUSY as Redis does.
 fn function_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    let (libraries, functions) = match ctx.srv.scripts.functions.as_ref() {
-        Some(engine) => (engine.libraries.len(), engine.functions_count()),
-        None => (0, 0),
+    let running = ctx.srv.busy.timed_out();
+    if running.is_some_and(|r| r.is_eval) {
+        return Err(crate::error::BUSY_EVAL.into());
+    }
+    let (libraries, functions) = match (running, ctx.srv.scripts.functions.as_ref()) {
+        (Some(run), _) => (run.libraries, run.functions),
+        (None, Some(engine)) => (engine.libraries.len(), engine.functions_count()),
+        (None, None) => (0, 0),
     };
+    let running = running.map(|r| {
+        let duration = r.now.saturating_sub(r.started) as i64;
+        (r.name.clone(), r.command.clone(), duration)
+    });
     let out = ctx.out();
     out.map(2);
     out.bulk(b"running_script");
-    out.null();
+    match running {
+        Some((name, command, duration)) => {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(name.as_bytes());
+            out.bulk(b"command");
+            out.array(command.len());
+            for arg in &command {
+                out.bulk(arg);
+            }
+            out.bulk(b"duration_ms");
+            out.int(duration);
+        }
+        None => out.null(),
+    }
     out.bulk(b"engines");
     out.map(1);
     out.bulk(b"LUA");

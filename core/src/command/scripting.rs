@@ -228,6 +228,8 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
         }
         let mode = RunMode {
             read_only: read_only || flags.no_writes,
+            is_eval: true,
+            command: args,
         };
         engine.run(ctx, &sha, keys, argv, mode).into_result(ctx)
     })?
@@ -289,8 +291,10 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// SCRIPT KILL. A script always runs to its end within one event here, so no
 /// other command can ever see one running.
-fn script_kill(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
-    Err(NOT_BUSY.into())
+fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
+    crate::busy::kill(ctx.srv, true)?;
+    ctx.out().ok();
+    Ok(())
 }
 
 /// SCRIPT DEBUG YES|SYNC|NO. The Lua debugger is not implemented: NO is accepted.

@@ -328,6 +328,17 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if abort {
         return Err(NO_SHUTDOWN_IN_PROGRESS.into());
     }
+    if let Some(run) = ctx.srv.busy.timed_out() {
+        // While a script runs long only SHUTDOWN NOSAVE stops the server, at once:
+        // nothing is saved or flushed behind the script's back.
+        if !nosave {
+            return Err(crate::busy::busy_error(run.is_eval).into());
+        }
+        log_warning(ctx, "User requested shutdown...");
+        log_warning(ctx, "Redis is now ready to exit, bye bye...");
+        ctx.srv.shutdown_requested = Some(0);
+        return Ok(());
+    }
     log_warning(ctx, "User requested shutdown...");
     let save = save || (!nosave && !ctx.srv.config.save_params.is_empty());
     let conn = Some(ctx.client.conn);

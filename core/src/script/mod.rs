@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use mlua::{ChunkMode, Function, Lua, LuaOptions, StdLib, Table, Value, Variadic};
+use mlua::{
+    ChunkMode, Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variadic, VmState,
+};
 
 use crate::command::CommandSpec;
 use crate::error::CmdError;
@@ -99,11 +101,35 @@ pub enum Outcome {
     FailedCounted(CmdError),
 }
 
-/// What one script invocation may do.
+/// What one script invocation may do, and what it is (for SCRIPT KILL and
+/// FUNCTION STATS).
 #[derive(Debug, Clone, Copy)]
-pub struct RunMode {
+pub struct RunMode<'a> {
     /// EVAL_RO/EVALSHA_RO or `no-writes`: write commands are refused.
     pub read_only: bool,
+    /// EVAL/EVALSHA (SCRIPT KILL stops it) rather than FCALL (FUNCTION KILL).
+    pub is_eval: bool,
+    /// The calling command's arguments.
+    pub command: &'a [Bytes],
+}
+
+/// Where the run's busy poll function waits for the count hook (the hook is a
+/// plain `'static` fn, the poll function is scoped to the run).
+const BUSY_POLL_KEY: &str = "ember.busy_poll";
+
+/// The count hook: calls the run's busy poll function, whose error (the kill)
+/// ends the script. It tells the poll whether the sandbox's own Lua is running
+/// (the wrappers around xpcall and pcall): a kill raised there would escape the
+/// script's error handler, so it waits for the user's next line.
+fn count_hook(lua: &Lua, debug: mlua::Debug) -> mlua::Result<VmState> {
+    let in_sandbox = debug
+        .source()
+        .source
+        .is_some_and(|name| name.starts_with("=ember"));
+    if let Some(poll) = lua.named_registry_value::<Option<Function>>(BUSY_POLL_KEY)? {
+        poll.call::<()>(in_sandbox)?;
+    }
+    Ok(VmState::Continue)
 }
 
 /// SHA-1 of a script body as 40 lower-case hex digits.
@@ -212,7 +238,7 @@ impl Engine {
         sha: &str,
         keys: &[Bytes],
         args: &[Bytes],
-        mode: RunMode,
+        mode: RunMode<'_>,
     ) -> Outcome {
         let Some(func) = self.scripts.get(sha).map(|s| s.func.clone()) else {
             return Outcome::Failed(NO_SCRIPT.into());
@@ -233,7 +259,7 @@ impl Engine {
         func: Function,
         keys: &[Bytes],
         args: &[Bytes],
-        mode: RunMode,
+        mode: RunMode<'_>,
     ) -> mlua::Result<Outcome> {
         self.globals.raw_set("KEYS", self.string_array(keys)?)?;
         self.globals.raw_set("ARGV", self.string_array(args)?)?;
@@ -250,7 +276,7 @@ impl Engine {
         func: Function,
         keys: &[Bytes],
         args: &[Bytes],
-        mode: RunMode,
+        mode: RunMode<'_>,
     ) -> Outcome {
         let run = self.run_library_function.clone();
         let keys_t = self.string_array(keys);
@@ -276,10 +302,21 @@ impl Engine {
         &mut self,
         ctx: &mut Ctx<'_>,
         name: &str,
-        mode: RunMode,
+        mode: RunMode<'_>,
         invoke: impl FnOnce() -> mlua::Result<(bool, Value)>,
     ) -> mlua::Result<Outcome> {
         let sha = name;
+        let busy_hook = ctx.srv.config.hooks.busy_poll.is_some();
+        crate::busy::begin(
+            ctx,
+            crate::busy::Start {
+                is_eval: mode.is_eval,
+                name,
+                command: mode.command,
+                libraries: self.libraries.len(),
+                functions: self.functions_count(),
+            },
+        );
         let caller_db = ctx.client.db;
         let caller_in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
         let resp3 = Cell::new(false);
@@ -327,10 +364,42 @@ impl Engine {
             self.redis.raw_set("set_repl", set_repl)?;
             self.redis.raw_set("setresp", setresp)?;
             self.redis.raw_set("log", log)?;
+            if busy_hook {
+                let killed = Cell::new(false);
+                let cell = &cell;
+                let poll = scope.create_function(move |lua, in_sandbox: bool| {
+                    let Ok(mut caller) = cell.try_borrow_mut() else {
+                        return Ok(());
+                    };
+                    if !crate::busy::poll(caller.ctx) || in_sandbox {
+                        return Ok(());
+                    }
+                    if !killed.replace(true) {
+                        caller.log(
+                            crate::io::LogLevel::Warning,
+                            "Lua script killed by user with SCRIPT KILL.".into(),
+                        );
+                        // From now on at every line, so a pcall in the script
+                        // cannot catch the kill for good (as Redis does).
+                        lua.set_hook(HookTriggers::EVERY_LINE, count_hook);
+                    }
+                    Err(api::raise(crate::error::SCRIPT_KILLED))
+                })?;
+                self.lua.set_named_registry_value(BUSY_POLL_KEY, poll)?;
+                self.lua.set_hook(
+                    HookTriggers::new().every_nth_instruction(crate::busy::HOOK_INSTRUCTIONS),
+                    count_hook,
+                );
+            }
             invoke()
         });
+        if busy_hook {
+            self.lua.remove_hook();
+            let _ = self.lua.unset_named_registry_value(BUSY_POLL_KEY);
+        }
         let caller = cell.into_inner();
         let ctx = caller.ctx;
+        crate::busy::end(ctx);
         ctx.client.in_exec = caller_in_exec;
         ctx.client.db = caller_db;
         let (ok, value) = result?;
@@ -366,14 +435,14 @@ impl Engine {
 }
 
 /// The caller's context while its script runs, for `redis.call`.
-struct Caller<'c, 'a> {
+struct Caller<'c, 'a, 'm> {
     ctx: &'c mut Ctx<'a>,
-    mode: RunMode,
+    mode: RunMode<'m>,
     /// redis.set_repl's flags (REPL_ALL at the start of every run).
     repl: i32,
 }
 
-impl Caller<'_, '_> {
+impl Caller<'_, '_, '_> {
     /// A `redis.log` line, kept when the configured `loglevel` lets it through.
     fn log(&mut self, level: crate::io::LogLevel, line: String) {
         if level >= self.ctx.srv.config.loglevel {
@@ -414,6 +483,10 @@ impl Caller<'_, '_> {
         }
         if self.mode.read_only && cmd.has_flag(crate::command::Flag::Write) {
             return Err(WRITE_IN_READ_ONLY.into());
+        }
+        if cmd.has_flag(crate::command::Flag::Write) {
+            // From here on SCRIPT KILL answers UNKILLABLE (SCRIPT_WRITE_DIRTY).
+            crate::busy::note_write(self.ctx.srv);
         }
         let ctx = &mut *self.ctx;
         let mut scratch = ReplyBuf::new();
