@@ -21,7 +21,14 @@
 //!   MULTI is an error; a command refused while queueing makes EXEC abort with
 //!   EXECABORT.
 //!
-//! Each "changes nothing" rule above was checked on redis-server 7.0.15. Time only
+//! Rounds come in three kinds: busy ones (anything goes), quiet ones (both clients
+//! in one database, B sending commands that often change nothing, so a no-op
+//! counted as a write shows) and stale ones (keys stored with short TTLs in both
+//! databases and the clock past them before A watches, then flushes and swaps: the
+//! `expired` flag's rules).
+//!
+//! Each "changes nothing" rule above was checked on redis-server 7.0.15 (and is a
+//! case in `tests/scripts/transactions.txt`). Time only
 //! moves by `Advance` and no cron tick is sent, so keys are deleted only lazily and
 //! the model knows exactly which expired keys are still stored.
 
@@ -862,6 +869,7 @@ fn run_transaction(node: &mut Node, model: &mut Model, now: u64, txn: &Op) -> (R
     } else if model.exec_aborts(now) {
         Reply::NullArray
     } else {
+        // EXEC unwatches before running the queue, so its own writes touch nothing.
         model.unwatch();
         Reply::Array(queued.iter().map(|c| model.apply(db, c, now)).collect())
     };
