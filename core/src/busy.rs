@@ -522,6 +522,49 @@ mod tests {
     }
 
     #[test]
+    fn a_loop_inside_a_coroutine_gets_busy_and_is_killed() {
+        // Through coroutine.wrap the kill ends the script; through coroutine.resume
+        // it ends the coroutine, which reports false, as in Redis.
+        for (script, reply) in [
+            ("coroutine.wrap(function() while true do end end)()", None),
+            (
+                "local co = coroutine.create(function() coroutine.yield(1) while true do end end) \
+                 coroutine.resume(co) local ok = coroutine.resume(co) return ok",
+                Some("$-1\r\n"),
+            ),
+        ] {
+            let mut t = busy_node(vec![
+                vec![request(2, &["PING"])],
+                vec![request(2, &["SCRIPT", "KILL"])],
+            ]);
+            let got = t.cmd(1, &["EVAL", script, "0"]);
+            match reply {
+                Some(reply) => assert_eq!(got, reply, "{script}"),
+                None => assert!(
+                    got.starts_with(&err(error::SCRIPT_KILLED)[..40]),
+                    "{script}: {got}"
+                ),
+            }
+            assert_eq!(sent_to(2), format!("{}+OK\r\n", err(error::BUSY_EVAL)));
+        }
+    }
+
+    #[test]
+    fn coroutines_still_yield_resume_and_report_errors() {
+        let mut t = busy_node(vec![]);
+        let script = "local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) error('boom') end) \
+             local ok1, v1 = coroutine.resume(co, 1) local ok2, v2 = coroutine.resume(co, 5) \
+             local ok3, v3 = coroutine.resume(co) \
+             local w = coroutine.wrap(function() coroutine.yield('x') end) \
+             return {tostring(ok1), v1, tostring(ok2), v2, tostring(ok3), v3, coroutine.status(co), w()}";
+        assert_eq!(
+            t.cmd(1, &["EVAL", script, "0"]),
+            "*8\r\n$4\r\ntrue\r\n:2\r\n$5\r\nfalse\r\n$19\r\nuser_script:1: boom\r\n\
+             $5\r\nfalse\r\n$28\r\ncannot resume dead coroutine\r\n$4\r\ndead\r\n$1\r\nx\r\n"
+        );
+    }
+
+    #[test]
     fn a_kill_cannot_be_caught_by_pcall() {
         let mut t = busy_node(vec![vec![request(2, &["SCRIPT", "KILL"])]]);
         let script = "while true do pcall(function() while true do end end) end";

@@ -11,6 +11,7 @@
 
 pub(crate) mod api;
 pub(crate) mod convert;
+mod coroutine;
 pub(crate) mod functions;
 mod libs;
 mod rand;
@@ -121,6 +122,42 @@ const BUSY_POLL_KEY: &str = "ember.busy_poll";
 /// ends the script. It tells the poll whether the sandbox's own Lua is running
 /// (the wrappers around xpcall and pcall): a kill raised there would escape the
 /// script's error handler, so it waits for the user's next line.
+/// Set (to true) once a kill asked for the hook at every line.
+const BUSY_EVERY_LINE_KEY: &str = "ember.busy_every_line";
+
+/// The busy hook's triggers for the run in progress, if it has one.
+fn busy_triggers(lua: &Lua) -> mlua::Result<Option<HookTriggers>> {
+    if lua
+        .named_registry_value::<Option<Function>>(BUSY_POLL_KEY)?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(
+        if lua
+            .named_registry_value::<Option<bool>>(BUSY_EVERY_LINE_KEY)?
+            .unwrap_or(false)
+        {
+            HookTriggers::EVERY_LINE
+        } else {
+            HookTriggers::new().every_nth_instruction(crate::busy::HOOK_INSTRUCTIONS)
+        },
+    ))
+}
+
+/// Puts the busy hook, if a run has one, on `thread` (`None`: the calling thread);
+/// see [`coroutine`] for why it moves.
+fn hook_thread(lua: &Lua, thread: Option<mlua::Thread>) -> mlua::Result<()> {
+    let Some(triggers) = busy_triggers(lua)? else {
+        return Ok(());
+    };
+    match thread {
+        Some(thread) => thread.set_hook(triggers, count_hook),
+        None => lua.set_hook(triggers, count_hook),
+    }
+    Ok(())
+}
+
 fn count_hook(lua: &Lua, debug: mlua::Debug) -> mlua::Result<VmState> {
     let in_sandbox = debug
         .source()
@@ -148,6 +185,7 @@ impl Engine {
         let globals = lua.globals();
         let api = api::table(&lua, &rand)?;
         libs::install(&lua, &globals)?;
+        coroutine::install(&lua, &globals)?;
         let handler = error_handler(&lua)?;
         let sandbox = lua
             .load(SANDBOX)
@@ -381,6 +419,7 @@ impl Engine {
                         );
                         // From now on at every line, so a pcall in the script
                         // cannot catch the kill for good (as Redis does).
+                        lua.set_named_registry_value(BUSY_EVERY_LINE_KEY, true)?;
                         lua.set_hook(HookTriggers::EVERY_LINE, count_hook);
                     }
                     Err(api::raise(crate::error::SCRIPT_KILLED))
@@ -396,6 +435,7 @@ impl Engine {
         if busy_hook {
             self.lua.remove_hook();
             let _ = self.lua.unset_named_registry_value(BUSY_POLL_KEY);
+            let _ = self.lua.unset_named_registry_value(BUSY_EVERY_LINE_KEY);
         }
         let caller = cell.into_inner();
         let ctx = caller.ctx;
