@@ -806,8 +806,6 @@ impl World {
         self.feed(n, Input::DiskDone { id, result });
     }
 
-    /// The node's replies, decoded as they leave it: each whole reply answers the
-    /// oldest request the node has not answered on that connection.
     /// Replies on a connection the client dropped: shown to the checkers (the
     /// commands ran), delivered to no one.
     fn ghost_send(&mut self, n: usize, conn: ConnId, bytes: &Bytes, origin: Origin) {
@@ -817,28 +815,19 @@ impl World {
         g.node_out.extend_from_slice(bytes);
         loop {
             let g = self.ghosts.get_mut(&conn).expect("checked above");
-            let (reply, used) = match decode(&g.node_out) {
-                Ok(Some(done)) => done,
-                Ok(None) => break,
-                Err(e) => {
-                    return self.fail(
-                        "protocol",
-                        format!("node {n} sent a malformed reply on c#{conn}: {}", e.0),
-                    )
+            match next_reply(n, conn, &mut g.node_out, &mut g.at_node) {
+                Ok(Some((id, reply, _))) => {
+                    self.executed += 1;
+                    self.execs.push((id, conn, reply, origin));
                 }
-            };
-            g.node_out.drain(..used);
-            let Some(id) = g.at_node.pop_front() else {
-                return self.fail(
-                    "protocol",
-                    format!("node {n} replied {reply} on c#{conn} with no request pending"),
-                );
-            };
-            self.executed += 1;
-            self.execs.push((id, conn, reply, origin));
+                Ok(None) => return,
+                Err(why) => return self.fail("protocol", why),
+            }
         }
     }
 
+    /// The node's replies, decoded as they leave it: each whole reply answers the
+    /// oldest request the node has not answered on that connection.
     fn node_send(&mut self, n: usize, conn: ConnId, bytes: &Bytes, origin: Origin) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return self.ghost_send(n, conn, bytes, origin);
@@ -850,22 +839,10 @@ impl World {
         let mut forward = Vec::new();
         loop {
             let c = self.conns.get_mut(&conn).expect("checked above");
-            let (reply, used) = match decode(&c.node_out) {
-                Ok(Some(done)) => done,
+            let (id, reply, raw) = match next_reply(n, conn, &mut c.node_out, &mut c.at_node) {
+                Ok(Some(next)) => next,
                 Ok(None) => break,
-                Err(e) => {
-                    return self.fail(
-                        "protocol",
-                        format!("node {n} sent a malformed reply on c#{conn}: {}", e.0),
-                    )
-                }
-            };
-            let raw: Vec<u8> = c.node_out.drain(..used).collect();
-            let Some(id) = c.at_node.pop_front() else {
-                return self.fail(
-                    "protocol",
-                    format!("node {n} replied {reply} on c#{conn} with no request pending"),
-                );
+                Err(why) => return self.fail("protocol", why),
             };
             let (reply, raw) = if self.options.corrupt_reply_of == Some(id) {
                 let wrong = corrupt(&reply);
@@ -1588,6 +1565,32 @@ fn dispatch(
 
 /// Whether a command can make a key ready for a blocked client (push to a list or a
 /// sorted set, or create one).
+/// The next whole reply in `out` (taken out) and the pending request it answers.
+fn next_reply(
+    n: usize,
+    conn: ConnId,
+    out: &mut Vec<u8>,
+    pending: &mut VecDeque<RequestId>,
+) -> Result<Option<(RequestId, Reply, Vec<u8>)>, String> {
+    let (reply, used) = match decode(out) {
+        Ok(Some(done)) => done,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "node {n} sent a malformed reply on c#{conn}: {}",
+                e.0
+            ))
+        }
+    };
+    let raw: Vec<u8> = out.drain(..used).collect();
+    let Some(id) = pending.pop_front() else {
+        return Err(format!(
+            "node {n} replied {reply} on c#{conn} with no request pending"
+        ));
+    };
+    Ok(Some((id, reply, raw)))
+}
+
 fn pushes(args: &[Vec<u8>]) -> bool {
     const PUSHERS: &[&str] = &[
         "lpush",
