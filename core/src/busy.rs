@@ -255,10 +255,7 @@ fn received(
         return;
     };
     if !client.close_after_reply {
-        client.tot_net_in += bytes.len() as u64;
-        ctx.srv.stats.total_net_input_bytes += bytes.len() as u64;
-        ctx.srv.stats.total_reads_processed += 1;
-        client.last_interaction = now;
+        crate::node::count_input(ctx.srv, &mut client, bytes.len(), now);
         client.pending.extend_from_slice(&bytes);
         if !client.blocked && !ctx.srv.busy.held.contains(&conn) {
             run_pending(ctx.srv, ctx.others, outputs, now, &mut client);

@@ -394,10 +394,7 @@ impl Node {
             return;
         };
         if !client.close_after_reply {
-            client.tot_net_in += bytes.len() as u64;
-            self.srv.stats.total_net_input_bytes += bytes.len() as u64;
-            self.srv.stats.total_reads_processed += 1;
-            client.last_interaction = now;
+            count_input(&mut self.srv, &mut client, bytes.len(), now);
             if client.blocked {
                 // Redis keeps reading a blocked client's input but runs none of it.
                 client.pending.extend_from_slice(&bytes);
@@ -1250,6 +1247,14 @@ impl Ctx<'_> {
         self.srv.blocking.push_woken(conn);
         true
     }
+}
+
+/// One read from a client, for INFO and CLIENT LIST (Redis's readQueryFromClient).
+pub(crate) fn count_input(srv: &mut Server, client: &mut Client, len: usize, now: Millis) {
+    client.tot_net_in += len as u64;
+    srv.stats.total_net_input_bytes += len as u64;
+    srv.stats.total_reads_processed += 1;
+    client.last_interaction = now;
 }
 
 #[cfg(test)]
