@@ -448,6 +448,54 @@ impl Db {
         self.volatile.random_entry(pick).map(|v| v.key.as_slice())
     }
 
+    /// Up to `count` keys taken from consecutive buckets of the main table (or of
+    /// the volatile index), starting at bucket `start` (modulo the table size), as
+    /// Redis's dictGetSomeKeys samples: at most `count * 10` buckets are looked
+    /// at, and never one twice, so a table holding `count` keys or fewer is
+    /// returned whole once its buckets fit in that budget.
+    pub fn sample_keys(
+        &self,
+        volatile: bool,
+        start: usize,
+        count: usize,
+        mut visit: impl FnMut(&Entry),
+    ) {
+        let buckets = if volatile {
+            self.volatile.bucket_count()
+        } else {
+            self.keys.bucket_count()
+        };
+        if buckets == 0 || count == 0 {
+            return;
+        }
+        let steps = count.saturating_mul(10).min(buckets);
+        let mut seen = 0;
+        for step in 0..steps {
+            let idx = (start.wrapping_add(step)) % buckets;
+            if volatile {
+                let keys = &self.keys;
+                self.volatile.visit_bucket(idx, |v| {
+                    if seen < count {
+                        if let Some(e) = keys.get(&v.key) {
+                            seen += 1;
+                            visit(e);
+                        }
+                    }
+                });
+            } else {
+                self.keys.visit_bucket(idx, |e| {
+                    if seen < count {
+                        seen += 1;
+                        visit(e);
+                    }
+                });
+            }
+            if seen >= count {
+                break;
+            }
+        }
+    }
+
     /// Shrinks tables that became mostly empty (databasesCron's resize step).
     pub fn shrink_tables(&mut self) {
         // A frozen table refuses by itself while a snapshot walks it.

@@ -34,6 +34,10 @@ pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write
 /// The error a killed script ends with (the script name and line are appended).
 pub const SCRIPT_KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
+/// A command that may grow memory, refused while used memory is over `maxmemory`
+/// and eviction cannot bring it back (shared.oomerr).
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /// Why a command failed: the error line to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdError {

@@ -26,6 +26,7 @@ pub mod config_table;
 pub mod db;
 pub mod dict;
 pub mod error;
+pub mod evict;
 mod expire_cycle;
 pub mod hash;
 pub mod io;

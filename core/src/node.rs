@@ -188,6 +188,12 @@ impl Node {
         self.srv.propagation.enabled = enabled;
     }
 
+    /// The server state (for tests).
+    #[cfg(test)]
+    pub(crate) fn server(&self) -> &Server {
+        &self.srv
+    }
+
     /// The watched keys (for tests).
     #[cfg(test)]
     pub(crate) fn watches(&self) -> &crate::command::transaction::Watches {
@@ -509,7 +515,13 @@ impl Node {
             Ok(cmd) => cmd,
             Err(rejected) => return self.refuse(now, client, rejected),
         };
-        if let Some(e) = refusal(&self.srv, client, cmd) {
+        if let Some(e) = refusal_before_oom(&self.srv, client, cmd) {
+            return self.refuse(now, client, (Some(cmd), e));
+        }
+        if let Some(e) = crate::evict::oom_refusal(&mut self.ctx(now, client, cmd), cmd, &args) {
+            return self.refuse(now, client, (Some(cmd), e));
+        }
+        if let Some(e) = refusal_after_oom(&self.srv, client, cmd) {
             return self.refuse(now, client, (Some(cmd), e));
         }
         client.last_cmd = cmd.name;
@@ -814,8 +826,19 @@ pub(crate) fn note_expired_keys(srv: &mut Server) {
 }
 
 /// Why a resolved command may not run for this client now (debug denied, NOAUTH,
-/// persistence refusals, subscribed context, monitor), in Redis's order.
+/// persistence refusals, subscribed context, monitor), in Redis's order. Busy
+/// mode uses this; `Node::dispatch` checks memory (`evict`) between the two
+/// halves, where Redis's processCommand does.
 pub(crate) fn refusal(
+    srv: &Server,
+    client: &Client,
+    cmd: &'static CommandSpec,
+) -> Option<CmdError> {
+    refusal_before_oom(srv, client, cmd).or_else(|| refusal_after_oom(srv, client, cmd))
+}
+
+/// The checks Redis makes before maxmemory's: debug denied, NOAUTH.
+fn refusal_before_oom(
     srv: &Server,
     client: &Client,
     cmd: &'static CommandSpec,
@@ -826,6 +849,12 @@ pub(crate) fn refusal(
     if !cmd.has_flag(Flag::NoAuth) && !client.authenticated {
         return Some(CmdError::Static(error::NOAUTH));
     }
+    None
+}
+
+/// The checks Redis makes after maxmemory's: persistence, subscribed context,
+/// monitor.
+fn refusal_after_oom(srv: &Server, client: &Client, cmd: &'static CommandSpec) -> Option<CmdError> {
     if let Some(e) = crate::persist::refusal(srv, cmd) {
         return Some(e);
     }
@@ -973,6 +1002,9 @@ impl Ctx<'_> {
     /// Runs a command as Redis's call() does: counts it, runs its handler, and adds
     /// its effects to the execution unit in progress. EXEC runs its queue this way.
     pub fn call(&mut self, cmd: &'static CommandSpec, args: &[Bytes]) -> CmdResult {
+        if let Some(e) = crate::evict::script_call_refusal(self, cmd, args) {
+            return Err(e);
+        }
         self.srv.stats.total_commands_processed += 1;
         self.client.tot_cmds += 1;
         command::monitor::feed_before_running(self, cmd, args);

@@ -22,6 +22,7 @@ pub enum RandStream {
     Commands = 3,
     Expiry = 4,
     Access = 5,
+    Eviction = 6,
 }
 
 /// A generator for one component, derived from the node's seed.
@@ -190,6 +191,8 @@ pub struct Server {
     pub scripts: crate::script::Scripts,
     /// The script in execution and the clients served meanwhile (`busy.rs`).
     pub busy: crate::busy::BusyState,
+    /// maxmemory eviction: the candidate pool, counters, the OOM verdict (`evict`).
+    pub evict: crate::evict::Evict,
 }
 
 impl Server {
@@ -231,6 +234,7 @@ impl Server {
             pubsub: Default::default(),
             scripts: Default::default(),
             busy: Default::default(),
+            evict: crate::evict::Evict::new(rand_stream(seed, RandStream::Eviction)),
         }
     }
 

@@ -379,9 +379,9 @@ fn stats(ctx: &Ctx<'_>, f: &mut Fields<'_>) {
         "expired_time_cap_reached_count",
         k.expired_time_cap_reached_count,
     );
+    f.zeros(&["expire_cycle_cpu_milliseconds"]);
+    f.add("evicted_keys", ctx.srv.evict.evicted_keys);
     f.zeros(&[
-        "expire_cycle_cpu_milliseconds",
-        "evicted_keys",
         "evicted_clients",
         "total_eviction_exceeded_time",
         "current_eviction_exceeded_time",
