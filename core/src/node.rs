@@ -1010,9 +1010,10 @@ impl Ctx<'_> {
         command::monitor::feed_before_running(self, cmd, args);
         let result = self.run_propagating(cmd, args);
         command::monitor::feed(self, cmd, args);
+        let quiet = std::mem::take(&mut self.srv.stats.failed_quietly);
         let outcome = match result {
-            Ok(()) => CallOutcome::Succeeded,
-            Err(_) => CallOutcome::Failed,
+            Ok(()) if !quiet => CallOutcome::Succeeded,
+            _ => CallOutcome::Failed,
         };
         self.srv.stats.count_command(Some(cmd), outcome);
         result

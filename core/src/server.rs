@@ -48,6 +48,9 @@ pub struct Stats {
     pub errors: BTreeMap<String, u64>,
     /// INFO commandstats, by table row (its address: rows are statics).
     pub commands: BTreeMap<usize, CommandStats>,
+    /// The handler just run replied an error that was counted already (a script
+    /// ending in its redis.call's error): the call still counts as failed.
+    pub failed_quietly: bool,
 }
 
 /// One command's INFO commandstats counters.

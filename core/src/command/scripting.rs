@@ -350,6 +350,31 @@ mod tests {
         t
     }
 
+    /// Redis 7.0.15 counts an EVAL as failed whenever its reply is an error, even
+    /// one already counted by the redis.call inside: after these four EVALs it
+    /// reports `cmdstat_eval:calls=4,...,failed_calls=3` and
+    /// `cmdstat_incr:calls=3,...,failed_calls=3`.
+    #[test]
+    fn an_eval_ending_in_an_error_is_a_failed_call() {
+        let mut t = node();
+        t.cmd(1, &["SET", "s", "abc"]);
+        for script in [
+            "return redis.call('incr','s')",
+            "redis.pcall('incr','s') return 1",
+            "return redis.pcall('incr','s')",
+            "error('x')",
+        ] {
+            t.cmd(1, &["EVAL", script, "0"]);
+        }
+        let info = t.cmd(1, &["INFO", "commandstats"]);
+        for want in [
+            "cmdstat_eval:calls=4,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=3",
+            "cmdstat_incr:calls=3,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=3",
+        ] {
+            assert!(info.contains(want), "{want} not in {info}");
+        }
+    }
+
     #[test]
     fn eval_converts_replies_both_ways() {
         let mut t = node();

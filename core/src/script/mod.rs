@@ -634,6 +634,7 @@ impl Outcome {
             Outcome::Failed(e) => Err(e),
             Outcome::FailedCounted(e) => {
                 ctx.out().error(e.message());
+                ctx.srv.stats.failed_quietly = true;
                 Ok(())
             }
         }
