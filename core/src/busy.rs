@@ -9,13 +9,14 @@
 //! blocking. The inputs that arrive are served here in "busy" mode: requests are
 //! framed as usual, commands flagged `allow-busy` run, others get -BUSY (and
 //! flag a transaction, as rejectCommand does). The script's own caller is not
-//! read (Redis protects it): its inputs wait in [`BusyState::deferred`] until
-//! the script ends. SCRIPT KILL / FUNCTION KILL set [`Running::kill`], which the
+//! read (Redis protects it): the host leaves it alone ([`BusyIo::protected`]),
+//! and whatever of it arrives anyway waits in [`BusyState::deferred`] until the
+//! script ends. SCRIPT KILL / FUNCTION KILL set [`Running::kill`], which the
 //! count hook turns into the error that ends the script.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::client::Client;
 use crate::command::{transaction, Flag};
@@ -66,9 +67,6 @@ pub struct BusyState {
     pub running: Option<Running>,
     /// Inputs for the script's caller, fed again once the script ends.
     pub deferred: Vec<Input>,
-    /// Clients whose next request cannot run while the script does (an EXEC): the
-    /// request and what follows stay in their pending input until it ends.
-    pub held: BTreeSet<ConnId>,
     /// The exchange with the host: outputs not yet handed over, inputs received.
     io: BusyIo,
 }
@@ -142,6 +140,7 @@ pub fn poll(ctx: &mut Ctx<'_>) -> bool {
     }
     let mut io = std::mem::take(&mut ctx.srv.busy.io);
     io.exchange = false;
+    io.protected = Some(ctx.client.conn);
     let now = hook(&mut io);
     if !enter_busy_mode(ctx.srv, now, &mut io.outputs) {
         ctx.srv.busy.io = io;
@@ -209,8 +208,8 @@ fn serve(ctx: &mut Ctx<'_>, now: Millis, input: Input, outputs: &mut VecDeque<Ou
             ctx.srv.blocking.remove(conn);
             ctx.srv.watches.forget(conn);
             ctx.srv.pubsub.forget(conn);
-            ctx.srv.busy.held.remove(&conn);
         }
+        // The caller's input (a host that reads it despite `BusyIo::protected`).
         other => ctx.srv.busy.deferred.push(other),
     }
 }
@@ -243,7 +242,7 @@ fn accept(
 }
 
 /// Bytes from another client: its whole requests run in busy mode unless it is
-/// blocked or held, in which case they wait in its pending input.
+/// blocked, in which case they wait in its pending input.
 fn received(
     ctx: &mut Ctx<'_>,
     now: Millis,
@@ -257,7 +256,7 @@ fn received(
     if !client.close_after_reply {
         crate::node::count_input(ctx.srv, &mut client, bytes.len(), now);
         client.pending.extend_from_slice(&bytes);
-        if !client.blocked && !ctx.srv.busy.held.contains(&conn) {
+        if !client.blocked {
             run_pending(ctx.srv, ctx.others, outputs, now, &mut client);
         }
         if client.pending.len() as u64 > ctx.srv.config.client_query_buffer_limit {
@@ -268,8 +267,7 @@ fn received(
     node::flush_client(ctx.srv, ctx.others, outputs, client);
 }
 
-/// Runs the client's whole pending requests in busy mode; stops at one that must
-/// wait for the script's end, which stays at the front of its input.
+/// Runs the client's whole pending requests in busy mode.
 fn run_pending(
     srv: &mut Server,
     others: &mut Clients,
@@ -292,13 +290,6 @@ fn run_pending(
         if args.is_empty() {
             continue;
         }
-        if must_wait(client, &args) {
-            let mut restored = BytesMut::from(&chunk[..]);
-            restored.extend_from_slice(&client.pending);
-            client.pending = restored;
-            srv.busy.held.insert(client.conn);
-            return;
-        }
         let reply_start = client.out.len();
         if let Err(e) = dispatch(srv, others, outputs, now, client, args) {
             srv.stats.total_error_replies += 1;
@@ -309,17 +300,12 @@ fn run_pending(
     }
 }
 
-/// An EXEC of a live transaction would run its queued commands inside the
-/// script: it waits for the script's end. (One already flagged to abort, or an
-/// EXEC without MULTI, answers at once.)
-fn must_wait(client: &Client, args: &[Bytes]) -> bool {
-    args[0].eq_ignore_ascii_case(b"exec") && client.multi.as_ref().is_some_and(|m| !m.aborted)
-}
-
 /// Node::dispatch in busy mode: the same checks, then -BUSY for commands that
 /// are not `allow-busy` (processCommand's isInsideYieldingLongCommand check,
 /// after the others), queueing inside MULTI, else the command runs. The running
 /// script's unit of effects is left alone: allow-busy commands write nothing.
+/// EXEC is not allow-busy, so a transaction never runs inside the script: it
+/// ends in EXECABORT, as rejectCommand's execCommandAbort answers.
 fn dispatch(
     srv: &mut Server,
     others: &mut Clients,
@@ -390,6 +376,8 @@ mod tests {
         now: Millis,
         batches: VecDeque<Vec<Input>>,
         sent: Vec<Output>,
+        /// The connection the core last asked it not to read.
+        protected: Option<ConnId>,
     }
 
     thread_local! {
@@ -401,6 +389,7 @@ mod tests {
             let mut host = host.borrow_mut();
             host.now += 40;
             if io.exchange {
+                host.protected = io.protected;
                 host.sent.extend(io.outputs.drain(..));
                 io.inputs
                     .extend(host.batches.pop_front().unwrap_or_default());
@@ -428,6 +417,7 @@ mod tests {
                 now: T0,
                 batches: batches.into(),
                 sent: Vec::new(),
+                protected: None,
             }
         });
         let mut config = Config {
@@ -486,7 +476,8 @@ mod tests {
                 request(2, &["FUNCTION", "STATS"]),
                 accepted,
                 request(3, &["PING"]),
-                // The caller's own input waits for its script.
+                // The caller's own input (the host was asked not to read it)
+                // waits for its script.
                 request(1, &["PING"]),
             ],
             vec![request(2, &["SCRIPT", "KILL"])],
@@ -509,6 +500,7 @@ mod tests {
             )
         );
         assert_eq!(sent_to(3), busy);
+        assert_eq!(HOST.with(|host| host.borrow().protected), Some(1));
         // Clients accepted meanwhile work normally afterwards.
         assert_eq!(t.cmd(3, &["SET", "k", "v"]), "+OK\r\n");
         assert_eq!(t.cmd(2, &["GET", "k"]), "$1\r\nv\r\n");
@@ -619,31 +611,32 @@ mod tests {
     }
 
     #[test]
-    fn a_transaction_is_flagged_by_busy_and_a_live_exec_waits_for_the_script() {
+    fn a_transaction_is_flagged_by_busy_and_an_exec_is_aborted() {
         let mut t = busy_node(vec![
             vec![
                 request(2, &["MULTI"]),
                 request(2, &["GET", "x"]),
                 request(2, &["EXEC"]),
+                // A transaction begun before the script: EXEC is not allow-busy.
                 request(3, &["EXEC"]),
                 request(3, &["GET", "k"]),
+                // EXEC without MULTI is refused the same way (execCommandAbort).
+                request(4, &["EXEC"]),
             ],
             vec![request(2, &["SCRIPT", "KILL"])],
         ]);
         t.connect(3);
+        t.connect(4);
         assert_eq!(t.cmd(3, &["MULTI"]), "+OK\r\n");
         assert_eq!(t.cmd(3, &["SET", "k", "v"]), "+QUEUED\r\n");
         t.cmd(1, &["EVAL", LOOP, "0"]);
         let busy = error::BUSY_EVAL;
-        assert_eq!(
-            sent_to(2),
-            format!(
-                "+OK\r\n-{busy}\r\n-EXECABORT Transaction discarded because of: {busy}\r\n+OK\r\n"
-            )
-        );
-        // Client 3's EXEC (and what followed it) ran after the script.
-        assert_eq!(sent_to(3), "");
-        assert_eq!(t.take_sent(3), "*1\r\n+OK\r\n$1\r\nv\r\n");
+        let abort = format!("-EXECABORT Transaction discarded because of: {busy}\r\n");
+        assert_eq!(sent_to(2), format!("+OK\r\n-{busy}\r\n{abort}+OK\r\n"));
+        assert_eq!(sent_to(3), format!("{abort}-{busy}\r\n"));
+        assert_eq!(sent_to(4), abort);
+        // The discarded transaction wrote nothing and left no MULTI behind.
+        assert_eq!(t.cmd(3, &["GET", "k"]), "$-1\r\n");
     }
 
     #[test]

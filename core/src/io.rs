@@ -57,6 +57,10 @@ pub struct BusyIo {
     /// (only `Accepted`, `Received` and `Closed`; everything else waits for the
     /// script to end).
     pub exchange: bool,
+    /// The script's caller: the host does not read it (Redis's protectClient), so
+    /// what it sends stays in its socket, bounded by the kernel, until the
+    /// script ends.
+    pub protected: Option<ConnId>,
     pub outputs: std::collections::VecDeque<Output>,
     pub inputs: Vec<Input>,
 }

@@ -166,10 +166,6 @@ impl Node {
             // for them.
             Input::Connected { .. } | Input::ConnectFailed { .. } => {}
         }
-        // Clients served while a script ran long (`busy.rs`) whose next request had
-        // to wait for its end resume now.
-        let held = std::mem::take(&mut self.srv.busy.held);
-        self.unblocked.extend(held);
         self.resume_unblocked(now);
         self.flush_pubsub_receivers();
         crate::aof::after_event(&mut self.srv, &mut self.outputs, mark, now, self.events);

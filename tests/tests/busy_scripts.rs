@@ -2,6 +2,7 @@
 //! a script that loops forever makes other clients (also ones connecting
 //! meanwhile) get -BUSY; SCRIPT KILL stops it and the server keeps serving; a
 //! script that wrote is UNKILLABLE and only SHUTDOWN NOSAVE ends the server.
+//! Meanwhile an EXEC ends in EXECABORT and QUIT closes the connection at once.
 //! Every reply is compared byte for byte between ember-server and redis-server.
 
 use std::time::{Duration, Instant};
@@ -46,9 +47,16 @@ fn killable_script(server: &Server, out: &mut Transcript) {
         "config set",
         call(&mut b, &["CONFIG", "SET", "busy-reply-threshold", "100"]),
     ));
+    let mut d = connect(server);
+    out.push(("D multi before", call(&mut d, &["MULTI"])));
+    out.push(("D set queued", call(&mut d, &["SET", "k", "d"])));
     let mut a = connect(server);
     a.send_command(&["EVAL", "while true do end", "0"]);
     out.push(("B ping while busy", ping_until_busy(&mut b)));
+    out.push(("D exec while busy", call(&mut d, &["EXEC"])));
+    let mut q = connect(server);
+    q.send_command(&["QUIT"]);
+    out.push(("Q quit while busy", q.read_until_close()));
     let mut c = connect(server);
     out.push(("C (new) ping while busy", call(&mut c, &["PING"])));
     out.push(("C multi", call(&mut c, &["MULTI"])));
@@ -66,6 +74,7 @@ fn killable_script(server: &Server, out: &mut Transcript) {
     out.push(("A's reply", a.read_reply()));
     out.push(("B set", call(&mut b, &["SET", "k", "v"])));
     out.push(("C get", call(&mut c, &["GET", "k"])));
+    out.push(("D get", call(&mut d, &["GET", "k"])));
     out.push(("A ping", call(&mut a, &["PING"])));
 }
 
@@ -147,6 +156,8 @@ fn busy_scripts_answer_as_redis_does() {
     };
     assert_eq!(reply("B ping while busy"), BUSY);
     assert_eq!(reply("C (new) ping while busy"), BUSY);
+    assert!(reply("D exec while busy").starts_with(b"-EXECABORT"));
+    assert_eq!(reply("Q quit while busy"), b"+OK\r\n");
     assert_eq!(reply("script kill"), b"+OK\r\n");
     assert!(reply("A's reply").starts_with(b"-ERR Script killed by user with SCRIPT KILL..."));
     assert!(reply("script kill after a write").starts_with(b"-UNKILLABLE"));

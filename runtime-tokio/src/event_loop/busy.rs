@@ -52,7 +52,7 @@ fn exchange(listening: &Listening, io: &mut BusyIo) {
     for (_, slot, _) in &listening.slots {
         accept_waiting(shared, slot, &mut io.inputs);
     }
-    read_waiting(shared, &mut io.inputs);
+    read_waiting(shared, io.protected, &mut io.inputs);
 }
 
 /// Carries out one output of the busy mode at once.
@@ -77,9 +77,30 @@ fn perform(shared: &Shared, output: Output) {
             }
             std::process::exit(code);
         }
-        // Closes and log lines; the busy mode asks for no disk requests, so
-        // nothing comes back to feed.
+        Output::Close { conn } | Output::Disconnect { conn } => {
+            shared.carry_out(output, &mut Vec::new());
+            if let Some(state) = shared.conns.borrow().get(&conn) {
+                shut_down_if_written(state);
+            }
+        }
+        // Log lines; the busy mode asks for no disk requests, so nothing comes
+        // back to feed.
         other => shared.carry_out(other, &mut Vec::new()),
+    }
+}
+
+/// A connection the node closed (QUIT, a protocol error) sees its end at once,
+/// as Redis frees such clients while the script runs, once all its replies are
+/// written; otherwise its task closes it after the script. The task still owns
+/// the descriptor and drops it then.
+fn shut_down_if_written(state: &ConnState) {
+    let fd = state.fd.get();
+    if fd < 0 || state.writing.get() || !state.out.borrow().is_empty() {
+        return;
+    }
+    // SAFETY: shutdown on the connection's open socket; it frees nothing.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
     }
 }
 
@@ -154,12 +175,14 @@ fn zeroed_sockaddr() -> libc::sockaddr_storage {
     unsafe { std::mem::zeroed() }
 }
 
-/// Reads what arrived on every connection (one non-blocking read each).
-fn read_waiting(shared: &Shared, inputs: &mut Vec<Input>) {
+/// Reads what arrived on every connection but the script's caller (one
+/// non-blocking read each).
+fn read_waiting(shared: &Shared, protected: Option<ConnId>, inputs: &mut Vec<Input>) {
     let conns: Vec<(ConnId, Rc<ConnState>)> = shared
         .conns
         .borrow()
         .iter()
+        .filter(|(conn, _)| Some(**conn) != protected)
         .map(|(conn, state)| (*conn, state.clone()))
         .collect();
     let mut buf = vec![0u8; READ_BYTES_MAX];
