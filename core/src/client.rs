@@ -7,6 +7,10 @@ use crate::db::Millis;
 use crate::io::ConnId;
 use crate::resp::ReplyBuf;
 
+/// The connection id of the fake client that replays the AOF at start (Redis's
+/// AOF client, which "must be obeyed": no limits apply to what it runs).
+pub const AOF_LOADER_CONN: ConnId = ConnId::MAX;
+
 #[derive(Debug)]
 pub struct Client {
     /// CLIENT ID: unique, increasing, never reused.
@@ -78,6 +82,11 @@ pub enum ReplyMode {
 }
 
 impl Client {
+    /// Whether this is the fake client replaying the AOF.
+    pub fn is_aof_loader(&self) -> bool {
+        self.conn == AOF_LOADER_CONN
+    }
+
     pub fn new(id: u64, conn: ConnId, peer: String, local: String, now: Millis) -> Self {
         Client {
             id,

@@ -2,10 +2,11 @@
 //! runs a library's code once, in an environment where `redis` offers only
 //! `register_function`, and keeps the callbacks it registered.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use bytes::Bytes;
-use mlua::{ChunkMode, Function, Lua, Table, Value, Variadic};
+use mlua::{Function, HookTriggers, Lua, Table, Value, Variadic, VmState};
 
 use super::api::raise;
 use super::{Engine, ScriptFlags};
@@ -24,6 +25,76 @@ pub struct Library {
     pub name: String,
     pub code: Bytes,
     pub functions: Vec<LibraryFunction>,
+}
+
+/// Redis's LOAD_TIMEOUT_MS: how long FUNCTION LOAD lets a library's top-level
+/// code run before it fails with [`LOAD_TIMEOUT`].
+pub const LOAD_TIMEOUT_MS: u64 = 500;
+
+/// Without a host clock (the simulator) a load is bounded by count-hook calls
+/// instead, each after [`crate::busy::HOOK_INSTRUCTIONS`] Lua instructions: 50
+/// million instructions, roughly what 500 ms runs here, so a library that
+/// never stops loading still fails, the same way on every run.
+pub const LOAD_HOOK_CALLS_MAX: u32 = 500;
+
+/// The error a library load gets past its limit (Redis raises it from its load
+/// hook, so it reads "ERR Error registering functions: ERR FUNCTION LOAD timeout").
+pub const LOAD_TIMEOUT: &str = "ERR FUNCTION LOAD timeout";
+
+/// What stops a library's top-level code that runs too long while it loads.
+#[derive(Clone, Copy)]
+pub enum LoadLimit {
+    /// Libraries from an RDB file or replayed from the AOF: Redis loads them
+    /// with no timeout, and neither does Ember (they loaded in time once).
+    Unlimited,
+    /// FUNCTION LOAD (and FUNCTION RESTORE, where Redis has no limit and a
+    /// library that never stops loading would hang the server for good).
+    Timeout {
+        clock: Option<crate::busy::HostClock>,
+        started: crate::db::Millis,
+    },
+}
+
+impl LoadLimit {
+    /// The limit for a load a client asked for, starting now by the host's
+    /// clock.
+    pub fn timeout(clock: Option<crate::busy::HostClock>, now: crate::db::Millis) -> Self {
+        let started = clock.map_or(now, |c| c.now());
+        LoadLimit::Timeout { clock, started }
+    }
+
+    /// Whether a load that has made `hook_calls` count-hook calls is past it.
+    fn expired(&self, hook_calls: u32) -> bool {
+        match *self {
+            LoadLimit::Unlimited => false,
+            LoadLimit::Timeout {
+                clock: Some(clock),
+                started,
+            } => clock.now().saturating_sub(started) > LOAD_TIMEOUT_MS,
+            LoadLimit::Timeout { clock: None, .. } => hook_calls > LOAD_HOOK_CALLS_MAX,
+        }
+    }
+}
+
+/// Installs the load hook (Redis's luaEngineLoadHook): it counts its calls and,
+/// once the limit has passed, raises [`LOAD_TIMEOUT`] and moves to every line,
+/// so a `pcall` in the library cannot swallow the timeout for good.
+fn set_load_hook(lua: &Lua, limit: LoadLimit, calls: Rc<Cell<u32>>, every_line: bool) {
+    let triggers = if every_line {
+        HookTriggers::EVERY_LINE
+    } else {
+        HookTriggers::new().every_nth_instruction(crate::busy::HOOK_INSTRUCTIONS)
+    };
+    lua.set_hook(triggers, move |lua, _| {
+        calls.set(calls.get().saturating_add(1));
+        if !limit.expired(calls.get()) {
+            return Ok(VmState::Continue);
+        }
+        if !every_line {
+            set_load_hook(lua, limit, calls.clone(), true);
+        }
+        Err(raise(LOAD_TIMEOUT))
+    });
 }
 
 pub const NAME_RULE: &str =
@@ -185,14 +256,19 @@ pub fn flag_names(flags: &ScriptFlags) -> Vec<&'static str> {
 
 impl Engine {
     /// FUNCTION LOAD: compiles and runs a library, keeping what it registered.
-    pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, CmdError> {
+    pub fn load_library(
+        &mut self,
+        code: &[u8],
+        replace: bool,
+        limit: LoadLimit,
+    ) -> Result<String, CmdError> {
         let name = library_name(code)?;
         if self.libraries.contains_key(&name) && !replace {
             return Err(CmdError::Owned(format!(
                 "ERR Library '{name}' already exists"
             )));
         }
-        let functions = self.run_library_code(code)?;
+        let functions = self.run_library_code(code, limit)?;
         if functions.is_empty() {
             return Err("ERR No functions registered".into());
         }
@@ -223,7 +299,11 @@ impl Engine {
     }
 
     /// Runs a library's code with a register_function that collects.
-    fn run_library_code(&mut self, code: &[u8]) -> Result<Vec<LibraryFunction>, CmdError> {
+    fn run_library_code(
+        &mut self,
+        code: &[u8],
+        limit: LoadLimit,
+    ) -> Result<Vec<LibraryFunction>, CmdError> {
         let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
         let body = &code[end..];
         let registered: RefCell<Vec<LibraryFunction>> = RefCell::new(Vec::new());
@@ -242,14 +322,18 @@ impl Engine {
                 .lua
                 .load(body)
                 .set_name("@user_function")
-                .set_mode(ChunkMode::Text)
                 .set_environment(env)
                 .into_function()
             {
                 Ok(f) => f,
                 Err(e) => return Ok(Err(compile_message(e))),
             };
-            let (ok, value): (bool, Value) = self.run.call(chunk)?;
+            if !matches!(limit, LoadLimit::Unlimited) {
+                set_load_hook(&self.lua, limit, Rc::new(Cell::new(0)), false);
+            }
+            let ran = self.run.call(chunk);
+            self.lua.remove_hook();
+            let (ok, value): (bool, Value) = ran?;
             loaded.call::<()>(())?;
             Ok(Ok((ok, value)))
         });

@@ -248,7 +248,8 @@ impl Engine {
             .lua
             .load(code)
             .set_name("@user_script")
-            .set_mode(ChunkMode::Text)
+            // No mode: a body starting with Lua's binary signature reaches the
+            // patched parser and gets Redis's syntax error (ember-lua, CVE-2015-4335).
             .set_environment(self.env.clone())
             .into_function()
             .map_err(compile_error)?;
@@ -780,7 +781,8 @@ impl Scripts {
         };
         let mut result = Ok(());
         for code in codes {
-            if let Err(e) = engine.load_library(code, true) {
+            // From a file: Redis loads these without a timeout.
+            if let Err(e) = engine.load_library(code, true, functions::LoadLimit::Unlimited) {
                 result = Err(format!("Failed loading library: {e}"));
                 break;
             }

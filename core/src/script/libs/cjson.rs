@@ -83,6 +83,7 @@ fn array_length(lua: &Lua, t: &Table) -> mlua::Result<Option<usize>> {
 }
 
 fn encode_value(lua: &Lua, out: &mut Vec<u8>, value: &Value, depth: usize) -> mlua::Result<()> {
+    super::check_output(out)?;
     match value {
         Value::String(s) => append_string(out, &s.as_bytes()),
         Value::Integer(i) => append_number(lua, out, value, *i as f64)?,
@@ -167,7 +168,7 @@ fn encode_object(lua: &Lua, out: &mut Vec<u8>, t: &Table, depth: usize) -> mlua:
 /// cjson.encode(value)
 fn encode(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
     if args.len() != 1 {
-        return Err(argerror(lua, 1, "encode", "expected 1 argument"));
+        return Err(argerror(lua, 1, "expected 1 argument"));
     }
     let mut out = Vec::new();
     encode_value(lua, &mut out, &args[0], 0)?;
@@ -507,9 +508,9 @@ fn parse_strtod(s: &[u8]) -> Option<f64> {
 /// cjson.decode(text)
 fn decode(lua: &Lua, args: &[Value]) -> mlua::Result<Value> {
     if args.len() != 1 {
-        return Err(argerror(lua, 1, "decode", "expected 1 argument"));
+        return Err(argerror(lua, 1, "expected 1 argument"));
     }
-    let text = super::check_string(lua, args, 1, "decode")?;
+    let text = super::check_string(lua, args, 1)?;
     let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
     let mut decoder = Decoder {
         lua,
