@@ -244,6 +244,9 @@ fn compile(src: &Path, out_dir: &Path) {
     build
         .include(src)
         .warnings(false)
+        // Optimised in every profile, as lua-src builds it: tests run scripts
+        // too, and an unoptimised VM makes them crawl.
+        .opt_level(2)
         .flag_if_supported("-fno-common")
         // POSIX facilities only: no dlopen (C modules can never be loaded) and
         // no readline (used by the `lua` program alone).

@@ -12,12 +12,12 @@ use super::api::raise;
 use super::{Engine, ScriptFlags};
 use crate::error::CmdError;
 
-/// One registered function.
+/// One registered function. Its callback lives in the Lua state
+/// ([`Engine::callbacks`]): mlua can hold only so many references at once.
 pub struct LibraryFunction {
     pub name: String,
     pub description: Option<Vec<u8>>,
     pub flags: ScriptFlags,
-    pub callback: Function,
 }
 
 /// A loaded library.
@@ -140,8 +140,8 @@ pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
     Ok(String::from_utf8_lossy(name).into_owned())
 }
 
-/// Parses one `redis.register_function` call.
-fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<LibraryFunction> {
+/// Parses one `redis.register_function` call: the function and its callback.
+fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<(LibraryFunction, Function)> {
     let (name, callback, flags, description) = match args {
         [Value::Table(t)] => named_registration(t)?,
         [_] => return Err(raise("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")),
@@ -166,12 +166,12 @@ fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<LibraryFunction> {
             "ERR Function names can only contain {NAME_RULE}"
         )));
     }
-    Ok(LibraryFunction {
+    let function = LibraryFunction {
         name: String::from_utf8_lossy(&name).into_owned(),
         description,
         flags,
-        callback,
-    })
+    };
+    Ok((function, callback))
 }
 
 type Registration = (Vec<u8>, Function, ScriptFlags, Option<Vec<u8>>);
@@ -268,7 +268,7 @@ impl Engine {
                 "ERR Library '{name}' already exists"
             )));
         }
-        let functions = self.run_library_code(code, limit)?;
+        let (functions, callbacks) = self.run_library_code(code, limit)?;
         if functions.is_empty() {
             return Err("ERR No functions registered".into());
         }
@@ -286,8 +286,12 @@ impl Engine {
         }
         self.delete_library(&name);
         for f in &functions {
-            self.function_index
-                .insert(f.name.to_ascii_lowercase(), name.clone());
+            let key = f.name.to_ascii_lowercase();
+            let callback: Value = callbacks.raw_get(key.as_str()).map_err(lua_failure)?;
+            self.callbacks
+                .raw_set(key.as_str(), callback)
+                .map_err(lua_failure)?;
+            self.function_index.insert(key, name.clone());
         }
         let library = Library {
             name: name.clone(),
@@ -298,22 +302,25 @@ impl Engine {
         Ok(name)
     }
 
-    /// Runs a library's code with a register_function that collects.
+    /// Runs a library's code with a register_function that collects: the
+    /// functions, and a Lua table of their callbacks by lower-case name.
     fn run_library_code(
         &mut self,
         code: &[u8],
         limit: LoadLimit,
-    ) -> Result<Vec<LibraryFunction>, CmdError> {
+    ) -> Result<(Vec<LibraryFunction>, Table), CmdError> {
         let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
         let body = &code[end..];
         let registered: RefCell<Vec<LibraryFunction>> = RefCell::new(Vec::new());
+        let callbacks = self.lua.create_table().map_err(lua_failure)?;
         let result = self.lua.scope(|scope| {
             let register = scope.create_function(|lua, args: Variadic<Value>| {
-                let f = registration(lua, &args)?;
+                let (f, callback) = registration(lua, &args)?;
                 let mut list = registered.borrow_mut();
                 if list.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
                     return Err(raise("ERR Function already exists in the library"));
                 }
+                callbacks.raw_set(f.name.to_ascii_lowercase(), callback)?;
                 list.push(f);
                 Ok(())
             })?;
@@ -338,7 +345,7 @@ impl Engine {
             Ok(Ok((ok, value)))
         });
         match result {
-            Ok(Ok((true, _))) => Ok(registered.into_inner()),
+            Ok(Ok((true, _))) => Ok((registered.into_inner(), callbacks)),
             Ok(Ok((false, value))) => {
                 let msg = match &value {
                     Value::Table(t) => super::convert::error_field(t).unwrap_or_default(),
@@ -363,7 +370,9 @@ impl Engine {
             return false;
         };
         for f in &old.functions {
-            self.function_index.remove(&f.name.to_ascii_lowercase());
+            let key = f.name.to_ascii_lowercase();
+            let _ = self.callbacks.raw_set(key.as_str(), Value::Nil);
+            self.function_index.remove(&key);
         }
         true
     }
@@ -377,12 +386,18 @@ impl Engine {
             .functions
             .iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))?;
-        Some((f.callback.clone(), f.flags))
+        let callback = self.callbacks.raw_get::<Option<Function>>(key).ok()??;
+        Some((callback, f.flags))
     }
 
     pub fn functions_count(&self) -> usize {
         self.function_index.len()
     }
+}
+
+/// A Lua failure while storing a library (memory): the command's error.
+fn lua_failure(e: mlua::Error) -> CmdError {
+    CmdError::Owned(format!("ERR {e}"))
 }
 
 fn compile_message(e: mlua::Error) -> String {

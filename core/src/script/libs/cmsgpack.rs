@@ -3,29 +3,14 @@
 
 use mlua::{Lua, Table, Value, Variadic};
 
-use super::argerror;
+use super::{argerror, check_stack};
 use crate::script::api::lua_error;
 
 /// Tables nested deeper than this encode as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
 
-/// Lua 5.1's LUAI_MAXCSTACK: the stack slots a C function may hold. Redis's
-/// cmsgpack asks for slots as it pushes (luaL_checkstack), so many arguments,
-/// many results or deep nesting end in its "stack overflow (...)" errors (the
-/// checks it added for CVE-2018-11218). The encoder and decoder here count the
-/// slots the C code would hold at each of its checks and fail where it fails.
-const C_STACK_SLOTS_MAX: usize = 8000;
-
 const TOO_MANY_RESULTS: &str =
     "too many return values at once; use unpack_one or unpack_limit instead.";
-
-/// luaL_checkstack(L, space, what) with `used` slots already in use.
-fn check_stack(lua: &Lua, used: usize, space: usize, what: &str) -> mlua::Result<()> {
-    if used + space > C_STACK_SLOTS_MAX {
-        return Err(lua_error(lua, &format!("stack overflow ({what})")));
-    }
-    Ok(())
-}
 
 fn encode_int(out: &mut Vec<u8>, n: i64) {
     if n >= 0 {
@@ -185,7 +170,7 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
         return Err(argerror(lua, 0, "MessagePack pack needs input."));
     }
     // lua_checkstack(L, nargs) with the nargs arguments already there.
-    if 2 * args.len() > C_STACK_SLOTS_MAX {
+    if 2 * args.len() > super::C_STACK_SLOTS_MAX {
         return Err(argerror(lua, 0, "Too many arguments for MessagePack pack."));
     }
     let mut out = Vec::new();

@@ -20,6 +20,22 @@ pub fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
+/// Lua 5.1's LUAI_MAXCSTACK: the stack slots a C function may hold. Redis's C
+/// libraries ask for slots as they push (luaL_checkstack), so many arguments,
+/// many results or deep nesting end in their "stack overflow (...)" errors
+/// (the checks Redis added for CVE-2018-11218 in cmsgpack). The Rust versions
+/// count the slots the C code would hold at each of its checks and fail where
+/// it fails; this also bounds how many values they hand back at once.
+pub const C_STACK_SLOTS_MAX: usize = 8000;
+
+/// luaL_checkstack(L, space, what) with `used` slots already in use.
+pub fn check_stack(lua: &Lua, used: usize, space: usize, what: &str) -> mlua::Result<()> {
+    if used + space > C_STACK_SLOTS_MAX {
+        return Err(lua_error(lua, &format!("stack overflow ({what})")));
+    }
+    Ok(())
+}
+
 /// Stops an encoder whose output, built in Rust memory before it becomes one
 /// Lua string, has passed what the Lua state may hold: that string could never
 /// be created, and without this a 512 MB string of control characters would

@@ -271,6 +271,8 @@ fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<Variadic<Value>> {
         if size > ld || pos > ld - size {
             return Err(too_short());
         }
+        // Room for this item and the next position, above the arguments.
+        super::check_stack(lua, args.len() + results.len(), 2, "too many results")?;
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let signed = opt.is_ascii_lowercase();
