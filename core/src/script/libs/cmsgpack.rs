@@ -121,7 +121,11 @@ fn encode_value(
 ) -> mlua::Result<()> {
     super::check_output(out)?;
     match value {
-        Value::String(s) => encode_bytes(out, &s.as_bytes()),
+        Value::String(s) => {
+            let s = s.as_bytes();
+            super::check_output_len(out.len().saturating_add(s.len()).saturating_add(5))?;
+            encode_bytes(out, &s);
+        }
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
         Value::Integer(i) => encode_number(out, *i as f64),
         Value::Number(n) => encode_number(out, *n),

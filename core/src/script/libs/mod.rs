@@ -41,7 +41,12 @@ pub fn check_stack(lua: &Lua, used: usize, space: usize, what: &str) -> mlua::Re
 /// be created, and without this a 512 MB string of control characters would
 /// take 3 GB outside the limit on its way to failing (JSON escapes grow six-fold).
 pub fn check_output(out: &[u8]) -> mlua::Result<()> {
-    if out.len() > crate::script::LUA_MEMORY_BYTES_MAX {
+    check_output_len(out.len())
+}
+
+/// [`check_output`] for output about to reach `len` bytes.
+pub fn check_output_len(len: usize) -> mlua::Result<()> {
+    if len > crate::script::LUA_MEMORY_BYTES_MAX {
         return Err(mlua::Error::MemoryError("not enough memory".into()));
     }
     Ok(())
