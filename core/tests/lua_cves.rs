@@ -532,3 +532,32 @@ fn cve_2021_32626_thousands_of_values_between_lua_and_redis() {
     );
     assert_serving(&mut node);
 }
+
+/// Not a Redis CVE (redis-server 7.0.15 crashes on the first input): Lua 5.1's
+/// string matcher recursed once per optional item with no bound, and a
+/// backtracking match ran in C where SCRIPT KILL cannot reach. The matcher
+/// now stops at 200 nested calls, as Lua 5.2 does, and lets the count hook
+/// run while it works (ember-lua's patch 0007).
+#[test]
+fn deep_string_patterns_fail_instead_of_overflowing_the_stack() {
+    let mut node = node();
+    assert_eq!(
+        eval_error(
+            &mut node,
+            "return string.find(string.rep('a', 200000), string.rep('a?', 200000))"
+        ),
+        "ERR user_script:1: pattern too complex"
+    );
+    assert_eq!(
+        eval(
+            &mut node,
+            "return {string.find(string.rep('a', 300), string.rep('a?', 150))}"
+        ),
+        Reply::Array(vec![Reply::Int(1), Reply::Int(150)])
+    );
+    assert_eq!(
+        eval(&mut node, "return #string.rep('', 2147483647)"),
+        Reply::Int(0)
+    );
+    assert_serving(&mut node);
+}

@@ -15,6 +15,7 @@
 //! | `0003` | CVE-2025-46819: long-bracket levels counted in `size_t`; the lexer's first token initialised |
 //! | `0004` | CVE-2025-49844: the chunk name stays reachable by the collector while the parser uses it |
 //! | `0005` | (no CVE) strings hashed on every byte, as Redis's Lua does, so long keys with a common prefix do not collide |
+//! | `0007` | (Ember's own; Redis 7.0 crashes here) the string matcher fails past 200 nested calls ("pattern too complex", as Lua 5.2) instead of overflowing the C stack, and calls the count hook every 100000 calls, so a backtracking match is a busy script SCRIPT KILL can stop; `string.rep('', n)` returns at once |
 //! | `0006` | (Ember's own) a thread with no function running (mlua's reference store) may hold more than 8000 values, and growing it never throws: mlua panicked once it held 8000 references |
 //!
 //! The remaining Lua CVEs Redis fixed are in its C libraries (`bit`, `cjson`,
