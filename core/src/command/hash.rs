@@ -15,7 +15,8 @@ use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options, scan_with_budget};
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
 use crate::error::{
-    wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OVERFLOW, WRONGTYPE,
+    wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, NOT_IN_SYMMETRIC_LONG_RANGE,
+    OUT_OF_RANGE, OVERFLOW, WRONGTYPE,
 };
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
@@ -28,9 +29,6 @@ use crate::value::Value;
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
 const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
 const INCREMENT_NOT_FINITE: &str = "ERR value is NaN or Infinity";
-const COUNT_OUT_OF_RANGE: &str = "ERR value is out of range";
-const COUNT_NOT_IN_LONG_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// HRANDFIELD with WITHVALUES refuses counts whose reply length would overflow.
 const WITHVALUES_COUNT_MAX: i64 = i64::MAX / 2;
@@ -545,7 +543,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     };
     let count = args::int(count_arg)?;
     if count == i64::MIN {
-        return Err(COUNT_NOT_IN_LONG_RANGE.into());
+        return Err(NOT_IN_SYMMETRIC_LONG_RANGE.into());
     }
     let with_values = match &args[3..] {
         [] => false,
@@ -553,7 +551,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         _ => return Err(CmdError::Static(crate::error::SYNTAX)),
     };
     if with_values && !(-WITHVALUES_COUNT_MAX..=WITHVALUES_COUNT_MAX).contains(&count) {
-        return Err(COUNT_OUT_OF_RANGE.into());
+        return Err(OUT_OF_RANGE.into());
     }
     random_fields(ctx, &args[1], count, with_values)
 }

@@ -14,7 +14,9 @@ use crate::config::notify;
 use super::keys::{parse_scan_cursor, parse_scan_options, range_key_spec};
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
 use crate::db::Db;
-use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
+use crate::error::{
+    CmdError, CmdResult, MUST_BE_POSITIVE, NOT_IN_SYMMETRIC_LONG_RANGE, SYNTAX, WRONGTYPE,
+};
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
 use crate::types::set::{Elem, Set, SetLimits};
@@ -24,8 +26,6 @@ use crate::value::Value;
 const NUMKEYS_MUST_BE_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-const COUNT_OUT_OF_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// SPOP with a count extracts members one by one while the members left would be
 /// more than count/5, and otherwise rebuilds the set from the members that stay
@@ -696,7 +696,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         3 => {
             let count = args::int(&args[2])?;
             if count == i64::MIN {
-                return Err(CmdError::Static(COUNT_OUT_OF_RANGE));
+                return Err(CmdError::Static(NOT_IN_SYMMETRIC_LONG_RANGE));
             }
             srandmember_count(ctx, &args[1], count)
         }

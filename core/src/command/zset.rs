@@ -20,7 +20,10 @@ use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_secs, BlockOn};
 use crate::db::{Entry, Millis, Touch};
-use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
+use crate::error::{
+    CmdError, CmdResult, MUST_BE_POSITIVE, NOT_IN_SYMMETRIC_LONG_RANGE, OUT_OF_RANGE, SYNTAX,
+    WRONGTYPE,
+};
 use crate::listpack::LpValue;
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
@@ -41,7 +44,6 @@ const LIMIT_NEEDS_BY: &str =
     "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
 const WITHSCORES_BYLEX: &str =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-const OUT_OF_RANGE: &str = "ERR value is out of range";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
@@ -1518,6 +1520,9 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     let count = args::int(&args[2])?;
+    if count == i64::MIN {
+        return Err(CmdError::Static(NOT_IN_SYMMETRIC_LONG_RANGE));
+    }
     let withscores = match args.get(3) {
         None => false,
         Some(arg) if args.len() == 4 && args::is(arg, "WITHSCORES") => true,
@@ -2107,5 +2112,19 @@ mod tests {
         }
         assert!(h.run("ZRANDMEMBER z -30").starts_with("*30\r\n"));
         assert!(h.run("ZRANDMEMBER z 30").starts_with("*10\r\n$1\r\nj\r\n"));
+    }
+
+    #[test]
+    fn zrandmember_refuses_a_count_of_long_min_instead_of_looping() {
+        let mut h = Harness::new();
+        h.run("ZADD z 0 a");
+        let refused = format!("-{NOT_IN_SYMMETRIC_LONG_RANGE}\r\n");
+        assert_eq!(h.run("ZRANDMEMBER z -9223372036854775808"), refused);
+        assert_eq!(h.run("ZRANDMEMBER missing -9223372036854775808"), refused);
+        assert_eq!(h.run("ZRANDMEMBER z -9223372036854775808 WITHSCORES"), refused);
+        assert_eq!(
+            h.run("ZRANDMEMBER z -9223372036854770000 WITHSCORES"),
+            format!("-{OUT_OF_RANGE}\r\n")
+        );
     }
 }
