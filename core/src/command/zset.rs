@@ -2121,7 +2121,10 @@ mod tests {
         let refused = format!("-{NOT_IN_SYMMETRIC_LONG_RANGE}\r\n");
         assert_eq!(h.run("ZRANDMEMBER z -9223372036854775808"), refused);
         assert_eq!(h.run("ZRANDMEMBER missing -9223372036854775808"), refused);
-        assert_eq!(h.run("ZRANDMEMBER z -9223372036854775808 WITHSCORES"), refused);
+        assert_eq!(
+            h.run("ZRANDMEMBER z -9223372036854775808 WITHSCORES"),
+            refused
+        );
         assert_eq!(
             h.run("ZRANDMEMBER z -9223372036854770000 WITHSCORES"),
             format!("-{OUT_OF_RANGE}\r\n")
