@@ -200,6 +200,11 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out().ok();
             Ok(())
         }
+        3 if is(sub, "SET-SKIP-CHECKSUM-VALIDATION") => {
+            ctx.srv.skip_checksum_validation = c_atoi(&args[2]) != 0;
+            ctx.out().ok();
+            Ok(())
+        }
         _ => Err(quoting_error(
             "ERR unknown subcommand or wrong number of arguments for '",
             &c_string(sub)[..c_string(sub).len().min(128)],
