@@ -35,6 +35,7 @@ differential_scripts! {
     hyperloglog,
     transactions,
     dump,
+    corrupt_dump,
     geo,
     streams,
     pubsub,

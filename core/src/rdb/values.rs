@@ -121,6 +121,9 @@ fn read_quicklist2(r: &mut Reader<'_>) -> Result<Vec<Listpack>> {
         let container_at = r.pos();
         let container = r.length()?;
         let (at, bytes) = blob(r)?;
+        if bytes.is_empty() {
+            return Err(Reader::error_at(at, RdbErrorKind::EmptyQuicklistNode));
+        }
         let node = match container {
             QUICKLIST_NODE_PLAIN => {
                 let mut node = Listpack::new();
