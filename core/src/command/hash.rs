@@ -14,6 +14,7 @@ use crate::config::notify;
 use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options, scan_with_budget};
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
+use crate::command::RANDOM_REPLY_BYTES_MAX;
 use crate::error::{
     wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, NOT_IN_SYMMETRIC_LONG_RANGE,
     OUT_OF_RANGE, OVERFLOW, WRONGTYPE,
@@ -617,9 +618,14 @@ fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -
         } else if !unique || count == 1 {
             // Draws with repetition, in draw order.
             pairs.header(ctx.out(), count);
+            let start = ctx.client.out.len();
             for _ in 0..count {
                 let (f, v) = random_pair(ctx, h);
                 pairs.pair(&mut ctx.client.out, f, v);
+                if ctx.client.out.len() - start > RANDOM_REPLY_BYTES_MAX {
+                    ctx.client.close_after_reply = true;
+                    break;
+                }
             }
         } else if count >= size {
             pairs.header(ctx.out(), size);
@@ -742,4 +748,41 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Ok(())
     });
     result?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::keys::harness::Harness;
+    use super::*;
+
+    #[test]
+    fn a_huge_negative_hrandfield_count_stops_and_closes_the_connection() {
+        let mut h = Harness::new();
+        h.run("HSET h a-field-of-some-length v");
+        let reply = h.run("HRANDFIELD h -4611686018427387903 WITHVALUES");
+        assert!(reply.len() > RANDOM_REPLY_BYTES_MAX);
+        assert!(reply.len() < RANDOM_REPLY_BYTES_MAX + 1024);
+        assert!(h.client.close_after_reply);
+    }
+
+    #[test]
+    fn hrandfield_refuses_long_min_and_withvalues_counts_that_would_overflow() {
+        let mut h = Harness::new();
+        h.run("HSET h f v");
+        let long_min = format!("-{NOT_IN_SYMMETRIC_LONG_RANGE}\r\n");
+        assert_eq!(h.run("HRANDFIELD h -9223372036854775808"), long_min);
+        assert_eq!(
+            h.run("HRANDFIELD h -9223372036854775808 WITHVALUES"),
+            long_min
+        );
+        let doubled = format!("-{OUT_OF_RANGE}\r\n");
+        assert_eq!(
+            h.run("HRANDFIELD h -9223372036854770000 WITHVALUES"),
+            doubled
+        );
+        assert_eq!(
+            h.run("HRANDFIELD h 4611686018427387904 WITHVALUES"),
+            doubled
+        );
+    }
 }

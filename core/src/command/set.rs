@@ -34,11 +34,6 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// SRANDMEMBER with a count copies the whole set and drops members when the set is
 /// at most 3 times the count (Redis's SRANDMEMBER_SUB_STRATEGY_MUL).
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
-/// SRANDMEMBER with a negative count repeats members without bound; Redis stops when
-/// an output buffer limit closes the client. Ember stops writing past this many reply
-/// bytes and closes the connection, so one request cannot exhaust memory (a small
-/// bound under test, to keep the test quick).
-const RANDOM_REPLY_BYTES_MAX: usize = if cfg!(test) { 1 << 16 } else { 1 << 30 };
 /// SSCAN visits at most COUNT times this many buckets per call, as Redis's scan does.
 const SCAN_BUCKETS_PER_COUNT: u64 = 10;
 const fn first_key(flags: &'static [&'static str]) -> KeySpec {
@@ -743,7 +738,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64) -> CmdResult {
                 if let Some(elem) = set.random(|n| draws.below(n)) {
                     reply_elem(out, elem);
                 }
-                if out.len() - start > RANDOM_REPLY_BYTES_MAX {
+                if out.len() - start > crate::command::RANDOM_REPLY_BYTES_MAX {
                     return Ok(Some(()));
                 }
             }
@@ -1149,8 +1144,8 @@ mod tests {
         let mut h = Harness::new();
         h.run("SADD s a-member-of-some-length");
         let reply = h.run("SRANDMEMBER s -9223372036854775807");
-        assert!(reply.len() > super::RANDOM_REPLY_BYTES_MAX);
-        assert!(reply.len() < super::RANDOM_REPLY_BYTES_MAX + 1024);
+        assert!(reply.len() > crate::command::RANDOM_REPLY_BYTES_MAX);
+        assert!(reply.len() < crate::command::RANDOM_REPLY_BYTES_MAX + 1024);
         assert!(h.client.close_after_reply);
     }
 

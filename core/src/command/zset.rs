@@ -19,6 +19,7 @@ use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_secs, BlockOn};
+use crate::command::RANDOM_REPLY_BYTES_MAX;
 use crate::db::{Entry, Millis, Touch};
 use crate::error::{
     CmdError, CmdResult, MUST_BE_POSITIVE, NOT_IN_SYMMETRIC_LONG_RANGE, OUT_OF_RANGE, SYNTAX,
@@ -1564,6 +1565,7 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
         let resp2_pairs = withscores && !out.is_resp3();
         // Redis's header, whatever the count; the elements follow in batches.
         out.array(if resp2_pairs { n.saturating_mul(2) } else { n } as usize);
+        let start = out.len();
         let mut left = n;
         while left > 0 {
             let batch = left.min(RANDOM_BATCH_RANKS);
@@ -1574,6 +1576,10 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
             let (zset, out) = read_zset_again(ctx, key);
             if let Some(zset) = zset {
                 reply_ranks(out, zset, &ranks, withscores, false);
+            }
+            if out.len() - start > RANDOM_REPLY_BYTES_MAX {
+                ctx.client.close_after_reply = true;
+                break;
             }
         }
         return Ok(());
@@ -2112,6 +2118,17 @@ mod tests {
         }
         assert!(h.run("ZRANDMEMBER z -30").starts_with("*30\r\n"));
         assert!(h.run("ZRANDMEMBER z 30").starts_with("*10\r\n$1\r\nj\r\n"));
+    }
+
+    #[test]
+    fn a_huge_negative_zrandmember_count_stops_and_closes_the_connection() {
+        let mut h = Harness::new();
+        h.run("ZADD z 1 a-member-of-some-length");
+        let reply = h.run("ZRANDMEMBER z -9223372036854775807");
+        assert!(reply.len() > RANDOM_REPLY_BYTES_MAX);
+        // One batch of ranks past the bound at most.
+        assert!(reply.len() < RANDOM_REPLY_BYTES_MAX + 64 * RANDOM_BATCH_RANKS as usize);
+        assert!(h.client.close_after_reply);
     }
 
     #[test]
