@@ -140,6 +140,18 @@ SET c5 "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xfb\xff\xff\xff
 PFCOUNT c5
 PFADD c5 zz
 PFMERGE c5:dst c5
+# CVE-2025-32023's shape: 131073 XZERO runs of 16384 registers, whose running index
+# would overflow a 32-bit int; refused at the first run past the register count.
+EVAL "return redis.call('SET', KEYS[1], ARGV[1] .. string.rep('\127\255', 131073))" 1 c6 "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80"
+STRLEN c6
+PFCOUNT c6
+PFCOUNT h1 c6
+PFADD c6 a
+PFMERGE c6:dst c6
+PFMERGE c6:dst h1 c6
+EXISTS c6:dst
+PFDEBUG TODENSE c6
+PFDEBUG GETREG c6
 
 # --- Dense values, edited in place ------------------------------------------------------------
 PFADD d1 a b c
