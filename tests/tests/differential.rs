@@ -36,6 +36,7 @@ differential_scripts! {
     transactions,
     dump,
     corrupt_dump,
+    bounds,
     geo,
     streams,
     pubsub,
