@@ -1675,7 +1675,9 @@ fn parse_obuf(mut limits: [ObufLimit; 3], args: &[&[u8]]) -> Result<[ObufLimit; 
         };
         let hard = mem_to_u64(chunk[1]);
         let soft = mem_to_u64(chunk[2]);
-        let secs = c_strtoll(chunk[3], 10).filter(|&(v, all, _)| all && v >= 0);
+        // Redis keeps soft_seconds in an int: the strtoll result is truncated first
+        // and only then refused when negative (2^31 is refused, 2^32 reads as 0).
+        let secs = c_strtoll(chunk[3], 10).filter(|&(v, all, _)| all && v as i32 >= 0);
         let (Some(hard), Some(soft), Some((secs, _, _))) = (hard, soft, secs) else {
             return Err(
                 "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),

@@ -22,6 +22,12 @@ pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+/// A count whose doubling (WITHSCORES, WITHVALUES) would overflow a C long.
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+/// getRangeLongFromObjectOrReply's message for -LONG_MAX..=LONG_MAX (every long but
+/// LONG_MIN, whose negation would overflow): SRANDMEMBER, ZRANDMEMBER, HRANDFIELD.
+pub const NOT_IN_SYMMETRIC_LONG_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// What other clients get while an EVAL runs past busy-reply-threshold (slowevalerr).
 pub const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";

@@ -163,6 +163,12 @@ impl Listpack {
         self.buf.len()
     }
 
+    /// Bytes one entry holding `v` takes (encoding, body and backlen), as pushing
+    /// it would add.
+    pub fn entry_bytes(v: &[u8]) -> usize {
+        Encoded::of_bytes(v).entry_size()
+    }
+
     /// Whether adding `add` more bytes keeps the listpack under [`SAFE_BYTES_MAX`]
     /// (Redis's `lpSafeToAdd`).
     pub fn safe_to_add(&self, add: usize) -> bool {

@@ -168,6 +168,9 @@ pub struct Server {
     pub blocking: Blocking,
     /// DEBUG SET-ACTIVE-EXPIRE: whether serverCron expires keys in the background.
     pub active_expire_enabled: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE takes a payload whose CRC64 is
+    /// wrong (the version is still checked), as Redis's skip_checksum_validation.
+    pub skip_checksum_validation: bool,
     /// CLIENT PAUSE, recorded (clients are not held back yet).
     pub client_pause: Option<ClientPause>,
     /// Highest `used_memory` seen (INFO used_memory_peak).
@@ -224,6 +227,7 @@ impl Server {
             shutdown_requested: None,
             blocking: Blocking::default(),
             active_expire_enabled: true,
+            skip_checksum_validation: false,
             client_pause: None,
             used_memory_peak: 0,
             host: HostInfo::default(),

@@ -140,6 +140,26 @@ SET c5 "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xfb\xff\xff\xff
 PFCOUNT c5
 PFADD c5 zz
 PFMERGE c5:dst c5
+# CVE-2025-32023's shapes (Redis's regression tests): a cached count marked valid,
+# then 132072 XZERO runs of 16384 registers, or 33555432 ZERO runs of 64, whose
+# running index would overflow a 32-bit int, and a VAL opcode; refused at the
+# first run past the register count. A lone PFCOUNT answers the cached count.
+EVAL "return redis.call('SET', KEYS[1], ARGV[1] .. string.rep('\127\255', 132072) .. '\255')" 1 c6 "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+STRLEN c6
+PFCOUNT c6
+PFCOUNT c6 c6
+PFDEBUG GETREG c6
+PFADD c6 a
+PFMERGE c6:dst c6
+PFMERGE c6:dst h1 c6
+EXISTS c6:dst
+PFDEBUG TODENSE c6
+EVAL "return redis.call('SET', KEYS[1], ARGV[1] .. string.rep('\63', 33555432) .. '\255')" 1 c7 "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+STRLEN c7
+PFCOUNT c7 c7
+PFDEBUG GETREG c7
+PFMERGE c7:dst c7
+DEL c6 c7
 
 # --- Dense values, edited in place ------------------------------------------------------------
 PFADD d1 a b c

@@ -35,6 +35,8 @@ differential_scripts! {
     hyperloglog,
     transactions,
     dump,
+    corrupt_dump,
+    bounds,
     geo,
     streams,
     pubsub,

@@ -200,6 +200,11 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out().ok();
             Ok(())
         }
+        3 if is(sub, "SET-SKIP-CHECKSUM-VALIDATION") => {
+            ctx.srv.skip_checksum_validation = c_atoi(&args[2]) != 0;
+            ctx.out().ok();
+            Ok(())
+        }
         _ => Err(quoting_error(
             "ERR unknown subcommand or wrong number of arguments for '",
             &c_string(sub)[..c_string(sub).len().min(128)],
@@ -511,11 +516,15 @@ fn positive(arg: &[u8]) -> Result<u64, CmdError> {
 }
 
 /// DEBUG SLEEP seconds: the whole server stops, as Redis does. The argument is read
-/// like C's strtod, so text that is not a number sleeps 0 seconds.
+/// like C's strtod, so text that is not a number sleeps 0 seconds. Redis converts
+/// the seconds to a `long long` of microseconds; a value that does not fit (above
+/// about 9.2e12 seconds, inf, nan) becomes LLONG_MIN on x86, and nanosleep returns
+/// at once for the negative time, so such a sleep takes no time instead of forever.
 fn sleep(ctx: &mut Ctx<'_>, arg: &[u8]) -> CmdResult {
     let seconds = parse_f64(c_number_prefix(arg)).unwrap_or(0.0);
-    let ms = if seconds.is_finite() && seconds > 0.0 {
-        (seconds * 1000.0) as u64
+    let micros = seconds * 1_000_000.0;
+    let ms = if micros.is_finite() && micros > 0.0 && micros < i64::MAX as f64 {
+        micros as u64 / 1000
     } else {
         0
     };
@@ -538,6 +547,20 @@ fn c_number_prefix(arg: &[u8]) -> &[u8] {
             end += 1;
         } else {
             break;
+        }
+    }
+    // An exponent counts only when digits follow it, as strtod reads it.
+    if end > start && matches!(arg.get(end), Some(b'e' | b'E')) {
+        let mut exp_end = end + 1;
+        if matches!(arg.get(exp_end), Some(b'+' | b'-')) {
+            exp_end += 1;
+        }
+        let digits = arg[exp_end..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits > 0 {
+            end = exp_end + digits;
         }
     }
     &arg[start..end]
@@ -618,6 +641,29 @@ mod tests {
             sleeps,
             [&Output::Sleep { ms: 250 }, &Output::Sleep { ms: 0 }]
         );
+    }
+
+    #[test]
+    fn debug_sleep_past_the_microsecond_long_range_returns_at_once_as_redis() {
+        let mut t = node(ProtectedAction::Yes);
+        for (arg, ms) in [
+            ("2e-3", 2),
+            ("9e12", 9_000_000_000_000_000),
+            ("9223372036854775807", 0),
+            ("1e13", 0),
+            ("1e308", 0),
+            ("inf", 0),
+            ("-5", 0),
+        ] {
+            t.effects.clear();
+            assert_eq!(t.cmd(1, &["DEBUG", "SLEEP", arg]), "+OK\r\n");
+            let sleeps: Vec<&Output> = t
+                .effects
+                .iter()
+                .filter(|o| matches!(o, Output::Sleep { .. }))
+                .collect();
+            assert_eq!(sleeps, [&Output::Sleep { ms }], "DEBUG SLEEP {arg}");
+        }
     }
 
     #[test]

@@ -123,10 +123,11 @@ fn parse_restore_options(opts: &[Bytes]) -> Result<RestoreOptions, CmdError> {
 }
 
 /// The value in `payload`, built in the encodings the configuration picks. The
-/// checksum is always verified, whatever `rdbchecksum` says, as Redis does.
+/// checksum is verified whatever `rdbchecksum` says, as Redis does, unless DEBUG
+/// SET-SKIP-CHECKSUM-VALIDATION turned that off.
 fn decode_payload(ctx: &Ctx<'_>, payload: &[u8]) -> Result<Value, CmdError> {
     let opts = LoadOptions {
-        verify_checksum: true,
+        verify_checksum: !ctx.srv.skip_checksum_validation,
         ..LoadOptions::from_config(&ctx.srv.config, ctx.srv.hasher)
     };
     match rdb::restore_payload(payload, &opts) {

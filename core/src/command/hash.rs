@@ -14,8 +14,10 @@ use crate::config::notify;
 use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options, scan_with_budget};
 use super::{Acl, CommandSpec, DocFlag, Flag, Group, KeySpec};
+use crate::command::RANDOM_REPLY_BYTES_MAX;
 use crate::error::{
-    wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, OVERFLOW, WRONGTYPE,
+    wrong_arity, CmdError, CmdResult, NAN_OR_INFINITY, NOT_FLOAT, NOT_IN_SYMMETRIC_LONG_RANGE,
+    OUT_OF_RANGE, OVERFLOW, WRONGTYPE,
 };
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
@@ -28,9 +30,6 @@ use crate::value::Value;
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
 const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
 const INCREMENT_NOT_FINITE: &str = "ERR value is NaN or Infinity";
-const COUNT_OUT_OF_RANGE: &str = "ERR value is out of range";
-const COUNT_NOT_IN_LONG_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// HRANDFIELD with WITHVALUES refuses counts whose reply length would overflow.
 const WITHVALUES_COUNT_MAX: i64 = i64::MAX / 2;
@@ -545,7 +544,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     };
     let count = args::int(count_arg)?;
     if count == i64::MIN {
-        return Err(COUNT_NOT_IN_LONG_RANGE.into());
+        return Err(NOT_IN_SYMMETRIC_LONG_RANGE.into());
     }
     let with_values = match &args[3..] {
         [] => false,
@@ -553,7 +552,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         _ => return Err(CmdError::Static(crate::error::SYNTAX)),
     };
     if with_values && !(-WITHVALUES_COUNT_MAX..=WITHVALUES_COUNT_MAX).contains(&count) {
-        return Err(COUNT_OUT_OF_RANGE.into());
+        return Err(OUT_OF_RANGE.into());
     }
     random_fields(ctx, &args[1], count, with_values)
 }
@@ -619,9 +618,14 @@ fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -
         } else if !unique || count == 1 {
             // Draws with repetition, in draw order.
             pairs.header(ctx.out(), count);
+            let start = ctx.client.out.len();
             for _ in 0..count {
                 let (f, v) = random_pair(ctx, h);
                 pairs.pair(&mut ctx.client.out, f, v);
+                if ctx.client.out.len() - start > RANDOM_REPLY_BYTES_MAX {
+                    ctx.client.close_after_reply = true;
+                    break;
+                }
             }
         } else if count >= size {
             pairs.header(ctx.out(), size);
@@ -744,4 +748,41 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         Ok(())
     });
     result?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::keys::harness::Harness;
+    use super::*;
+
+    #[test]
+    fn a_huge_negative_hrandfield_count_stops_and_closes_the_connection() {
+        let mut h = Harness::new();
+        h.run("HSET h a-field-of-some-length v");
+        let reply = h.run("HRANDFIELD h -4611686018427387903 WITHVALUES");
+        assert!(reply.len() > RANDOM_REPLY_BYTES_MAX);
+        assert!(reply.len() < RANDOM_REPLY_BYTES_MAX + 1024);
+        assert!(h.client.close_after_reply);
+    }
+
+    #[test]
+    fn hrandfield_refuses_long_min_and_withvalues_counts_that_would_overflow() {
+        let mut h = Harness::new();
+        h.run("HSET h f v");
+        let long_min = format!("-{NOT_IN_SYMMETRIC_LONG_RANGE}\r\n");
+        assert_eq!(h.run("HRANDFIELD h -9223372036854775808"), long_min);
+        assert_eq!(
+            h.run("HRANDFIELD h -9223372036854775808 WITHVALUES"),
+            long_min
+        );
+        let doubled = format!("-{OUT_OF_RANGE}\r\n");
+        assert_eq!(
+            h.run("HRANDFIELD h -9223372036854770000 WITHVALUES"),
+            doubled
+        );
+        assert_eq!(
+            h.run("HRANDFIELD h 4611686018427387904 WITHVALUES"),
+            doubled
+        );
+    }
 }

@@ -542,6 +542,13 @@ fn name_hash(name: &[u8]) -> usize {
     h as usize
 }
 
+/// SRANDMEMBER, ZRANDMEMBER and HRANDFIELD with a negative count repeat members
+/// without bound; Redis stops when an output buffer limit closes the client
+/// (CLIENT_CLOSE_ASAP, checked in their loops). Ember stops writing past this many
+/// reply bytes and closes the connection, so one request cannot exhaust memory (a
+/// small bound under test, to keep the test quick).
+pub(crate) const RANDOM_REPLY_BYTES_MAX: usize = if cfg!(test) { 1 << 16 } else { 1 << 30 };
+
 impl CommandIndex {
     fn build() -> CommandIndex {
         let count = all_commands().count();

@@ -14,7 +14,9 @@ use crate::config::notify;
 use super::keys::{parse_scan_cursor, parse_scan_options, range_key_spec};
 use super::{args, Acl, BeginSearch, CommandSpec, FindKeys, Flag, Group, KeySpec};
 use crate::db::Db;
-use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
+use crate::error::{
+    CmdError, CmdResult, MUST_BE_POSITIVE, NOT_IN_SYMMETRIC_LONG_RANGE, SYNTAX, WRONGTYPE,
+};
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
 use crate::types::set::{Elem, Set, SetLimits};
@@ -24,8 +26,6 @@ use crate::value::Value;
 const NUMKEYS_MUST_BE_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-const COUNT_OUT_OF_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// SPOP with a count extracts members one by one while the members left would be
 /// more than count/5, and otherwise rebuilds the set from the members that stay
@@ -34,11 +34,6 @@ const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// SRANDMEMBER with a count copies the whole set and drops members when the set is
 /// at most 3 times the count (Redis's SRANDMEMBER_SUB_STRATEGY_MUL).
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
-/// SRANDMEMBER with a negative count repeats members without bound; Redis stops when
-/// an output buffer limit closes the client. Ember stops writing past this many reply
-/// bytes and closes the connection, so one request cannot exhaust memory (a small
-/// bound under test, to keep the test quick).
-const RANDOM_REPLY_BYTES_MAX: usize = if cfg!(test) { 1 << 16 } else { 1 << 30 };
 /// SSCAN visits at most COUNT times this many buckets per call, as Redis's scan does.
 const SCAN_BUCKETS_PER_COUNT: u64 = 10;
 const fn first_key(flags: &'static [&'static str]) -> KeySpec {
@@ -696,7 +691,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         3 => {
             let count = args::int(&args[2])?;
             if count == i64::MIN {
-                return Err(CmdError::Static(COUNT_OUT_OF_RANGE));
+                return Err(CmdError::Static(NOT_IN_SYMMETRIC_LONG_RANGE));
             }
             srandmember_count(ctx, &args[1], count)
         }
@@ -743,7 +738,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64) -> CmdResult {
                 if let Some(elem) = set.random(|n| draws.below(n)) {
                     reply_elem(out, elem);
                 }
-                if out.len() - start > RANDOM_REPLY_BYTES_MAX {
+                if out.len() - start > crate::command::RANDOM_REPLY_BYTES_MAX {
                     return Ok(Some(()));
                 }
             }
@@ -1149,8 +1144,8 @@ mod tests {
         let mut h = Harness::new();
         h.run("SADD s a-member-of-some-length");
         let reply = h.run("SRANDMEMBER s -9223372036854775807");
-        assert!(reply.len() > super::RANDOM_REPLY_BYTES_MAX);
-        assert!(reply.len() < super::RANDOM_REPLY_BYTES_MAX + 1024);
+        assert!(reply.len() > crate::command::RANDOM_REPLY_BYTES_MAX);
+        assert!(reply.len() < crate::command::RANDOM_REPLY_BYTES_MAX + 1024);
         assert!(h.client.close_after_reply);
     }
 

@@ -19,8 +19,12 @@ use super::args;
 use super::keys::{parse_scan_cursor, parse_scan_options};
 use super::{Acl, BeginSearch, CommandSpec, DocFlag, FindKeys, Flag, Group, KeySpec};
 use crate::blocking::{parse_timeout_secs, BlockOn};
+use crate::command::RANDOM_REPLY_BYTES_MAX;
 use crate::db::{Entry, Millis, Touch};
-use crate::error::{CmdError, CmdResult, MUST_BE_POSITIVE, SYNTAX, WRONGTYPE};
+use crate::error::{
+    CmdError, CmdResult, MUST_BE_POSITIVE, NOT_IN_SYMMETRIC_LONG_RANGE, OUT_OF_RANGE, SYNTAX,
+    WRONGTYPE,
+};
 use crate::listpack::LpValue;
 use crate::node::Ctx;
 use crate::resp::ReplyBuf;
@@ -41,7 +45,6 @@ const LIMIT_NEEDS_BY: &str =
     "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
 const WITHSCORES_BYLEX: &str =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-const OUT_OF_RANGE: &str = "ERR value is out of range";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
@@ -1518,6 +1521,9 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     let count = args::int(&args[2])?;
+    if count == i64::MIN {
+        return Err(CmdError::Static(NOT_IN_SYMMETRIC_LONG_RANGE));
+    }
     let withscores = match args.get(3) {
         None => false,
         Some(arg) if args.len() == 4 && args::is(arg, "WITHSCORES") => true,
@@ -1559,6 +1565,7 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
         let resp2_pairs = withscores && !out.is_resp3();
         // Redis's header, whatever the count; the elements follow in batches.
         out.array(if resp2_pairs { n.saturating_mul(2) } else { n } as usize);
+        let start = out.len();
         let mut left = n;
         while left > 0 {
             let batch = left.min(RANDOM_BATCH_RANKS);
@@ -1569,6 +1576,10 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
             let (zset, out) = read_zset_again(ctx, key);
             if let Some(zset) = zset {
                 reply_ranks(out, zset, &ranks, withscores, false);
+            }
+            if out.len() - start > RANDOM_REPLY_BYTES_MAX {
+                ctx.client.close_after_reply = true;
+                break;
             }
         }
         return Ok(());
@@ -2107,5 +2118,33 @@ mod tests {
         }
         assert!(h.run("ZRANDMEMBER z -30").starts_with("*30\r\n"));
         assert!(h.run("ZRANDMEMBER z 30").starts_with("*10\r\n$1\r\nj\r\n"));
+    }
+
+    #[test]
+    fn a_huge_negative_zrandmember_count_stops_and_closes_the_connection() {
+        let mut h = Harness::new();
+        h.run("ZADD z 1 a-member-of-some-length");
+        let reply = h.run("ZRANDMEMBER z -9223372036854775807");
+        assert!(reply.len() > RANDOM_REPLY_BYTES_MAX);
+        // One batch of ranks past the bound at most.
+        assert!(reply.len() < RANDOM_REPLY_BYTES_MAX + 64 * RANDOM_BATCH_RANKS as usize);
+        assert!(h.client.close_after_reply);
+    }
+
+    #[test]
+    fn zrandmember_refuses_a_count_of_long_min_instead_of_looping() {
+        let mut h = Harness::new();
+        h.run("ZADD z 0 a");
+        let refused = format!("-{NOT_IN_SYMMETRIC_LONG_RANGE}\r\n");
+        assert_eq!(h.run("ZRANDMEMBER z -9223372036854775808"), refused);
+        assert_eq!(h.run("ZRANDMEMBER missing -9223372036854775808"), refused);
+        assert_eq!(
+            h.run("ZRANDMEMBER z -9223372036854775808 WITHSCORES"),
+            refused
+        );
+        assert_eq!(
+            h.run("ZRANDMEMBER z -9223372036854770000 WITHSCORES"),
+            format!("-{OUT_OF_RANGE}\r\n")
+        );
     }
 }

@@ -43,6 +43,8 @@ pub enum RdbErrorKind {
     BadIntset(&'static str),
     /// A quicklist node container other than plain (1) or packed (2).
     BadQuicklistContainer(u64),
+    /// A quicklist node of zero bytes (Redis refuses it whatever its container).
+    EmptyQuicklistNode,
     /// A field/value or member/score blob with an odd number of entries.
     OddPairs,
     /// A member or field that appears twice in one collection.
@@ -79,6 +81,7 @@ impl fmt::Display for RdbErrorKind {
             Self::BadZipmap(why) => write!(f, "zipmap integrity check failed: {why}"),
             Self::BadIntset(why) => write!(f, "intset integrity check failed: {why}"),
             Self::BadQuicklistContainer(c) => write!(f, "unknown quicklist node container {c}"),
+            Self::EmptyQuicklistNode => f.write_str("quicklist node of zero bytes"),
             Self::OddPairs => f.write_str("odd number of entries in a pair encoding"),
             Self::Duplicate => f.write_str("duplicate member or field"),
             Self::BadScore => f.write_str("invalid sorted set score"),

@@ -9,7 +9,7 @@ use super::reader::{parse_score_text, Reader, Result};
 use super::value_type as ty;
 use super::ziplist::{intset_values, ziplist_entries, zipmap_pairs};
 use super::RdbValue;
-use crate::listpack::{Listpack, LpValue};
+use crate::listpack::{Listpack, LpValue, SAFE_BYTES_MAX};
 use crate::types::hash::HashLimits;
 use crate::types::{Hash, List};
 use crate::value::Value;
@@ -121,6 +121,9 @@ fn read_quicklist2(r: &mut Reader<'_>) -> Result<Vec<Listpack>> {
         let container_at = r.pos();
         let container = r.length()?;
         let (at, bytes) = blob(r)?;
+        if bytes.is_empty() {
+            return Err(Reader::error_at(at, RdbErrorKind::EmptyQuicklistNode));
+        }
         let node = match container {
             QUICKLIST_NODE_PLAIN => {
                 let mut node = Listpack::new();
@@ -226,6 +229,23 @@ fn zset_pairs(start: usize, items: &[LpValue<'_>]) -> Result<Vec<(Vec<u8>, f64)>
         .collect()
 }
 
+/// Redis converts a zipmap into one listpack and refuses the payload when a pair
+/// would take that listpack past its safety size (lpSafeToAdd of the pair's raw
+/// lengths before each append), however small hash-max-listpack-value is.
+fn fits_one_listpack(
+    pairs: &[(&[u8], &[u8])],
+    bytes_max: usize,
+) -> std::result::Result<(), &'static str> {
+    let mut bytes = Listpack::new().bytes_len();
+    for (f, v) in pairs {
+        if bytes.saturating_add(f.len() + v.len()) > bytes_max {
+            return Err("element too big for a listpack");
+        }
+        bytes += Listpack::entry_bytes(f) + Listpack::entry_bytes(v);
+    }
+    Ok(())
+}
+
 fn read_hash(r: &mut Reader<'_>, start: usize, t: u8, opts: &LoadOptions) -> Result<Hash> {
     let hash_limits = HashLimits {
         entries_max: opts.hash_max_listpack_entries,
@@ -250,6 +270,7 @@ fn read_hash(r: &mut Reader<'_>, start: usize, t: u8, opts: &LoadOptions) -> Res
         ty::HASH_ZIPMAP => {
             let (at, bytes) = blob(r)?;
             let pairs = zipmap_pairs(&bytes)
+                .and_then(|pairs| fits_one_listpack(&pairs, SAFE_BYTES_MAX).map(|()| pairs))
                 .map_err(|why| Reader::error_at(at, RdbErrorKind::BadZipmap(why)))?;
             for (f, v) in pairs {
                 insert(f, v)?;
@@ -281,4 +302,19 @@ fn insert_pairs(
         insert(pair[0].to_bytes(&mut a), pair[1].to_bytes(&mut b))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zipmap_pair_that_would_take_the_listpack_past_its_safety_size_is_refused() {
+        let pairs: Vec<(&[u8], &[u8])> = vec![(b"k", &[b'v'; 20]), (b"k2", &[b'w'; 20])];
+        // 7 bytes of empty listpack, then k (3) and the 20-byte value (22).
+        assert!(fits_one_listpack(&pairs[..1], 7 + 21).is_ok());
+        assert!(fits_one_listpack(&pairs[..1], 7 + 20).is_err());
+        assert!(fits_one_listpack(&pairs, 7 + 3 + 22 + 22).is_ok());
+        assert!(fits_one_listpack(&pairs, 7 + 3 + 22 + 21).is_err());
+    }
 }

@@ -157,6 +157,10 @@ fn zipmap_len(buf: &[u8], pos: &mut usize) -> Checked<Option<usize>> {
         ZM_BIGLEN => {
             let n = le_u32(buf, *pos)? as usize;
             *pos += 4;
+            // Redis refuses a length that fits one byte written in five.
+            if n < usize::from(ZM_BIGLEN) {
+                return Err("small length in the 5-byte form");
+            }
             Ok(Some(n))
         }
         n => Ok(Some(usize::from(n))),
@@ -255,5 +259,17 @@ mod tests {
         let got = zipmap_pairs(&blob).unwrap();
         assert_eq!(got, vec![(&b"a"[..], &b"x"[..]), (&b"b"[..], &b"y"[..])]);
         assert!(zipmap_pairs(&blob[..blob.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn a_zipmap_length_below_254_in_the_five_byte_form_is_refused() {
+        let small_key = [1, ZM_BIGLEN, 1, 0, 0, 0, b'a', 1, 0, b'b', ZM_END];
+        assert!(zipmap_pairs(&small_key).is_err());
+        let small_value = [1, 1, b'a', ZM_BIGLEN, 1, 0, 0, 0, 0, b'b', ZM_END];
+        assert!(zipmap_pairs(&small_value).is_err());
+        let mut big_key = vec![1, ZM_BIGLEN, 254, 0, 0, 0];
+        big_key.extend_from_slice(&[b'k'; 254]);
+        big_key.extend_from_slice(&[1, 0, b'v', ZM_END]);
+        assert_eq!(zipmap_pairs(&big_key).unwrap().len(), 1);
     }
 }

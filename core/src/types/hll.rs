@@ -268,19 +268,21 @@ fn push_zeros(out: &mut Vec<u8>, len: usize) {
     }
 }
 
-/// Walks sparse opcodes, calling `f(first_register, op)` for each; stops early
-/// (returning false) when a VAL run would pass the last register. Returns the
-/// number of registers covered otherwise.
+/// Walks sparse opcodes, calling `f(first_register, op)` for each; stops at the
+/// first run that would pass the last register (returning `None`), as Redis's
+/// patched hllSparseToDense/hllMerge do (CVE-2025-32023), so a value of many
+/// runs costs at most 16384 registers' worth of opcodes. Returns the number of
+/// registers covered otherwise.
 fn walk_sparse(sparse: &[u8], mut f: impl FnMut(usize, Op)) -> Option<usize> {
     let mut p = 0;
     let mut idx = 0usize;
     while p < sparse.len() {
         let op = Op::at(sparse, p);
-        if matches!(op, Op::Val(..)) && idx + op.run() > REGISTERS {
+        if idx + op.run() > REGISTERS {
             return None;
         }
         f(idx, op);
-        idx = idx.saturating_add(op.run());
+        idx += op.run();
         p += op.bytes();
     }
     Some(idx)
@@ -514,19 +516,14 @@ pub fn count_registers(max: &[u8; REGISTERS]) -> u64 {
 }
 
 fn sparse_histogram(sparse: &[u8], histo: &mut Histogram) -> Result<(), Corrupt> {
-    let mut p = 0;
-    let mut idx = 0u64;
-    while p < sparse.len() {
-        let op = Op::at(sparse, p);
+    let covered = walk_sparse(sparse, |_, op| {
         let run = op.run() as u32;
         match op {
             Op::Val(value, _) => histo[usize::from(value)] += run,
-            Op::Zero(_) | Op::XZero(_) => histo[0] = histo[0].wrapping_add(run),
+            Op::Zero(_) | Op::XZero(_) => histo[0] += run,
         }
-        idx += u64::from(run);
-        p += op.bytes();
-    }
-    if idx == REGISTERS as u64 {
+    });
+    if covered == Some(REGISTERS) {
         Ok(())
     } else {
         Err(Corrupt)
@@ -732,6 +729,24 @@ mod tests {
         assert_eq!(to_dense(&mut v), Err(Corrupt));
         let mut max = [0u8; REGISTERS];
         assert_eq!(merge_into(&mut max, &v), Err(Corrupt));
+    }
+
+    #[test]
+    fn runs_past_the_register_count_are_corrupt_whatever_follows() {
+        // CVE-2025-32023's shapes: more XZERO or ZERO runs than registers (enough
+        // to overflow a 32-bit index), then a VAL opcode.
+        let header = &new_sparse()[..HEADER_BYTES];
+        for (op, times) in [(&[0x7f, 0xff][..], 132_072), (&[0x3f][..], 1 << 20)] {
+            let mut v = header.to_vec();
+            for _ in 0..times {
+                v.extend_from_slice(op);
+            }
+            v.push(0xff);
+            assert_eq!(count(&v), Err(Corrupt));
+            let mut max = [0u8; REGISTERS];
+            assert_eq!(merge_into(&mut max, &v), Err(Corrupt));
+            assert_eq!(to_dense(&mut v.clone()), Err(Corrupt));
+        }
     }
 
     #[test]

@@ -285,7 +285,10 @@ fn decode_block(master: StreamId, lp: &Listpack) -> Option<Vec<Slot<'_>>> {
         off = lp.next(at);
     }
     // The master entry's zero terminator.
-    let (_zero, mut off) = int_at(lp, off?)?;
+    let (zero, mut off) = int_at(lp, off?)?;
+    if zero != 0 {
+        return None;
+    }
     let mut slots = Vec::new();
     while let Some(flags_off) = off {
         let (flags, next) = int_at(lp, flags_off)?;
@@ -304,6 +307,9 @@ fn decode_block(master: StreamId, lp: &Listpack) -> Option<Vec<Slot<'_>>> {
             }
         } else {
             let (n, mut at) = int_at(lp, next?)?;
+            if n < 0 {
+                return None;
+            }
             for _ in 0..n {
                 let f = at?;
                 let v = lp.next(f)?;
@@ -312,8 +318,17 @@ fn decode_block(master: StreamId, lp: &Listpack) -> Option<Vec<Slot<'_>>> {
             }
             next = at;
         }
-        // lp-count
-        let (_lp_count, after) = int_at(lp, next?)?;
+        // lp-count: the entry's element count, as Redis's deep check wants it.
+        let (lp_count, after) = int_at(lp, next?)?;
+        let values = pairs.len() as i64;
+        let expected = if flags & FLAG_SAMEFIELDS != 0 {
+            values + 3
+        } else {
+            2 * values + 4
+        };
+        if lp_count != expected {
+            return None;
+        }
         slots.push(Slot {
             id,
             flags,
