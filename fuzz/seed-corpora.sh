@@ -1,10 +1,11 @@
 #!/bin/sh
-# Builds seed corpora for the `rdb` and `restore` fuzz targets from real Redis data
+# Builds seed corpora for the `rdb`, `restore` and `eval` fuzz targets from real Redis data
 # (the corpora themselves are not committed: fuzz/corpus is ignored):
 #   corpus/rdb:     the RDB files in ../shared/testdata/redis-rdb/ (Redis 2.x-7.0
 #                   encodings) and an RDB the local redis-server saves of the values below;
 #   corpus/restore: DUMP payloads of those values, one per key: strings (int, embstr,
-#                   raw, LZF), lists, hashes, sets and sorted sets in every encoding.
+#                   raw, LZF), lists, hashes, sets and sorted sets in every encoding;
+#   corpus/eval:    every EVAL script of the differential files (mode byte 0: raw source).
 # Needs redis-server and redis-cli (apt-get install redis-server redis-tools).
 # Usage: fuzz/seed-corpora.sh   (then: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run restore)
 set -eu
@@ -56,3 +57,49 @@ for key in $(redis-cli -s "$sock" --raw KEYS '*'); do
     redis-cli -s "$sock" --raw DUMP "$key" | head -c -1 > "corpus/restore/$(echo "$key" | tr ':' '-')"
 done
 echo "seeded $(ls corpus/rdb | wc -l) rdb and $(ls corpus/restore | wc -l) restore inputs"
+
+# The eval target's input: a mode byte (0: raw source, EVAL), then the script.
+mkdir -p corpus/eval
+python3 - ../tests/scripts/scripting.txt ../tests/scripts/functions.txt <<'PY'
+import sys, hashlib, os
+def split(line):
+    args, i = [], 0
+    while i < len(line):
+        if line[i] == ' ':
+            i += 1
+            continue
+        if line[i] == '"':
+            i += 1
+            arg = bytearray()
+            while i < len(line) and line[i] != '"':
+                c = line[i]
+                if c == '\\' and i + 1 < len(line):
+                    n = line[i + 1]
+                    if n == 'x':
+                        arg.append(int(line[i + 2:i + 4], 16)); i += 4; continue
+                    arg += {'n': b'\n', 'r': b'\r', 't': b'\t', '"': b'"', '\\': b'\\'}.get(n, n.encode())
+                    i += 2
+                    continue
+                arg += c.encode(); i += 1
+            i += 1
+            args.append(bytes(arg))
+        else:
+            j = line.find(' ', i)
+            j = len(line) if j < 0 else j
+            args.append(line[i:j].encode()); i = j
+    return args
+count = 0
+for path in sys.argv[1:]:
+    for line in open(path, encoding='utf-8'):
+        if not line.upper().startswith('EVAL "'):
+            continue
+        args = split(line.rstrip('\n'))
+        if len(args) < 2:
+            continue
+        data = b'\x00' + args[1]
+        name = hashlib.sha1(data).hexdigest()
+        with open(os.path.join('corpus/eval', name), 'wb') as f:
+            f.write(data)
+        count += 1
+print(f"seeded {count} eval inputs")
+PY

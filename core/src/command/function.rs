@@ -195,14 +195,16 @@ fn fcall_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     fcall_generic(ctx, args, true)
 }
 
+/// Redis's fcallCommandGeneric order: the function, then numkeys, then the
+/// read-only check.
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CmdResult {
-    let (keys, argv) = super::scripting::keys_and_args(args, BAD_NUMKEYS)?;
     ctx.prevent_propagation();
     let name = String::from_utf8_lossy(&args[1]).into_owned();
     with_functions(ctx, |engine, ctx| {
         let Some((callback, flags)) = engine.function(&name) else {
             return Err(FUNCTION_NOT_FOUND.into());
         };
+        let (keys, argv) = super::scripting::keys_and_args(args, BAD_NUMKEYS)?;
         if read_only && !flags.no_writes {
             return Err(WRITE_FLAG_WITH_RO.into());
         }
