@@ -561,3 +561,25 @@ fn deep_string_patterns_fail_instead_of_overflowing_the_stack() {
     );
     assert_serving(&mut node);
 }
+
+/// Not a CVE, found by the eval fuzz target's neighbourhood: an error value
+/// that is a table without a string `err` crashes redis-server 7.0.15 (a NULL
+/// message in luaCallFunction). Ember answers an error and keeps serving; a
+/// numeric `err` reads as Redis reads it.
+#[test]
+fn error_tables_without_a_message_get_an_error_reply() {
+    let mut node = node();
+    for script in [
+        "error({})",
+        "error({err={}})",
+        "error(setmetatable({}, {__tostring = function() return 'x' end}))",
+    ] {
+        assert_eq!(
+            eval_error(&mut node, script),
+            "ERR unknown error",
+            "{script}"
+        );
+    }
+    assert_eq!(eval_error(&mut node, "error({err=1})"), "1");
+    assert_serving(&mut node);
+}

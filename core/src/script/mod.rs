@@ -471,7 +471,7 @@ impl Engine {
         ctx.client.db = caller_db;
         let (ok, value) = result?;
         if !ok {
-            let error = script_error(&value, sha);
+            let error = script_error(&self.lua, &value, sha);
             return Ok(if counted_already(&value) {
                 Outcome::FailedCounted(error)
             } else {
@@ -609,7 +609,7 @@ pub(crate) fn script_argv(args: &[Value]) -> Result<Vec<Bytes>, &'static str> {
 
 /// The error a failed script replies, from the table the error handler built:
 /// `<err> script: <sha>, on <source>:<line>.` (Redis's luaCallFunction).
-fn script_error(value: &Value, sha: &str) -> CmdError {
+fn script_error(lua: &Lua, value: &Value, sha: &str) -> CmdError {
     let Value::Table(t) = value else {
         let text = match value {
             Value::String(s) => s.to_string_lossy(),
@@ -620,7 +620,17 @@ fn script_error(value: &Value, sha: &str) -> CmdError {
             first_chars(&text, 100)
         ));
     };
-    let mut msg = convert::error_field(t).unwrap_or_else(|| b"ERR unknown error".to_vec());
+    // luaExtractErrorInformation takes `err` when lua_isstring (a number too,
+    // in Lua's own form). Without one Redis 7.0.15 crashes (error({})); Ember
+    // answers this.
+    let mut msg = match t.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => s.as_bytes().to_vec(),
+        Ok(n @ (Value::Integer(_) | Value::Number(_))) => match lua.coerce_string(n) {
+            Ok(Some(s)) => s.as_bytes().to_vec(),
+            _ => b"ERR unknown error".to_vec(),
+        },
+        _ => b"ERR unknown error".to_vec(),
+    };
     let source: Option<mlua::String> = t.raw_get("source").ok();
     let line = match t.raw_get::<Value>("line") {
         Ok(Value::Integer(i)) => Some(i.to_string()),
