@@ -154,6 +154,11 @@ impl Node {
             Input::Tick => {
                 if self.cron_is_due(now) {
                     self.server_cron(now);
+                    // Streams the expiry cycle deleted end XREADGROUP waits.
+                    signal_gone_streams(&mut self.srv);
+                    if self.srv.blocking.has_ready() {
+                        self.serve_blocked(now);
+                    }
                 }
                 self.time_out_blocked(now);
                 crate::persist::tick(&mut self.srv, &mut self.outputs);
@@ -609,25 +614,49 @@ impl Node {
     /// order and oldest waiter first, by re-running their commands (Redis's
     /// handleClientsBlockedOnKeys). A served command may make more keys ready
     /// (BLMOVE pushing to its destination); those are served in the same loop.
+    /// Waiters with a `gone_error` (XREADGROUP) whose key no longer holds their
+    /// type get that error instead (unblockDeletedStreamReadgroupClients).
     fn serve_blocked(&mut self, now: Millis) {
         while let Some((db, key)) = self.srv.blocking.pop_ready() {
             self.srv.blocking.set_serving_key(Some(key.clone()));
             for conn in self.srv.blocking.waiters(db, &key) {
-                let Some(wait_type) = self.srv.blocking.get(conn).map(|b| b.wait_type) else {
+                let Some(b) = self.srv.blocking.get(conn) else {
                     continue;
                 };
+                let (wait_type, gone_error) = (b.wait_type, b.gone_error);
                 let holds = self.srv.dbs[db]
                     .peek(&key)
                     .filter(|_| self.srv.dbs[db].is_live(&key, now))
                     .map(|entry| entry.value.value_type());
-                match holds {
-                    None => break,
-                    Some(t) if t == wait_type => self.rerun_blocked(now, conn),
-                    Some(_) => {}
+                match (holds, gone_error) {
+                    (Some(t), _) if t == wait_type => self.rerun_blocked(now, conn),
+                    (_, Some(message)) => self.fail_blocked(conn, message),
+                    // Nothing left to serve anyone waiting on this key.
+                    (None, None) if !self.srv.blocking.has_gone_waiters() => break,
+                    _ => {}
                 }
             }
         }
         self.srv.blocking.set_serving_key(None);
+    }
+
+    /// Ends a blocked client's wait with an error reply (XREADGROUP whose stream
+    /// went away); its pending input resumes.
+    fn fail_blocked(&mut self, conn: ConnId, message: &str) {
+        let Some(mut client) = self.clients.remove(&conn) else {
+            return;
+        };
+        self.srv.blocking.remove(conn);
+        client.blocked = false;
+        self.srv.stats.total_error_replies += 1;
+        self.srv.stats.count_error(message.as_bytes());
+        let reply_start = client.out.len();
+        client.out.error(message);
+        if client.reply_mode == ReplyMode::Off {
+            client.out.truncate(reply_start);
+        }
+        self.flush(client);
+        self.unblocked.push_back(conn);
     }
 
     /// Re-runs a blocked client's command. If it would block again the client keeps
@@ -817,6 +846,20 @@ pub(crate) fn note_expired_keys(srv: &mut Server) {
         }
         for key in std::mem::take(&mut srv.dbs[db].expired_log) {
             note_expired_key(srv, db, &key);
+        }
+    }
+}
+
+/// Signals the keys that stopped holding a stream since the last call (see
+/// `Db::gone_streams`), for blocked XREADGROUP readers. Cheap when none did.
+pub(crate) fn signal_gone_streams(srv: &mut Server) {
+    let Server { dbs, blocking, .. } = srv;
+    for (index, db) in dbs.iter_mut().enumerate() {
+        if db.gone_streams.is_empty() {
+            continue;
+        }
+        for key in std::mem::take(&mut db.gone_streams) {
+            blocking.signal(index, &key);
         }
     }
 }
@@ -1031,6 +1074,7 @@ impl Ctx<'_> {
         if self.srv.keyspace_stats.expired_keys != expired_before {
             note_expired_keys(self.srv);
         }
+        signal_gone_streams(self.srv);
         self.deliver_queued_events();
         let dirty = self.srv.dirty != dirty_before;
         self.srv
@@ -1230,24 +1274,22 @@ impl Ctx<'_> {
             argv: argv.to_vec(),
             cmd: self.cmd,
             on_timeout: on.on_timeout,
+            gone_error: on.gone_error,
         };
         if self.srv.blocking.block(self.client.conn, blocked) {
             self.client.blocked = true;
         }
     }
 
-    /// Signals every key some client waits on in database `db` that now exists, as
-    /// Redis's scanDatabaseForReadyKeys does after SWAPDB moved data under them.
+    /// Signals every key some client waits on in database `db`, after FLUSHDB,
+    /// FLUSHALL or SWAPDB changed what is under them: keys that now exist may serve
+    /// their waiters (Redis's scanDatabaseForReadyKeys), and keys that no longer
+    /// hold a stream end XREADGROUP waits (scanDatabaseForDeletedStreams).
+    /// Signalling a key that changed neither way is harmless: its waiters are
+    /// checked and keep waiting.
     pub fn signal_waited_keys_in_db(&mut self, db: usize) {
         for key in self.srv.blocking.waited_keys(db) {
-            if self
-                .srv
-                .dbs
-                .get(db)
-                .is_some_and(|d| d.is_live(&key, self.now))
-            {
-                self.srv.blocking.signal(db, &key);
-            }
+            self.srv.blocking.signal(db, &key);
         }
     }
 
@@ -1442,6 +1484,38 @@ mod blocking_tests {
         let error = Bytes::from_static(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
         assert!(out.contains(&(2, error)), "{out:?}");
         assert_eq!(node.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn a_deleted_stream_ends_a_blocked_xreadgroup_but_not_a_blocked_xread() {
+        let mut node = node_with_clients(&[1, 2, 3]);
+        send(
+            &mut node,
+            3,
+            b"*6\r\n$6\r\nXGROUP\r\n$6\r\nCREATE\r\n$1\r\ns\r\n$1\r\ng\r\n$1\r\n$\r\n$8\r\nMKSTREAM\r\n",
+        );
+        send(
+            &mut node,
+            1,
+            b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\nc\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n>\r\n*1\r\n$4\r\nPING\r\n",
+        );
+        send(
+            &mut node,
+            2,
+            b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n",
+        );
+        let _ = sent(&mut node);
+        send(&mut node, 3, b"*2\r\n$3\r\nDEL\r\n$1\r\ns\r\n");
+        let out = sent(&mut node);
+        let error = Bytes::from_static(b"-UNBLOCKED the stream key no longer exists\r\n");
+        assert!(out.contains(&(1, error)), "{out:?}");
+        assert!(
+            out.contains(&(1, Bytes::from_static(b"+PONG\r\n"))),
+            "{out:?}"
+        );
+        assert!(node.srv.blocking.is_blocked(2));
+        assert!(!node.srv.blocking.is_blocked(1));
+        assert!(!node.srv.blocking.has_gone_waiters());
     }
 
     #[test]

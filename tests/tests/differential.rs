@@ -37,6 +37,7 @@ differential_scripts! {
     dump,
     geo,
     streams,
+    blocking,
     pubsub,
     notifications,
     monitor,
