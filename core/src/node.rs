@@ -646,10 +646,13 @@ impl Node {
         let Some(mut client) = self.clients.remove(&conn) else {
             return;
         };
-        self.srv.blocking.remove(conn);
+        let cmd = self.srv.blocking.remove(conn).map(|b| b.cmd);
         client.blocked = false;
         self.srv.stats.total_error_replies += 1;
         self.srv.stats.count_error(message.as_bytes());
+        self.srv
+            .stats
+            .count_command(cmd, CallOutcome::FailedWhenUnblocked);
         let reply_start = client.out.len();
         client.out.error(message);
         if client.reply_mode == ReplyMode::Off {
@@ -686,6 +689,9 @@ impl Node {
         if let Err(e) = result {
             self.srv.stats.total_error_replies += 1;
             self.srv.stats.count_error(e.message());
+            self.srv
+                .stats
+                .count_command(Some(cmd), CallOutcome::FailedWhenUnblocked);
             client.out.error(e.message());
         }
         if client.reply_mode == ReplyMode::Off {
@@ -1305,13 +1311,21 @@ impl Ctx<'_> {
             return false;
         };
         client.blocked = false;
+        // Redis counts every CLIENT UNBLOCK as a failed call of the blocked command.
+        self.srv
+            .stats
+            .count_command(Some(blocked.cmd), CallOutcome::FailedWhenUnblocked);
+        if let Some(message) = error {
+            // Counted even when the target's replies are off, and, as Redis
+            // counts an error written while a command runs, against the CLIENT
+            // UNBLOCK that wrote it too.
+            self.srv.stats.total_error_replies += 1;
+            self.srv.stats.count_error(message.as_bytes());
+            self.srv.stats.failed_quietly = true;
+        }
         if client.reply_mode != ReplyMode::Off {
             match error {
-                Some(message) => {
-                    self.srv.stats.total_error_replies += 1;
-                    self.srv.stats.count_error(message.as_bytes());
-                    client.out.error(message);
-                }
+                Some(message) => client.out.error(message),
                 None => (blocked.on_timeout)(&mut client.out),
             }
         }
