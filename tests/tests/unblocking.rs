@@ -112,7 +112,7 @@ fn blocked_calls_ending_in_errors(server: &Server) -> Vec<Vec<u8>> {
     let mut replies = Vec::new();
     let mut admin = server.connect();
     let mut waiter = server.connect();
-    let mut run = |admin: &mut RawConn, args: &[&str]| {
+    let run = |admin: &mut RawConn, args: &[&str]| {
         admin.send_command(args);
         admin.read_reply()
     };
