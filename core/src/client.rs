@@ -78,6 +78,14 @@ pub enum ReplyMode {
 }
 
 impl Client {
+    /// Sets CLIENT REPLY's mode; the reply buffer learns whether replies are being
+    /// dropped, so pushes written meanwhile survive.
+    pub fn set_reply_mode(&mut self, mode: ReplyMode) {
+        self.reply_mode = mode;
+        self.out
+            .set_silenced(matches!(mode, ReplyMode::Off | ReplyMode::Skipping));
+    }
+
     pub fn new(id: u64, conn: ConnId, peer: String, local: String, now: Millis) -> Self {
         Client {
             id,

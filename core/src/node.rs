@@ -695,7 +695,7 @@ impl Node {
             client.out.error(e.message());
         }
         if client.reply_mode == ReplyMode::Off {
-            client.out.truncate(reply_start);
+            client.out.drop_replies_from(reply_start);
         }
         self.flush(client);
         self.unblocked.push_back(conn);
@@ -1030,15 +1030,15 @@ pub(crate) fn protocol_error(
 /// commandstats counts it as a rejected call), and the error.
 pub(crate) type Rejected = (Option<&'static CommandSpec>, CmdError);
 
-/// CLIENT REPLY OFF/SKIP: drop what the command wrote.
+/// CLIENT REPLY OFF/SKIP: drop what the command wrote, but for its pushes.
 pub(crate) fn apply_reply_mode(client: &mut Client, reply_start: usize) {
     match client.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => client.out.truncate(reply_start),
-        ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
+        ReplyMode::Off => client.out.drop_replies_from(reply_start),
+        ReplyMode::SkipNext => client.set_reply_mode(ReplyMode::Skipping),
         ReplyMode::Skipping => {
-            client.out.truncate(reply_start);
-            client.reply_mode = ReplyMode::On;
+            client.out.drop_replies_from(reply_start);
+            client.set_reply_mode(ReplyMode::On);
         }
     }
 }

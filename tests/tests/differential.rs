@@ -39,6 +39,7 @@ differential_scripts! {
     streams,
     blocking,
     pubsub,
+    reply_off,
     notifications,
     monitor,
     scripting,

@@ -601,13 +601,13 @@ fn kill_matching(ctx: &mut Ctx<'_>, filter: &KillFilter<'_>) -> usize {
 fn reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let mode = &args[2];
     if is(mode, "ON") {
-        ctx.client.reply_mode = ReplyMode::On;
+        ctx.client.set_reply_mode(ReplyMode::On);
         ctx.out().ok();
     } else if is(mode, "OFF") {
-        ctx.client.reply_mode = ReplyMode::Off;
+        ctx.client.set_reply_mode(ReplyMode::Off);
     } else if is(mode, "SKIP") {
         if ctx.client.reply_mode != ReplyMode::Off {
-            ctx.client.reply_mode = ReplyMode::SkipNext;
+            ctx.client.set_reply_mode(ReplyMode::SkipNext);
         }
     } else {
         return Err(SYNTAX.into());
