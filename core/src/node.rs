@@ -23,6 +23,9 @@ use crate::server::{CallOutcome, Server};
 /// Connected clients by connection.
 pub type Clients = BTreeMap<ConnId, Box<Client>>;
 
+/// How much of an oversized query buffer the log line quotes (Redis quotes 64).
+const QUERY_LOG_BYTES_MAX: usize = 64;
+
 /// Error a client gets when `maxclients` is reached, before the connection closes.
 pub(crate) const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
 
@@ -402,7 +405,11 @@ impl Node {
         };
         if !client.close_after_reply {
             count_input(&mut self.srv, &mut client, bytes.len(), now);
-            if client.blocked {
+            let query_bytes = client.pending.len() as u64 + bytes.len() as u64;
+            if query_bytes > self.srv.config.client_query_buffer_limit {
+                client.pending.extend_from_slice(&bytes);
+                self.close_for_query_buffer_limit(&mut client, now);
+            } else if client.blocked {
                 // Redis keeps reading a blocked client's input but runs none of it.
                 client.pending.extend_from_slice(&bytes);
             } else if client.pending.is_empty() {
@@ -411,7 +418,6 @@ impl Node {
                 client.pending.extend_from_slice(&bytes);
                 self.run_pending(now, &mut client);
             }
-            self.enforce_query_buffer_limit(&mut client);
         }
         self.flush(client);
     }
@@ -467,25 +473,30 @@ impl Node {
         protocol_error(&mut self.srv, &mut self.outputs, client, e);
     }
 
-    /// A client whose unparsed input grows past `client-query-buffer-limit` is closed
-    /// without a reply, as Redis does.
-    fn enforce_query_buffer_limit(&mut self, client: &mut Client) {
-        if client.pending.len() as u64 > self.srv.config.client_query_buffer_limit {
-            self.log(
-                LogLevel::Warning,
-                format!(
-                    "Closing client that reached max query buffer length: id={} addr={}",
-                    client.id, client.peer
-                ),
-            );
-            client.pending.clear();
-            client.close_after_reply = true;
-        }
+    /// A client whose unparsed input (what it had plus what just arrived) passes
+    /// `client-query-buffer-limit` is disconnected before any of it runs, its
+    /// output dropped, as Redis's readQueryFromClient frees it.
+    fn close_for_query_buffer_limit(&mut self, client: &mut Client, now: Millis) {
+        let info = command::client::client_info_string(client, now, &self.srv);
+        let mut initial = Vec::new();
+        let head = &client.pending[..client.pending.len().min(QUERY_LOG_BYTES_MAX)];
+        command::monitor::push_repr(&mut initial, head);
+        self.log(
+            LogLevel::Warning,
+            format!(
+                "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+                String::from_utf8_lossy(&initial)
+            ),
+        );
+        close_asap(client);
     }
 
     /// Hands the client's pending reply to the runtime as one write, then either
     /// closes the connection or puts the client back.
-    fn flush(&mut self, client: Box<Client>) {
+    fn flush(&mut self, mut client: Box<Client>) {
+        if client.out.len() as u64 + client.obuf_backlog > crate::client::REPLY_CHUNK_BYTES {
+            self.check_output_limit(&mut client, self.now);
+        }
         flush_client(&mut self.srv, &mut self.clients, &mut self.outputs, client);
     }
 
@@ -502,6 +513,9 @@ impl Node {
             client.out.error(e.message());
         }
         apply_reply_mode(client, reply_start);
+        if client.out.len() as u64 + client.obuf_backlog > crate::client::REPLY_CHUNK_BYTES {
+            self.check_output_limit(client, now);
+        }
         self.flush_woken();
         if self.srv.blocking.has_ready() {
             self.serve_blocked(now);
@@ -562,33 +576,94 @@ impl Node {
         }
     }
 
-    /// Enforces `client-output-buffer-limit pubsub` on a subscriber whose unwritten
-    /// output the runtime reported: over the hard limit, or over the soft limit for
-    /// longer than its seconds, it is disconnected at once, its output dropped.
+    /// The runtime reported `conn`'s unwritten output: it is counted against the
+    /// client's output buffer limit at once (and by cron while over a soft limit).
     fn on_output_backlog(&mut self, now: Millis, conn: ConnId, bytes: u64) {
-        let limit = self.srv.config.client_output_buffer_limit[crate::config::OBUF_PUBSUB];
-        if !self.srv.pubsub.is_subscriber(conn)
-            || !self
-                .srv
-                .pubsub
-                .output_limit_reached(conn, bytes, limit, now)
-        {
-            return;
-        }
-        let Some(client) = self.clients.remove(&conn) else {
+        let Some(mut client) = self.clients.remove(&conn) else {
             return;
         };
+        client.obuf_backlog = bytes;
+        self.check_output_limit(&mut client, now);
+        self.flush(client);
+    }
+
+    /// The `client-output-buffer-limit` class that applies to a client: pubsub for
+    /// subscribers, normal for everyone else (monitors included, as in Redis).
+    fn output_limit_of(&self, client: &Client) -> crate::config::ObufLimit {
+        let class = if self.srv.pubsub.is_subscriber(client.conn) {
+            crate::config::OBUF_PUBSUB
+        } else {
+            crate::config::OBUF_NORMAL
+        };
+        self.srv.config.client_output_buffer_limit[class]
+    }
+
+    /// Whether the client must authenticate and has not (Redis's authRequired).
+    fn auth_required(&self, client: &Client) -> bool {
+        !client.authenticated && self.srv.config.requirepass.is_some()
+    }
+
+    /// Whether an output buffer limit applies to `conn`: a host whose socket
+    /// cannot take its replies should then keep reading its requests, as Redis
+    /// does, so the limit can end the connection; with none, holding its input
+    /// back bounds its output instead.
+    pub fn output_limited(&self, conn: ConnId) -> bool {
+        let Some(client) = self.clients.get(&conn) else {
+            return false;
+        };
+        let limit = self.output_limit_of(client);
+        self.auth_required(client) || limit.hard_bytes > 0 || limit.soft_bytes > 0
+    }
+
+    /// Redis's closeClientOnOutputBufferLimitReached as output grows: a client over
+    /// its limit is marked to be disconnected (its output dropped, nothing more of
+    /// its input run) and logged. True if it was.
+    fn check_output_limit(&mut self, client: &mut Client, now: Millis) -> bool {
+        if client.close_asap {
+            return true;
+        }
+        let limit = self.output_limit_of(client);
+        let auth_required = self.auth_required(client);
+        if !client.output_limit_reached(limit, auth_required, now) {
+            return false;
+        }
+        let info = command::client::client_info_string(client, now, &self.srv);
         self.log(
             LogLevel::Warning,
             format!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                client.id, client.peer
+                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
             ),
         );
-        self.srv.watches.forget(conn);
-        self.srv.pubsub.forget(conn);
-        self.srv.blocking.remove(conn);
-        self.outputs.push_back(Output::Disconnect { conn });
+        close_asap(client);
+        true
+    }
+
+    /// serverCron's check of clients over a soft output limit: one that stayed
+    /// over it longer than its seconds is disconnected even if it gets no more
+    /// output (Redis's clientsCron).
+    fn close_clients_over_soft_output_limits(&mut self, now: Millis) {
+        let over: Vec<ConnId> = self
+            .clients
+            .values()
+            .filter(|c| c.obuf_soft_since.is_some())
+            .map(|c| c.conn)
+            .collect();
+        for conn in over {
+            let Some(mut client) = self.clients.remove(&conn) else {
+                continue;
+            };
+            let limit = self.output_limit_of(&client);
+            let auth_required = self.auth_required(&client);
+            if client.output_limit_reached(limit, auth_required, now) {
+                let info = command::client::client_info_string(&client, now, &self.srv);
+                self.log(
+                    LogLevel::Warning,
+                    format!("Client {info} closed for overcoming of output buffer limits."),
+                );
+                close_asap(&mut client);
+            }
+            self.flush(client);
+        }
     }
 
     /// Sends the messages other clients' commands wrote into subscribers' buffers.
@@ -728,7 +803,6 @@ impl Node {
             };
             if !client.blocked && !client.close_after_reply {
                 self.run_pending(now, &mut client);
-                self.enforce_query_buffer_limit(&mut client);
             }
             self.flush(client);
         }
@@ -770,6 +844,7 @@ impl Node {
             db.shrink_tables();
         }
         self.close_idle_clients(now);
+        self.close_clients_over_soft_output_limits(now);
         self.cron_at = now + self.cron_period();
     }
 
@@ -980,6 +1055,14 @@ pub(crate) fn flush_client(
     outputs: &mut VecDeque<Output>,
     mut client: Box<Client>,
 ) {
+    if client.close_asap {
+        // Over its output limit: what it has not read is dropped with it.
+        srv.watches.forget(client.conn);
+        srv.pubsub.forget(client.conn);
+        srv.blocking.remove(client.conn);
+        outputs.push_back(Output::Disconnect { conn: client.conn });
+        return;
+    }
     if !client.out.is_empty() {
         let bytes = client.out.take();
         client.tot_net_out += bytes.len() as u64;
@@ -1000,6 +1083,15 @@ pub(crate) fn flush_client(
     if let Some(code) = srv.shutdown_requested.take() {
         outputs.push_back(Output::Stop { code });
     }
+}
+
+/// Marks a client to be disconnected at once (Redis's CLIENT_CLOSE_ASAP): its
+/// unsent output and unparsed input are dropped and no more of its input runs.
+fn close_asap(client: &mut Client) {
+    client.close_asap = true;
+    client.close_after_reply = true;
+    client.out.truncate(0);
+    client.pending.clear();
 }
 
 /// Redis replies with the protocol error and closes after writing it.
@@ -1530,6 +1622,57 @@ mod blocking_tests {
         assert!(node.srv.blocking.is_blocked(2));
         assert!(!node.srv.blocking.is_blocked(1));
         assert!(!node.srv.blocking.has_gone_waiters());
+    }
+
+    #[test]
+    fn a_batch_whose_replies_pass_the_normal_hard_limit_stops_and_is_disconnected() {
+        let mut config = Config::default();
+        config.client_output_buffer_limit[crate::config::OBUF_NORMAL].hard_bytes = 32 * 1024;
+        let mut node = Node::new(config, [1; 32], NOW);
+        for conn in [1, 2] {
+            node.handle(
+                NOW,
+                Input::Accepted {
+                    conn,
+                    peer: format!("127.0.0.1:{conn}"),
+                    local: "127.0.0.1:6379".into(),
+                },
+            );
+        }
+        let mut set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n".to_vec();
+        set.extend_from_slice(&[b'v'; 20_000]);
+        set.extend_from_slice(b"\r\n");
+        node.handle(
+            NOW,
+            Input::Received {
+                conn: 2,
+                bytes: set.into(),
+            },
+        );
+        let _ = sent(&mut node);
+        // One 20KB reply fits; with the second the output passes the static
+        // buffer by 32KB: nothing is sent and the rest of the batch never runs.
+        let get = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let mut batch = get.repeat(3);
+        batch.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\ndone\r\n$1\r\n1\r\n");
+        node.handle(
+            NOW,
+            Input::Received {
+                conn: 1,
+                bytes: batch.into(),
+            },
+        );
+        let outputs: Vec<Output> = std::iter::from_fn(|| node.poll_output()).collect();
+        assert!(
+            outputs.contains(&Output::Disconnect { conn: 1 }),
+            "{outputs:?}"
+        );
+        assert!(
+            !outputs.iter().any(|o| matches!(o, Output::Send { .. })),
+            "{outputs:?}"
+        );
+        assert!(node.srv.dbs[0].peek(b"done").is_none());
+        assert!(!node.clients.contains_key(&1));
     }
 
     #[test]

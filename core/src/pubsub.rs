@@ -18,8 +18,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use bytes::Bytes;
 
 use crate::client::{Client, ReplyMode};
-use crate::config::ObufLimit;
-use crate::db::Millis;
 use crate::io::ConnId;
 use crate::node::Clients;
 use crate::resp::ReplyBuf;
@@ -152,8 +150,6 @@ pub struct PubSub {
     /// MONITOR clients, in the order they started: like subscribers, they receive
     /// output caused by other clients' commands (`command/monitor.rs`).
     monitors: Vec<ConnId>,
-    /// When each subscriber over its soft output limit first went over it.
-    soft_limit_since: BTreeMap<ConnId, Millis>,
 }
 
 impl PubSub {
@@ -251,30 +247,6 @@ impl PubSub {
         &self.monitors
     }
 
-    /// Whether `conn`, with `backlog` bytes unwritten, must be disconnected under
-    /// `limit` (Redis's checkClientOutputBufferLimits: the hard limit at once, the
-    /// soft limit once exceeded for longer than its seconds; 0 disables either).
-    pub fn output_limit_reached(
-        &mut self,
-        conn: ConnId,
-        backlog: u64,
-        limit: ObufLimit,
-        now: Millis,
-    ) -> bool {
-        if limit.hard_bytes > 0 && backlog >= limit.hard_bytes {
-            return true;
-        }
-        if limit.soft_bytes == 0 || backlog < limit.soft_bytes {
-            self.soft_limit_since.remove(&conn);
-            return false;
-        }
-        let since = *self.soft_limit_since.entry(conn).or_insert(now);
-        let soft_ms = u64::try_from(limit.soft_secs)
-            .unwrap_or(0)
-            .saturating_mul(1000);
-        now.saturating_sub(since) > soft_ms
-    }
-
     /// Subscribers and monitors are never closed for idleness (Redis exempts
     /// CLIENT_PUBSUB and replica-flagged clients from `timeout`).
     pub fn keeps_alive(&self, conn: ConnId) -> bool {
@@ -284,7 +256,6 @@ impl PubSub {
     /// Drops every subscription of `conn`, and its monitor (disconnection, RESET).
     pub fn forget(&mut self, conn: ConnId) {
         self.monitors.retain(|&c| c != conn);
-        self.soft_limit_since.remove(&conn);
         self.outbox.stashed.retain(|s| s.0 != conn);
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
             for name in self.subscriptions(conn, kind) {
@@ -557,32 +528,6 @@ mod tests {
         assert_eq!(ps.subscriber_count(Kind::Channel, b"a"), 1);
         assert_eq!(ps.pattern_count(), 0);
         assert_eq!(ps.counts(1), Counts::default());
-    }
-
-    #[test]
-    fn output_limits_disconnect_at_the_hard_limit_or_after_the_soft_seconds() {
-        let mut ps = PubSub::default();
-        let limit = ObufLimit {
-            hard_bytes: 1000,
-            soft_bytes: 500,
-            soft_secs: 2,
-        };
-        assert!(ps.output_limit_reached(1, 1000, limit, 0));
-        assert!(!ps.output_limit_reached(1, 600, limit, 10_000));
-        assert!(!ps.output_limit_reached(1, 600, limit, 12_000));
-        assert!(ps.output_limit_reached(1, 600, limit, 12_001));
-        assert!(!ps.output_limit_reached(2, 600, limit, 0));
-        assert!(!ps.output_limit_reached(2, 100, limit, 1_500));
-        assert!(
-            !ps.output_limit_reached(2, 600, limit, 2_500),
-            "the clock restarts"
-        );
-        let off = ObufLimit {
-            hard_bytes: 0,
-            soft_bytes: 0,
-            soft_secs: 0,
-        };
-        assert!(!ps.output_limit_reached(3, u64::MAX, off, 0));
     }
 
     #[test]

@@ -364,6 +364,15 @@ fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
+/// One client's CLIENT LIST line without its newline, as Redis's
+/// catClientInfoString writes it into log lines.
+pub(crate) fn client_info_string(c: &Client, now: Millis, srv: &crate::server::Server) -> String {
+    let mut line = Vec::new();
+    write_client_line(&mut line, c, now, srv, None);
+    line.pop();
+    String::from_utf8_lossy(&line).into_owned()
+}
+
 /// The running command's arguments when `client` is the one running it.
 fn running<'a>(ctx: &Ctx<'_>, client: &Client, args: &'a [Bytes]) -> Option<&'a [Bytes]> {
     (client.id == ctx.client.id).then_some(args)
