@@ -582,7 +582,13 @@ impl Node {
         let Some(mut client) = self.clients.remove(&conn) else {
             return;
         };
-        client.obuf_backlog = bytes;
+        // Below the threshold the runtime stops reporting: the figure would go
+        // stale, so it counts as nothing.
+        client.obuf_backlog = if bytes >= crate::io::OUTPUT_BACKLOG_REPORT_BYTES {
+            bytes
+        } else {
+            0
+        };
         self.check_output_limit(&mut client, now);
         self.flush(client);
     }

@@ -1083,13 +1083,20 @@ fn report_backlog(shared: &Shared, conn: ConnId, state: &ConnState) {
     }
 }
 
-/// Counts written bytes off the backlog; tells the node once it falls back below
-/// the report threshold, so a soft output limit's clock restarts.
+/// Counts written bytes off the backlog. Once the node was told of a backlog, it
+/// hears how it shrinks, and once when it falls back below the report threshold,
+/// so it never counts output the client already took (a soft output limit's clock
+/// restarts then).
 fn written(shared: &Shared, conn: ConnId, state: &ConnState, bytes: u64) {
+    if bytes == 0 {
+        return;
+    }
     let backlog = state.backlog.get().saturating_sub(bytes);
     state.backlog.set(backlog);
-    if state.backlog_reported.get() && backlog < OUTPUT_BACKLOG_REPORT_BYTES {
-        state.backlog_reported.set(false);
+    if state.backlog_reported.get() {
+        if backlog < OUTPUT_BACKLOG_REPORT_BYTES {
+            state.backlog_reported.set(false);
+        }
         shared.feed(Input::OutputBacklog {
             conn,
             bytes: backlog,
