@@ -129,6 +129,22 @@ pub fn note_write(srv: &mut Server) {
     }
 }
 
+/// The host's clock, read in the middle of an event (the core's `now` is the
+/// time the event began): the busy-poll hook asked for the time alone.
+#[derive(Clone, Copy)]
+pub struct HostClock(crate::config::BusyPollHook);
+
+impl HostClock {
+    pub fn now(&self) -> Millis {
+        (self.0)(&mut BusyIo::default())
+    }
+}
+
+/// The host's clock, when the host offers one (the simulator does not).
+pub fn host_clock(srv: &Server) -> Option<HostClock> {
+    srv.config.hooks.busy_poll.map(HostClock)
+}
+
 /// The count hook's work: looks at the host's clock and, past the threshold,
 /// serves other clients. True when the script must be killed.
 pub fn poll(ctx: &mut Ctx<'_>) -> bool {

@@ -7,6 +7,10 @@ use crate::db::Millis;
 use crate::io::ConnId;
 use crate::resp::ReplyBuf;
 
+/// The connection id of the fake client that replays the AOF at start (Redis's
+/// AOF client, which "must be obeyed": no limits apply to what it runs).
+pub const AOF_LOADER_CONN: ConnId = ConnId::MAX;
+
 #[derive(Debug)]
 pub struct Client {
     /// CLIENT ID: unique, increasing, never reused.
@@ -97,6 +101,11 @@ pub enum ReplyMode {
 }
 
 impl Client {
+    /// Whether this is the fake client replaying the AOF.
+    pub fn is_aof_loader(&self) -> bool {
+        self.conn == AOF_LOADER_CONN
+    }
+
     /// Sets CLIENT REPLY's mode; the reply buffer learns whether replies are being
     /// dropped, so pushes written meanwhile survive.
     pub fn set_reply_mode(&mut self, mode: ReplyMode) {

@@ -45,6 +45,10 @@ pub mod types;
 pub mod util;
 pub mod value;
 
+// The Lua library mlua runs on: lua-src's Lua 5.1.5 with Ember's security
+// patches (see the `ember-lua` crate). Named here so that it is linked.
+use ember_lua as _;
+
 pub use config::Config;
 pub use io::{ConnId, DiskData, DiskError, DiskOp, DiskOpId, Input, LogLevel, Output, Signal};
 pub use node::Node;

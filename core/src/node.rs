@@ -281,7 +281,13 @@ impl Node {
             Ok(start) => start,
             Err(failed) => return failed,
         };
-        let mut client = Client::new(0, ConnId::MAX, String::new(), String::new(), now);
+        let mut client = Client::new(
+            0,
+            crate::client::AOF_LOADER_CONN,
+            String::new(),
+            String::new(),
+            now,
+        );
         client.authenticated = true;
         let replayed = crate::aof::replay_commands(&file.name, &file.bytes, start, &mut |args| {
             self.replay_command(now, &mut client, args)

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::command::{Acl, CommandSpec, Flag, Group, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::node::Ctx;
-use crate::script::functions::flag_names;
+use crate::script::functions::{flag_names, LoadLimit};
 use crate::script::{Engine, RunMode};
 
 pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
@@ -232,11 +232,22 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         i += 1;
     }
     let code = &args[args.len() - 1];
-    let name = with_functions(ctx, |engine, _| engine.load_library(code, replace))??;
+    let limit = load_limit(ctx);
+    let name = with_functions(ctx, |engine, _| engine.load_library(code, replace, limit))??;
     ctx.force_propagation();
     ctx.srv.dirty += 1;
     ctx.out().bulk(name.as_bytes());
     Ok(())
+}
+
+/// How long a library's code may run while this command loads it: the AOF's
+/// replay has no limit (Redis's mustObeyClient), clients get Redis's 500 ms.
+fn load_limit(ctx: &Ctx<'_>) -> LoadLimit {
+    if ctx.client.is_aof_loader() {
+        LoadLimit::Unlimited
+    } else {
+        LoadLimit::timeout(crate::busy::host_clock(ctx.srv), ctx.now)
+    }
 }
 
 /// FUNCTION DELETE library-name
@@ -425,7 +436,10 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let Some(codes) = crate::rdb::functions_payload(&args[2]) else {
         return Err(BAD_PAYLOAD.into());
     };
-    with_functions(ctx, |engine, _| restore_libraries(engine, &codes, policy))??;
+    let limit = load_limit(ctx);
+    with_functions(ctx, |engine, _| {
+        restore_libraries(engine, &codes, policy, limit)
+    })??;
     ctx.force_propagation();
     ctx.srv.dirty += 1;
     ctx.out().ok();
@@ -441,12 +455,21 @@ enum Restore {
 
 /// Loads every library of a payload, all or nothing: on an error the libraries
 /// in place before stay as they were.
-fn restore_libraries(engine: &mut Engine, codes: &[Vec<u8>], policy: Restore) -> CmdResult {
+///
+/// The payload's libraries run under `limit` (Redis sets none for FUNCTION
+/// RESTORE, so a library that never stops loading hangs it; Ember refuses it
+/// as FUNCTION LOAD does); libraries already loaded are run again without one.
+fn restore_libraries(
+    engine: &mut Engine,
+    codes: &[Vec<u8>],
+    policy: Restore,
+    limit: LoadLimit,
+) -> CmdResult {
     let mut staged = engine
         .flushed()
         .map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
     for code in codes {
-        staged.load_library(code, false)?;
+        staged.load_library(code, false, limit)?;
     }
     if policy == Restore::Flush {
         *engine = staged;
@@ -465,11 +488,11 @@ fn restore_libraries(engine: &mut Engine, codes: &[Vec<u8>], policy: Restore) ->
         .map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
     for lib in engine.libraries.values() {
         if !names.contains(&lib.name) {
-            merged.load_library(&lib.code, false)?;
+            merged.load_library(&lib.code, false, LoadLimit::Unlimited)?;
         }
     }
     for code in codes {
-        merged.load_library(code, false)?;
+        merged.load_library(code, false, limit)?;
     }
     *engine = merged;
     Ok(())

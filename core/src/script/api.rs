@@ -69,13 +69,12 @@ fn where_prefix(lua: &Lua) -> String {
 }
 
 /// luaL_checkint.
-fn checkint(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<i32> {
+fn checkint(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<i32> {
     match to_number(args.get(n - 1)) {
         Some(v) => Ok(number_to_i64(v) as i32),
         None => Err(argerror(
             lua,
             n,
-            name,
             &format!("number expected, got {}", typename(args, n)),
         )),
     }
@@ -125,17 +124,17 @@ fn random(lua: &Lua, rand: &RefCell<Lrand48>, args: &[Value]) -> mlua::Result<f6
     match args.len() {
         0 => Ok(r),
         1 => {
-            let u = checkint(lua, args, 1, "random")?;
+            let u = checkint(lua, args, 1)?;
             if u < 1 {
-                return Err(argerror(lua, 1, "random", "interval is empty"));
+                return Err(argerror(lua, 1, "interval is empty"));
             }
             Ok((r * f64::from(u)).floor() + 1.0)
         }
         2 => {
-            let l = checkint(lua, args, 1, "random")?;
-            let u = checkint(lua, args, 2, "random")?;
+            let l = checkint(lua, args, 1)?;
+            let u = checkint(lua, args, 2)?;
             if l > u {
-                return Err(argerror(lua, 2, "random", "interval is empty"));
+                return Err(argerror(lua, 2, "interval is empty"));
             }
             Ok((r * (f64::from(u) - f64::from(l) + 1.0)).floor() + f64::from(l))
         }
@@ -241,7 +240,7 @@ pub fn table(lua: &Lua, rand: &Rc<RefCell<Lrand48>>) -> mlua::Result<Table> {
     t.raw_set(
         "randomseed",
         lua.create_function(move |lua, args: Variadic<Value>| {
-            let seed = checkint(lua, &args, 1, "randomseed")?;
+            let seed = checkint(lua, &args, 1)?;
             r.borrow_mut().seed(seed);
             Ok(())
         })?,
@@ -276,13 +275,12 @@ fn version_num(version: &str) -> i64 {
 }
 
 /// luaL_checktype(L, n, LUA_TTABLE): the table, or Lua's argument error.
-fn check_table(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<Table> {
+fn check_table(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<Table> {
     match args.get(n - 1) {
         Some(Value::Table(t)) => Ok(t.clone()),
         _ => Err(argerror(
             lua,
             n,
-            name,
             &format!("table expected, got {}", typename(args, n)),
         )),
     }
@@ -319,7 +317,7 @@ pub fn base_functions(
     let t = lua.create_table()?;
     let r = real_of.clone();
     let next = lua.create_function(move |lua, args: Variadic<Value>| {
-        let table = check_table(lua, &args, 1, "next")?;
+        let table = check_table(lua, &args, 1)?;
         let key = args.get(1).cloned().unwrap_or(Value::Nil);
         raw_next.call::<mlua::MultiValue>((unwrap_proxy(&r, &table)?, key))
     })?;
@@ -327,7 +325,7 @@ pub fn base_functions(
     t.raw_set(
         "pairs",
         lua.create_function(move |lua, args: Variadic<Value>| {
-            let table = check_table(lua, &args, 1, "pairs")?;
+            let table = check_table(lua, &args, 1)?;
             Ok((next.clone(), table, Value::Nil))
         })?,
     )?;
@@ -335,7 +333,7 @@ pub fn base_functions(
     t.raw_set(
         "ipairs",
         lua.create_function(move |lua, args: Variadic<Value>| {
-            let table = check_table(lua, &args, 1, "ipairs")?;
+            let table = check_table(lua, &args, 1)?;
             raw_ipairs.call::<mlua::MultiValue>(unwrap_proxy(&r, &table)?)
         })?,
     )?;
@@ -343,7 +341,7 @@ pub fn base_functions(
     t.raw_set(
         "rawget",
         lua.create_function(move |lua, args: Variadic<Value>| {
-            let table = check_table(lua, &args, 1, "rawget")?;
+            let table = check_table(lua, &args, 1)?;
             let key = args.get(1).cloned().unwrap_or(Value::Nil);
             unwrap_proxy(&r, &table)?.raw_get::<Value>(key)
         })?,
@@ -353,7 +351,7 @@ pub fn base_functions(
     t.raw_set(
         "rawset",
         lua.create_function(move |lua, args: Variadic<Value>| {
-            let table = check_table(lua, &args, 1, "rawset")?;
+            let table = check_table(lua, &args, 1)?;
             if is_proxy(&r, &table)? {
                 return Err(mlua::Error::RuntimeError(denied.clone()));
             }
@@ -370,7 +368,7 @@ pub fn base_functions(
     t.raw_set(
         "setmetatable",
         lua.create_function(move |lua, args: Variadic<Value>| {
-            let table = check_table(lua, &args, 1, "setmetatable")?;
+            let table = check_table(lua, &args, 1)?;
             if is_proxy(&r, &table)? {
                 return Err(mlua::Error::RuntimeError(readonly.clone()));
             }

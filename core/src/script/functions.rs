@@ -2,21 +2,22 @@
 //! runs a library's code once, in an environment where `redis` offers only
 //! `register_function`, and keeps the callbacks it registered.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use bytes::Bytes;
-use mlua::{ChunkMode, Function, Lua, Table, Value, Variadic};
+use mlua::{Function, HookTriggers, Lua, Table, Value, Variadic, VmState};
 
 use super::api::raise;
 use super::{Engine, ScriptFlags};
 use crate::error::CmdError;
 
-/// One registered function.
+/// One registered function. Its callback lives in the Lua state
+/// ([`Engine::callbacks`]): mlua can hold only so many references at once.
 pub struct LibraryFunction {
     pub name: String,
     pub description: Option<Vec<u8>>,
     pub flags: ScriptFlags,
-    pub callback: Function,
 }
 
 /// A loaded library.
@@ -24,6 +25,76 @@ pub struct Library {
     pub name: String,
     pub code: Bytes,
     pub functions: Vec<LibraryFunction>,
+}
+
+/// Redis's LOAD_TIMEOUT_MS: how long FUNCTION LOAD lets a library's top-level
+/// code run before it fails with [`LOAD_TIMEOUT`].
+pub const LOAD_TIMEOUT_MS: u64 = 500;
+
+/// Without a host clock (the simulator) a load is bounded by count-hook calls
+/// instead, each after [`crate::busy::HOOK_INSTRUCTIONS`] Lua instructions: 50
+/// million instructions, roughly what 500 ms runs here, so a library that
+/// never stops loading still fails, the same way on every run.
+pub const LOAD_HOOK_CALLS_MAX: u32 = 500;
+
+/// The error a library load gets past its limit (Redis raises it from its load
+/// hook, so it reads "ERR Error registering functions: ERR FUNCTION LOAD timeout").
+pub const LOAD_TIMEOUT: &str = "ERR FUNCTION LOAD timeout";
+
+/// What stops a library's top-level code that runs too long while it loads.
+#[derive(Clone, Copy)]
+pub enum LoadLimit {
+    /// Libraries from an RDB file or replayed from the AOF: Redis loads them
+    /// with no timeout, and neither does Ember (they loaded in time once).
+    Unlimited,
+    /// FUNCTION LOAD (and FUNCTION RESTORE, where Redis has no limit and a
+    /// library that never stops loading would hang the server for good).
+    Timeout {
+        clock: Option<crate::busy::HostClock>,
+        started: crate::db::Millis,
+    },
+}
+
+impl LoadLimit {
+    /// The limit for a load a client asked for, starting now by the host's
+    /// clock.
+    pub fn timeout(clock: Option<crate::busy::HostClock>, now: crate::db::Millis) -> Self {
+        let started = clock.map_or(now, |c| c.now());
+        LoadLimit::Timeout { clock, started }
+    }
+
+    /// Whether a load that has made `hook_calls` count-hook calls is past it.
+    fn expired(&self, hook_calls: u32) -> bool {
+        match *self {
+            LoadLimit::Unlimited => false,
+            LoadLimit::Timeout {
+                clock: Some(clock),
+                started,
+            } => clock.now().saturating_sub(started) > LOAD_TIMEOUT_MS,
+            LoadLimit::Timeout { clock: None, .. } => hook_calls > LOAD_HOOK_CALLS_MAX,
+        }
+    }
+}
+
+/// Installs the load hook (Redis's luaEngineLoadHook): it counts its calls and,
+/// once the limit has passed, raises [`LOAD_TIMEOUT`] and moves to every line,
+/// so a `pcall` in the library cannot swallow the timeout for good.
+fn set_load_hook(lua: &Lua, limit: LoadLimit, calls: Rc<Cell<u32>>, every_line: bool) {
+    let triggers = if every_line {
+        HookTriggers::EVERY_LINE
+    } else {
+        HookTriggers::new().every_nth_instruction(crate::busy::HOOK_INSTRUCTIONS)
+    };
+    lua.set_hook(triggers, move |lua, _| {
+        calls.set(calls.get().saturating_add(1));
+        if !limit.expired(calls.get()) {
+            return Ok(VmState::Continue);
+        }
+        if !every_line {
+            set_load_hook(lua, limit, calls.clone(), true);
+        }
+        Err(raise(LOAD_TIMEOUT))
+    });
 }
 
 pub const NAME_RULE: &str =
@@ -69,8 +140,8 @@ pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
     Ok(String::from_utf8_lossy(name).into_owned())
 }
 
-/// Parses one `redis.register_function` call.
-fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<LibraryFunction> {
+/// Parses one `redis.register_function` call: the function and its callback.
+fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<(LibraryFunction, Function)> {
     let (name, callback, flags, description) = match args {
         [Value::Table(t)] => named_registration(t)?,
         [_] => return Err(raise("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")),
@@ -95,12 +166,12 @@ fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<LibraryFunction> {
             "ERR Function names can only contain {NAME_RULE}"
         )));
     }
-    Ok(LibraryFunction {
+    let function = LibraryFunction {
         name: String::from_utf8_lossy(&name).into_owned(),
         description,
         flags,
-        callback,
-    })
+    };
+    Ok((function, callback))
 }
 
 type Registration = (Vec<u8>, Function, ScriptFlags, Option<Vec<u8>>);
@@ -185,14 +256,19 @@ pub fn flag_names(flags: &ScriptFlags) -> Vec<&'static str> {
 
 impl Engine {
     /// FUNCTION LOAD: compiles and runs a library, keeping what it registered.
-    pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, CmdError> {
+    pub fn load_library(
+        &mut self,
+        code: &[u8],
+        replace: bool,
+        limit: LoadLimit,
+    ) -> Result<String, CmdError> {
         let name = library_name(code)?;
         if self.libraries.contains_key(&name) && !replace {
             return Err(CmdError::Owned(format!(
                 "ERR Library '{name}' already exists"
             )));
         }
-        let functions = self.run_library_code(code)?;
+        let (functions, callbacks) = self.run_library_code(code, limit)?;
         if functions.is_empty() {
             return Err("ERR No functions registered".into());
         }
@@ -210,8 +286,12 @@ impl Engine {
         }
         self.delete_library(&name);
         for f in &functions {
-            self.function_index
-                .insert(f.name.to_ascii_lowercase(), name.clone());
+            let key = f.name.to_ascii_lowercase();
+            let callback: Value = callbacks.raw_get(key.as_str()).map_err(lua_failure)?;
+            self.callbacks
+                .raw_set(key.as_str(), callback)
+                .map_err(lua_failure)?;
+            self.function_index.insert(key, name.clone());
         }
         let library = Library {
             name: name.clone(),
@@ -222,18 +302,25 @@ impl Engine {
         Ok(name)
     }
 
-    /// Runs a library's code with a register_function that collects.
-    fn run_library_code(&mut self, code: &[u8]) -> Result<Vec<LibraryFunction>, CmdError> {
+    /// Runs a library's code with a register_function that collects: the
+    /// functions, and a Lua table of their callbacks by lower-case name.
+    fn run_library_code(
+        &mut self,
+        code: &[u8],
+        limit: LoadLimit,
+    ) -> Result<(Vec<LibraryFunction>, Table), CmdError> {
         let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
         let body = &code[end..];
         let registered: RefCell<Vec<LibraryFunction>> = RefCell::new(Vec::new());
+        let callbacks = self.lua.create_table().map_err(lua_failure)?;
         let result = self.lua.scope(|scope| {
             let register = scope.create_function(|lua, args: Variadic<Value>| {
-                let f = registration(lua, &args)?;
+                let (f, callback) = registration(lua, &args)?;
                 let mut list = registered.borrow_mut();
                 if list.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
                     return Err(raise("ERR Function already exists in the library"));
                 }
+                callbacks.raw_set(f.name.to_ascii_lowercase(), callback)?;
                 list.push(f);
                 Ok(())
             })?;
@@ -242,19 +329,23 @@ impl Engine {
                 .lua
                 .load(body)
                 .set_name("@user_function")
-                .set_mode(ChunkMode::Text)
                 .set_environment(env)
                 .into_function()
             {
                 Ok(f) => f,
                 Err(e) => return Ok(Err(compile_message(e))),
             };
-            let (ok, value): (bool, Value) = self.run.call(chunk)?;
+            if !matches!(limit, LoadLimit::Unlimited) {
+                set_load_hook(&self.lua, limit, Rc::new(Cell::new(0)), false);
+            }
+            let ran = self.run.call(chunk);
+            self.lua.remove_hook();
+            let (ok, value): (bool, Value) = ran?;
             loaded.call::<()>(())?;
             Ok(Ok((ok, value)))
         });
         match result {
-            Ok(Ok((true, _))) => Ok(registered.into_inner()),
+            Ok(Ok((true, _))) => Ok((registered.into_inner(), callbacks)),
             Ok(Ok((false, value))) => {
                 let msg = match &value {
                     Value::Table(t) => super::convert::error_field(t).unwrap_or_default(),
@@ -279,7 +370,9 @@ impl Engine {
             return false;
         };
         for f in &old.functions {
-            self.function_index.remove(&f.name.to_ascii_lowercase());
+            let key = f.name.to_ascii_lowercase();
+            let _ = self.callbacks.raw_set(key.as_str(), Value::Nil);
+            self.function_index.remove(&key);
         }
         true
     }
@@ -293,12 +386,18 @@ impl Engine {
             .functions
             .iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))?;
-        Some((f.callback.clone(), f.flags))
+        let callback = self.callbacks.raw_get::<Option<Function>>(key).ok()??;
+        Some((callback, f.flags))
     }
 
     pub fn functions_count(&self) -> usize {
         self.function_index.len()
     }
+}
+
+/// A Lua failure while storing a library (memory): the command's error.
+fn lua_failure(e: mlua::Error) -> CmdError {
+    CmdError::Owned(format!("ERR {e}"))
 }
 
 fn compile_message(e: mlua::Error) -> String {

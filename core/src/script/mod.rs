@@ -60,12 +60,18 @@ pub struct ScriptFlags {
     pub allow_cross_slot_keys: bool,
 }
 
-/// A cached script.
+/// A cached script. Its compiled function lives in the Lua state
+/// ([`Engine::compiled`]), not here: mlua can hold only so many references at
+/// once (a few thousand), and the cache has no bound.
 struct Script {
     body: Bytes,
-    func: Function,
     flags: ScriptFlags,
 }
+
+/// References mlua can hand out before it must grow its reference stack; made
+/// once when the engine starts, so a script holding thousands of values (the
+/// arguments of one redis.call can be 7997 strings) never grows it mid-run.
+const REFERENCES_RESERVED: usize = 9_000;
 
 /// The Lua state and what lives in it.
 pub struct Engine {
@@ -83,6 +89,10 @@ pub struct Engine {
     /// Runs a library function with its KEYS and ARGV tables.
     run_library_function: Function,
     scripts: BTreeMap<String, Script>,
+    /// The cached scripts' compiled functions by SHA-1, in the Lua state.
+    compiled: Table,
+    /// Registered functions' callbacks by lower-case name, in the Lua state.
+    pub(crate) callbacks: Table,
     /// Function libraries (FUNCTION LOAD) by name, and their functions by name.
     pub(crate) libraries: BTreeMap<String, functions::Library>,
     pub(crate) function_index: BTreeMap<String, String>,
@@ -169,6 +179,15 @@ fn count_hook(lua: &Lua, debug: mlua::Debug) -> mlua::Result<VmState> {
     Ok(VmState::Continue)
 }
 
+/// Makes mlua's reference stack hold [`REFERENCES_RESERVED`] slots: the
+/// references made here are freed at once, and mlua reuses freed slots.
+fn reserve_references(lua: &Lua) -> mlua::Result<()> {
+    let empty = lua.create_string("")?;
+    let held: Vec<mlua::String> = (0..REFERENCES_RESERVED).map(|_| empty.clone()).collect();
+    drop(held);
+    Ok(())
+}
+
 /// SHA-1 of a script body as 40 lower-case hex digits.
 pub fn sha1_hex(body: &[u8]) -> String {
     crate::util::sha1::hex(&crate::util::sha1::sha1(body))
@@ -199,6 +218,9 @@ impl Engine {
             Function,
             Function,
         ) = sandbox.call((globals.clone(), api, handler))?;
+        reserve_references(&lua)?;
+        let compiled = lua.create_table()?;
+        let callbacks = lua.create_table()?;
         Ok(Engine {
             lua,
             globals,
@@ -208,6 +230,8 @@ impl Engine {
             library_env,
             run_library_function,
             scripts: BTreeMap::new(),
+            compiled,
+            callbacks,
             libraries: BTreeMap::new(),
             function_index: BTreeMap::new(),
             rand,
@@ -248,13 +272,16 @@ impl Engine {
             .lua
             .load(code)
             .set_name("@user_script")
-            .set_mode(ChunkMode::Text)
+            // No mode: a body starting with Lua's binary signature reaches the
+            // patched parser and gets Redis's syntax error (ember-lua, CVE-2015-4335).
             .set_environment(self.env.clone())
             .into_function()
             .map_err(compile_error)?;
+        self.compiled
+            .raw_set(sha.as_str(), func)
+            .map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
         let body = Bytes::copy_from_slice(body);
-        self.scripts
-            .insert(sha.clone(), Script { body, func, flags });
+        self.scripts.insert(sha.clone(), Script { body, flags });
         Ok(sha)
     }
 
@@ -278,7 +305,7 @@ impl Engine {
         args: &[Bytes],
         mode: RunMode<'_>,
     ) -> Outcome {
-        let Some(func) = self.scripts.get(sha).map(|s| s.func.clone()) else {
+        let Ok(Some(func)) = self.compiled.raw_get::<Option<Function>>(sha) else {
             return Outcome::Failed(NO_SCRIPT.into());
         };
         match self.run_function(ctx, sha, func, keys, args, mode) {
@@ -780,7 +807,8 @@ impl Scripts {
         };
         let mut result = Ok(());
         for code in codes {
-            if let Err(e) = engine.load_library(code, true) {
+            // From a file: Redis loads these without a timeout.
+            if let Err(e) = engine.load_library(code, true, functions::LoadLimit::Unlimited) {
                 result = Err(format!("Failed loading library: {e}"));
                 break;
             }

@@ -15,9 +15,8 @@ local error, type, tostring, select, unpack = error, type, tostring, select, unp
 local raw_next, raw_pairs, raw_ipairs = next, pairs, ipairs
 local raw_rawget, raw_rawset = rawget, rawset
 local raw_getmetatable, raw_setmetatable = getmetatable, setmetatable
-local raw_loadstring, raw_load, raw_pcall, raw_xpcall = loadstring, load, pcall, xpcall
-local tonumber, setfenv = tonumber, setfenv
-local concat = table.concat
+local raw_pcall, raw_xpcall = pcall, xpcall
+local setfenv = setfenv
 
 local READONLY = "Attempt to modify a readonly table"
 
@@ -109,41 +108,7 @@ R.rawget = base.rawget
 R.rawset = base.rawset
 R.setmetatable = base.setmetatable
 
--- Redis refuses binary chunks: precompiled bytecode could break out of the VM.
-local function is_binary(s)
-    return type(s) == "string" and s:byte(1) == 27
-end
-
 local G -- the globals proxy, set below
-
-R.loadstring = function(s, name)
-    if is_binary(s) then
-        return nil, "binary chunks are not allowed"
-    end
-    local f, e = raw_loadstring(s, name)
-    if f then
-        setfenv(f, G)
-    end
-    return f, e
-end
-
-R.load = function(reader, name)
-    if type(reader) == "function" then
-        local parts = {}
-        while true do
-            local piece = reader()
-            if piece == nil or piece == "" then
-                break
-            end
-            if type(piece) ~= "string" then
-                return nil, "reader function must return a string"
-            end
-            parts[#parts + 1] = piece
-        end
-        return R.loadstring(concat(parts), name or "=(load)")
-    end
-    return R.loadstring(reader, name)
-end
 
 -- pcall hands a Redis error table's message back as a string (Redis 7's
 -- luaRedisPcall, for scripts written before errors became tables).
@@ -206,6 +171,13 @@ end
 G = protect(R, globals_meta)
 globals_meta.__metatable_view = protect({ __index = globals_meta.__index })
 raw_rawset(R, "_G", G)
+
+-- The proxy becomes the running thread's global table, as Redis replaces its
+-- globals with a read-only table: chunks that loadstring/load compile (and
+-- coroutines) get it as their environment, so the stock functions can be used,
+-- with their exact arguments and errors. (Binary chunks never load: the patched
+-- Lua sends every chunk to the parser, see the ember-lua crate.)
+setfenv(0, G)
 
 -- The environment a function library loads in (FUNCTION LOAD): while loading
 -- only `redis` exists, and it holds just the load-time API (register_function,

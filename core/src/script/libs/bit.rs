@@ -6,8 +6,8 @@ use super::check_number;
 
 /// LuaBitOp's barg: the number rounded to an integer and taken modulo 2^32, by
 /// the same double-add trick (the low word of `n + 2^52 + 2^51`).
-fn barg(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<u32> {
-    let x = check_number(lua, args, n, name)?;
+fn barg(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<u32> {
+    let x = check_number(lua, args, n)?;
     Ok((x + 6_755_399_441_055_744.0).to_bits() as u32)
 }
 
@@ -16,40 +16,32 @@ fn push(b: u32) -> f64 {
     f64::from(b as i32)
 }
 
-fn fold(
-    lua: &Lua,
-    args: &[Value],
-    name: &'static str,
-    op: fn(u32, u32) -> u32,
-) -> mlua::Result<f64> {
-    let mut acc = barg(lua, args, 1, name)?;
+fn fold(lua: &Lua, args: &[Value], op: fn(u32, u32) -> u32) -> mlua::Result<f64> {
+    let mut acc = barg(lua, args, 1)?;
     for i in 2..=args.len() {
-        acc = op(acc, barg(lua, args, i, name)?);
+        acc = op(acc, barg(lua, args, i)?);
     }
     Ok(push(acc))
 }
 
-fn shift(
-    lua: &Lua,
-    args: &[Value],
-    name: &'static str,
-    op: fn(u32, u32) -> u32,
-) -> mlua::Result<f64> {
-    let b = barg(lua, args, 1, name)?;
-    let n = barg(lua, args, 2, name)? & 31;
+fn shift(lua: &Lua, args: &[Value], op: fn(u32, u32) -> u32) -> mlua::Result<f64> {
+    let b = barg(lua, args, 1)?;
+    let n = barg(lua, args, 2)? & 31;
     Ok(push(op(b, n)))
 }
 
 /// bit.tohex(x [, n])
 fn tohex(lua: &Lua, args: &[Value]) -> mlua::Result<String> {
-    let mut b = barg(lua, args, 1, "tohex")?;
+    let mut b = barg(lua, args, 1)?;
     let mut n = if args.len() < 2 {
         8
     } else {
-        barg(lua, args, 2, "tohex")? as i32
+        barg(lua, args, 2)? as i32
     };
     let digits: &[u8; 16] = if n < 0 {
-        n = n.wrapping_neg();
+        // -2^31 has no positive counterpart: it counts as -(2^31 - 1), i.e. 8
+        // upper-case digits (Redis's fix for CVE-2024-31449).
+        n = n.saturating_neg();
         b"0123456789ABCDEF"
     } else {
         b"0123456789abcdef"
@@ -68,21 +60,19 @@ type Op = fn(&Lua, &[Value]) -> mlua::Result<f64>;
 pub fn table(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let ops: [(&str, Op); 11] = [
-        ("tobit", |l, a| Ok(push(barg(l, a, 1, "tobit")?))),
-        ("bnot", |l, a| Ok(push(!barg(l, a, 1, "bnot")?))),
-        ("band", |l, a| fold(l, a, "band", |x, y| x & y)),
-        ("bor", |l, a| fold(l, a, "bor", |x, y| x | y)),
-        ("bxor", |l, a| fold(l, a, "bxor", |x, y| x ^ y)),
-        ("lshift", |l, a| shift(l, a, "lshift", |b, n| b << n)),
-        ("rshift", |l, a| shift(l, a, "rshift", |b, n| b >> n)),
+        ("tobit", |l, a| Ok(push(barg(l, a, 1)?))),
+        ("bnot", |l, a| Ok(push(!barg(l, a, 1)?))),
+        ("band", |l, a| fold(l, a, |x, y| x & y)),
+        ("bor", |l, a| fold(l, a, |x, y| x | y)),
+        ("bxor", |l, a| fold(l, a, |x, y| x ^ y)),
+        ("lshift", |l, a| shift(l, a, |b, n| b << n)),
+        ("rshift", |l, a| shift(l, a, |b, n| b >> n)),
         ("arshift", |l, a| {
-            shift(l, a, "arshift", |b, n| ((b as i32) >> n) as u32)
+            shift(l, a, |b, n| ((b as i32) >> n) as u32)
         }),
-        ("rol", |l, a| shift(l, a, "rol", |b, n| b.rotate_left(n))),
-        ("ror", |l, a| shift(l, a, "ror", |b, n| b.rotate_right(n))),
-        ("bswap", |l, a| {
-            Ok(push(barg(l, a, 1, "bswap")?.swap_bytes()))
-        }),
+        ("rol", |l, a| shift(l, a, |b, n| b.rotate_left(n))),
+        ("ror", |l, a| shift(l, a, |b, n| b.rotate_right(n))),
+        ("bswap", |l, a| Ok(push(barg(l, a, 1)?.swap_bytes()))),
     ];
     for (name, op) in ops {
         t.raw_set(

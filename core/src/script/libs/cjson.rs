@@ -30,7 +30,21 @@ fn encode_exception(lua: &Lua, value: &Value, reason: &str) -> mlua::Error {
     )
 }
 
-fn append_string(out: &mut Vec<u8>, s: &[u8]) {
+/// How many bytes `c` takes inside a JSON string.
+fn escaped_width(c: u8) -> usize {
+    match c {
+        b'"' | b'\\' | b'/' | b'\x08' | b'\t' | b'\n' | b'\x0c' | b'\r' => 2,
+        0..=0x1f | 0x7f => 6,
+        _ => 1,
+    }
+}
+
+/// Appends `s` as a JSON string, unless that would pass what a Lua string may
+/// hold (checked before the escapes grow the buffer up to six-fold).
+fn append_string(out: &mut Vec<u8>, s: &[u8]) -> mlua::Result<()> {
+    let width: usize = s.iter().map(|&c| escaped_width(c)).sum();
+    super::check_output_len(out.len().saturating_add(width).saturating_add(2))?;
+    out.reserve(width + 2);
     out.push(b'"');
     for &c in s {
         match c {
@@ -47,6 +61,7 @@ fn append_string(out: &mut Vec<u8>, s: &[u8]) {
         }
     }
     out.push(b'"');
+    Ok(())
 }
 
 fn append_number(lua: &Lua, out: &mut Vec<u8>, value: &Value, n: f64) -> mlua::Result<()> {
@@ -83,8 +98,9 @@ fn array_length(lua: &Lua, t: &Table) -> mlua::Result<Option<usize>> {
 }
 
 fn encode_value(lua: &Lua, out: &mut Vec<u8>, value: &Value, depth: usize) -> mlua::Result<()> {
+    super::check_output(out)?;
     match value {
-        Value::String(s) => append_string(out, &s.as_bytes()),
+        Value::String(s) => append_string(out, &s.as_bytes())?,
         Value::Integer(i) => append_number(lua, out, value, *i as f64)?,
         Value::Number(n) => append_number(lua, out, value, *n)?,
         Value::Boolean(true) => out.extend_from_slice(b"true"),
@@ -138,7 +154,7 @@ fn encode_object(lua: &Lua, out: &mut Vec<u8>, t: &Table, depth: usize) -> mlua:
         }
         first = false;
         match &k {
-            Value::String(s) => append_string(out, &s.as_bytes()),
+            Value::String(s) => append_string(out, &s.as_bytes())?,
             Value::Integer(_) | Value::Number(_) => {
                 out.push(b'"');
                 let n = match k {
@@ -167,7 +183,7 @@ fn encode_object(lua: &Lua, out: &mut Vec<u8>, t: &Table, depth: usize) -> mlua:
 /// cjson.encode(value)
 fn encode(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
     if args.len() != 1 {
-        return Err(argerror(lua, 1, "encode", "expected 1 argument"));
+        return Err(argerror(lua, 1, "expected 1 argument"));
     }
     let mut out = Vec::new();
     encode_value(lua, &mut out, &args[0], 0)?;
@@ -507,9 +523,9 @@ fn parse_strtod(s: &[u8]) -> Option<f64> {
 /// cjson.decode(text)
 fn decode(lua: &Lua, args: &[Value]) -> mlua::Result<Value> {
     if args.len() != 1 {
-        return Err(argerror(lua, 1, "decode", "expected 1 argument"));
+        return Err(argerror(lua, 1, "expected 1 argument"));
     }
-    let text = super::check_string(lua, args, 1, "decode")?;
+    let text = super::check_string(lua, args, 1)?;
     let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
     let mut decoder = Decoder {
         lua,

@@ -3,14 +3,14 @@
 
 use mlua::{Lua, Table, Value, Variadic};
 
-use super::argerror;
+use super::{argerror, check_stack};
 use crate::script::api::lua_error;
 
 /// Tables nested deeper than this encode as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
-/// Nesting a decoded value may have; deeper input is refused as bad data
-/// (Redis's decoder recurses without a bound and can exhaust its C stack).
-const DECODE_DEPTH_MAX: usize = 1000;
+
+const TOO_MANY_RESULTS: &str =
+    "too many return values at once; use unpack_one or unpack_limit instead.";
 
 fn encode_int(out: &mut Vec<u8>, n: i64) {
     if n >= 0 {
@@ -110,33 +110,60 @@ fn is_array(t: &Table) -> mlua::Result<bool> {
     Ok(max == count)
 }
 
-fn encode_value(out: &mut Vec<u8>, value: &Value, level: usize) -> mlua::Result<()> {
+/// mp_encode_lua_type for a value that the C code holds in its stack slot
+/// `used` (the slots in use, counting the value's own).
+fn encode_value(
+    lua: &Lua,
+    out: &mut Vec<u8>,
+    value: &Value,
+    level: usize,
+    used: usize,
+) -> mlua::Result<()> {
+    super::check_output(out)?;
     match value {
-        Value::String(s) => encode_bytes(out, &s.as_bytes()),
+        Value::String(s) => {
+            let s = s.as_bytes();
+            super::check_output_len(out.len().saturating_add(s.len()).saturating_add(5))?;
+            encode_bytes(out, &s);
+        }
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
         Value::Integer(i) => encode_number(out, *i as f64),
         Value::Number(n) => encode_number(out, *n),
-        Value::Table(t) if level < MAX_NESTING => {
-            if is_array(t)? {
-                let len = t.raw_len();
-                header(out, len, 0x90, 0xdc, 0xdd);
-                for i in 1..=len {
-                    let v: Value = t.raw_get(i)?;
-                    encode_value(out, &v, level + 1)?;
-                }
-            } else {
-                let pairs: Vec<(Value, Value)> = t
-                    .clone()
-                    .pairs::<Value, Value>()
-                    .collect::<mlua::Result<_>>()?;
-                header(out, pairs.len(), 0x80, 0xde, 0xdf);
-                for (k, v) in &pairs {
-                    encode_value(out, k, level + 1)?;
-                    encode_value(out, v, level + 1)?;
-                }
-            }
-        }
+        Value::Table(t) if level < MAX_NESTING => encode_table(lua, out, t, level, used)?,
         _ => out.push(0xc0),
+    }
+    Ok(())
+}
+
+/// mp_encode_lua_table: a list when the keys are exactly 1..n, else a map.
+fn encode_table(
+    lua: &Lua,
+    out: &mut Vec<u8>,
+    t: &Table,
+    level: usize,
+    used: usize,
+) -> mlua::Result<()> {
+    check_stack(lua, used, 2, "in function table_is_an_array")?;
+    if is_array(t)? {
+        let len = t.raw_len();
+        header(out, len, 0x90, 0xdc, 0xdd);
+        check_stack(lua, used, 1, "in function mp_encode_lua_table_as_array")?;
+        for i in 1..=len {
+            let v: Value = t.raw_get(i)?;
+            encode_value(lua, out, &v, level + 1, used + 1)?;
+        }
+        return Ok(());
+    }
+    check_stack(lua, used, 3, "in function mp_encode_lua_table_as_map")?;
+    let pairs: Vec<(Value, Value)> = t
+        .clone()
+        .pairs::<Value, Value>()
+        .collect::<mlua::Result<_>>()?;
+    header(out, pairs.len(), 0x80, 0xde, 0xdf);
+    for (k, v) in &pairs {
+        // The C code holds the key, the value and a copy of the key.
+        encode_value(lua, out, k, level + 1, used + 3)?;
+        encode_value(lua, out, v, level + 1, used + 2)?;
     }
     Ok(())
 }
@@ -144,19 +171,129 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, level: usize) -> mlua::Result<
 /// cmsgpack.pack(...)
 fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
     if args.is_empty() {
-        return Err(argerror(lua, 0, "pack", "MessagePack pack needs input."));
+        return Err(argerror(lua, 0, "MessagePack pack needs input."));
+    }
+    // lua_checkstack(L, nargs) with the nargs arguments already there.
+    if 2 * args.len() > super::C_STACK_SLOTS_MAX {
+        return Err(argerror(lua, 0, "Too many arguments for MessagePack pack."));
     }
     let mut out = Vec::new();
-    for arg in args {
-        encode_value(&mut out, arg, 0)?;
+    for (i, arg) in args.iter().enumerate() {
+        // The arguments, the encodings of the earlier ones, and a copy of this one.
+        encode_value(lua, &mut out, arg, 0, args.len() + i + 1)?;
     }
     lua.create_string(out)
 }
 
 /// Why decoding stopped.
 enum DecodeError {
+    /// The input ended inside a value ("Missing bytes in input.").
     Eof,
+    /// A byte that starts no MessagePack value ("Bad data format in input.").
     BadFormat,
+    /// A Lua error raised on the spot (stack overflow, a nil or NaN map key,
+    /// memory).
+    Lua(mlua::Error),
+}
+
+impl From<mlua::Error> for DecodeError {
+    fn from(e: mlua::Error) -> Self {
+        DecodeError::Lua(e)
+    }
+}
+
+/// What one MessagePack item starts.
+enum Item {
+    Value(Value),
+    Array(usize),
+    Map(usize),
+}
+
+/// A list or map being filled. Redis decodes nested values by recursion; here
+/// an explicit stack does it, so nesting costs no native stack. `used` is the
+/// C stack slots in use when the container's own item began.
+enum Open {
+    Array {
+        table: Table,
+        len: usize,
+        next: usize,
+        used: usize,
+    },
+    Map {
+        table: Table,
+        left: usize,
+        key: Option<Value>,
+        used: usize,
+    },
+}
+
+/// What a finished value does to the innermost open container.
+enum Fill {
+    /// The container wants another item, begun with these slots in use.
+    More(usize),
+    /// The container is complete: it is the finished value now.
+    Done,
+}
+
+impl Open {
+    fn fill(&mut self, value: Value) -> mlua::Result<Fill> {
+        match self {
+            Open::Array {
+                table,
+                len,
+                next,
+                used,
+            } => {
+                table.raw_set(*next, value)?;
+                *next += 1;
+                // The table and the next index sit on the stack.
+                Ok(if *next > *len {
+                    Fill::Done
+                } else {
+                    Fill::More(*used + 2)
+                })
+            }
+            Open::Map {
+                table,
+                left,
+                key,
+                used,
+            } => match key.take() {
+                None => {
+                    *key = Some(value);
+                    // The table and the key.
+                    Ok(Fill::More(*used + 2))
+                }
+                Some(k) => {
+                    set_entry(table, k, value)?;
+                    *left -= 1;
+                    Ok(if *left == 0 {
+                        Fill::Done
+                    } else {
+                        Fill::More(*used + 1)
+                    })
+                }
+            },
+        }
+    }
+
+    fn into_table(self) -> Value {
+        match self {
+            Open::Array { table, .. } | Open::Map { table, .. } => Value::Table(table),
+        }
+    }
+}
+
+/// lua_settable into a fresh table: a nil or NaN key is Lua's runtime error,
+/// raised by the VM without a position (the running function is C).
+fn set_entry(table: &Table, key: Value, value: Value) -> mlua::Result<()> {
+    match key {
+        Value::Nil => Err(mlua::Error::RuntimeError("table index is nil".into())),
+        Value::Number(n) if n.is_nan() => {
+            Err(mlua::Error::RuntimeError("table index is NaN".into()))
+        }
+        key => table.raw_set(key, value),
+    }
 }
 
 struct Cursor<'a> {
@@ -180,52 +317,84 @@ impl Cursor<'_> {
             .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
-    fn lua_err(e: mlua::Error) -> DecodeError {
-        let _ = e;
-        DecodeError::BadFormat
-    }
-
-    fn string(&mut self, len: usize) -> Result<Value, DecodeError> {
+    fn string(&mut self, len: usize) -> Result<Item, DecodeError> {
         let bytes = self.take(len)?.to_vec();
-        self.lua
-            .create_string(bytes)
-            .map(Value::String)
-            .map_err(Self::lua_err)
+        Ok(Item::Value(Value::String(self.lua.create_string(bytes)?)))
     }
 
-    fn array(&mut self, len: usize, depth: usize) -> Result<Value, DecodeError> {
-        let t = self.lua.create_table().map_err(Self::lua_err)?;
-        for i in 1..=len {
-            let v = self.value(depth + 1)?;
-            t.raw_set(i, v).map_err(Self::lua_err)?;
+    /// mp_decode_to_lua_type: one whole value, begun with `used` C stack slots
+    /// in use.
+    fn value(&mut self, used: usize) -> Result<Value, DecodeError> {
+        let mut open: Vec<Open> = Vec::new();
+        let mut used = used;
+        loop {
+            let mut value = match self.item(used)? {
+                Item::Value(v) => v,
+                Item::Array(len) => {
+                    let table = self.lua.create_table()?;
+                    check_stack(self.lua, used + 1, 1, "in function mp_decode_to_lua_array")?;
+                    if len == 0 {
+                        Value::Table(table)
+                    } else {
+                        open.push(Open::Array {
+                            table,
+                            len,
+                            next: 1,
+                            used,
+                        });
+                        used += 2;
+                        continue;
+                    }
+                }
+                Item::Map(len) => {
+                    let table = self.lua.create_table()?;
+                    if len == 0 {
+                        Value::Table(table)
+                    } else {
+                        open.push(Open::Map {
+                            table,
+                            left: len,
+                            key: None,
+                            used,
+                        });
+                        used += 1;
+                        continue;
+                    }
+                }
+            };
+            loop {
+                let Some(innermost) = open.last_mut() else {
+                    return Ok(value);
+                };
+                match innermost.fill(value)? {
+                    Fill::More(at) => {
+                        used = at;
+                        break;
+                    }
+                    Fill::Done => {
+                        value = open.pop().map(Open::into_table).unwrap_or(Value::Nil);
+                    }
+                }
+            }
         }
-        Ok(Value::Table(t))
     }
 
-    fn map(&mut self, len: usize, depth: usize) -> Result<Value, DecodeError> {
-        let t = self.lua.create_table().map_err(Self::lua_err)?;
-        for _ in 0..len {
-            let k = self.value(depth + 1)?;
-            let v = self.value(depth + 1)?;
-            t.raw_set(k, v).map_err(Self::lua_err)?;
+    /// Reads one item's header (a whole scalar, or a list or map's length).
+    fn item(&mut self, used: usize) -> Result<Item, DecodeError> {
+        if self.pos >= self.data.len() {
+            return Err(DecodeError::Eof);
         }
-        Ok(Value::Table(t))
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
-        if depth > DECODE_DEPTH_MAX {
-            return Err(DecodeError::BadFormat);
-        }
+        check_stack(self.lua, used, 1, TOO_MANY_RESULTS)?;
         let tag = self.take(1)?[0];
-        let num = |v: f64| Ok(Value::Number(v));
+        let num = |v: f64| Ok(Item::Value(Value::Number(v)));
         match tag {
             0x00..=0x7f => num(f64::from(tag)),
-            0x80..=0x8f => self.map(usize::from(tag & 0x0f), depth),
-            0x90..=0x9f => self.array(usize::from(tag & 0x0f), depth),
+            0x80..=0x8f => Ok(Item::Map(usize::from(tag & 0x0f))),
+            0x90..=0x9f => Ok(Item::Array(usize::from(tag & 0x0f))),
             0xa0..=0xbf => self.string(usize::from(tag & 0x1f)),
-            0xc0 => Ok(Value::Nil),
-            0xc2 => Ok(Value::Boolean(false)),
-            0xc3 => Ok(Value::Boolean(true)),
+            0xc0 => Ok(Item::Value(Value::Nil)),
+            0xc2 => Ok(Item::Value(Value::Boolean(false))),
+            0xc3 => Ok(Item::Value(Value::Boolean(true))),
             0xca => num(f64::from(f32::from_bits(self.be(4)? as u32))),
             0xcb => num(f64::from_bits(self.be(8)?)),
             0xcc => num(self.be(1)? as f64),
@@ -248,22 +417,10 @@ impl Cursor<'_> {
                 let len = self.be(4)? as usize;
                 self.string(len)
             }
-            0xdc => {
-                let len = self.be(2)? as usize;
-                self.array(len, depth)
-            }
-            0xdd => {
-                let len = self.be(4)? as usize;
-                self.array(len, depth)
-            }
-            0xde => {
-                let len = self.be(2)? as usize;
-                self.map(len, depth)
-            }
-            0xdf => {
-                let len = self.be(4)? as usize;
-                self.map(len, depth)
-            }
+            0xdc => Ok(Item::Array(self.be(2)? as usize)),
+            0xdd => Ok(Item::Array(self.be(4)? as usize)),
+            0xde => Ok(Item::Map(self.be(2)? as usize)),
+            0xdf => Ok(Item::Map(self.be(4)? as usize)),
             0xe0..=0xff => num(f64::from(tag as i8)),
             _ => Err(DecodeError::BadFormat),
         }
@@ -271,15 +428,24 @@ impl Cursor<'_> {
 }
 
 /// mp_unpack_full: up to `limit` values from `offset` (0/0: all, no offset in
-/// the results).
-fn unpack_full(lua: &Lua, data: &[u8], limit: i64, offset: i64) -> mlua::Result<Variadic<Value>> {
+/// the results). `args` is how many arguments the C function still holds on
+/// its stack (unpack keeps them all, unpack_one and unpack_limit pop to one).
+fn unpack_full(
+    lua: &Lua,
+    data: &[u8],
+    limit: i64,
+    offset: i64,
+    args: usize,
+) -> mlua::Result<Variadic<Value>> {
     let decode_all = limit == 0 && offset == 0;
+    // Redis prints these with %d after casting to int.
     if offset < 0 || limit < 0 {
         return Err(lua_error(
             lua,
             &format!(
-                "Invalid request to unpack with offset of {offset} and limit of {}.",
-                data.len()
+                "Invalid request to unpack with offset of {} and limit of {}.",
+                offset as i32,
+                data.len() as i32
             ),
         ));
     }
@@ -287,8 +453,9 @@ fn unpack_full(lua: &Lua, data: &[u8], limit: i64, offset: i64) -> mlua::Result<
         return Err(lua_error(
             lua,
             &format!(
-                "Start offset {offset} greater than input length {}.",
-                data.len()
+                "Start offset {} greater than input length {}.",
+                offset as i32,
+                data.len() as i32
             ),
         ));
     }
@@ -300,10 +467,12 @@ fn unpack_full(lua: &Lua, data: &[u8], limit: i64, offset: i64) -> mlua::Result<
     };
     let mut values = Vec::new();
     while cursor.pos < data.len() && (values.len() as i64) < limit {
-        match cursor.value(0) {
+        // Each value decoded so far waits on the stack above the arguments.
+        match cursor.value(args + values.len()) {
             Ok(v) => values.push(v),
             Err(DecodeError::Eof) => return Err(lua_error(lua, "Missing bytes in input.")),
             Err(DecodeError::BadFormat) => return Err(lua_error(lua, "Bad data format in input.")),
+            Err(DecodeError::Lua(e)) => return Err(e),
         }
     }
     if !decode_all {
@@ -317,8 +486,8 @@ fn unpack_full(lua: &Lua, data: &[u8], limit: i64, offset: i64) -> mlua::Result<
     Ok(Variadic::from_iter(values))
 }
 
-fn int_arg(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<i64> {
-    let v = super::check_number(lua, args, n, name)?;
+fn int_arg(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<i64> {
+    let v = super::check_number(lua, args, n)?;
     Ok(crate::script::convert::number_to_i64(v))
 }
 
@@ -331,31 +500,31 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set(
         "unpack",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let data = super::check_string(lua, &args, 1, "unpack")?;
-            unpack_full(lua, &data, 0, 0)
+            let data = super::check_string(lua, &args, 1)?;
+            unpack_full(lua, &data, 0, 0, args.len())
         })?,
     )?;
     t.raw_set(
         "unpack_one",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let data = super::check_string(lua, &args, 1, "unpack_one")?;
+            let data = super::check_string(lua, &args, 1)?;
             let offset = match args.get(1) {
                 None | Some(Value::Nil) => 0,
-                _ => int_arg(lua, &args, 2, "unpack_one")?,
+                _ => int_arg(lua, &args, 2)?,
             };
-            unpack_full(lua, &data, 1, offset)
+            unpack_full(lua, &data, 1, offset, 1)
         })?,
     )?;
     t.raw_set(
         "unpack_limit",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let data = super::check_string(lua, &args, 1, "unpack_limit")?;
-            let limit = int_arg(lua, &args, 2, "unpack_limit")?;
+            let data = super::check_string(lua, &args, 1)?;
+            let limit = int_arg(lua, &args, 2)?;
             let offset = match args.get(2) {
                 None | Some(Value::Nil) => 0,
-                _ => int_arg(lua, &args, 3, "unpack_limit")?,
+                _ => int_arg(lua, &args, 3)?,
             };
-            unpack_full(lua, &data, limit, offset)
+            unpack_full(lua, &data, limit, offset, 1)
         })?,
     )?;
     t.raw_set("_NAME", "cmsgpack")?;

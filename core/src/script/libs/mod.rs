@@ -20,8 +20,59 @@ pub fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
-/// `bad argument #n to 'name' (msg)`, located at the calling script line.
-pub fn argerror(lua: &Lua, n: usize, name: &str, msg: &str) -> mlua::Error {
+/// Lua 5.1's LUAI_MAXCSTACK: the stack slots a C function may hold. Redis's C
+/// libraries ask for slots as they push (luaL_checkstack), so many arguments,
+/// many results or deep nesting end in their "stack overflow (...)" errors
+/// (the checks Redis added for CVE-2018-11218 in cmsgpack). The Rust versions
+/// count the slots the C code would hold at each of its checks and fail where
+/// it fails; this also bounds how many values they hand back at once.
+pub const C_STACK_SLOTS_MAX: usize = 8000;
+
+/// luaL_checkstack(L, space, what) with `used` slots already in use.
+pub fn check_stack(lua: &Lua, used: usize, space: usize, what: &str) -> mlua::Result<()> {
+    if used + space > C_STACK_SLOTS_MAX {
+        return Err(lua_error(lua, &format!("stack overflow ({what})")));
+    }
+    Ok(())
+}
+
+/// Stops an encoder whose output, built in Rust memory before it becomes one
+/// Lua string, has passed what the Lua state may hold: that string could never
+/// be created, and without this a 512 MB string of control characters would
+/// take 3 GB outside the limit on its way to failing (JSON escapes grow six-fold).
+pub fn check_output(out: &[u8]) -> mlua::Result<()> {
+    check_output_len(out.len())
+}
+
+/// [`check_output`] for output about to reach `len` bytes.
+pub fn check_output_len(len: usize) -> mlua::Result<()> {
+    if len > crate::script::LUA_MEMORY_BYTES_MAX {
+        return Err(mlua::Error::MemoryError("not enough memory".into()));
+    }
+    Ok(())
+}
+
+/// `bad argument #n to 'name' (msg)` as luaL_argerror words it: the function
+/// named as its caller spelled the call (`?` when a C function such as pcall
+/// called it), `calling 'name' on bad self` or one argument less for a method
+/// call, located at the calling script line.
+pub fn argerror(lua: &Lua, n: usize, msg: &str) -> mlua::Error {
+    let (name, method) = match lua.inspect_stack(0) {
+        Some(frame) => {
+            let names = frame.names();
+            let method = names.name_what == Some("method");
+            (names.name.map(|s| s.into_owned()), method)
+        }
+        None => (None, false),
+    };
+    let name = name.unwrap_or_else(|| "?".to_string());
+    let mut n = n as i64;
+    if method {
+        n -= 1; // `self` is not counted
+        if n == 0 {
+            return lua_error(lua, &format!("calling '{name}' on bad self ({msg})"));
+        }
+    }
     lua_error(lua, &format!("bad argument #{n} to '{name}' ({msg})"))
 }
 
@@ -58,19 +109,18 @@ pub fn to_number(v: Option<&Value>) -> Option<f64> {
 }
 
 /// luaL_checknumber.
-pub fn check_number(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<f64> {
+pub fn check_number(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<f64> {
     to_number(args.get(n - 1)).ok_or_else(|| {
         argerror(
             lua,
             n,
-            name,
             &format!("number expected, got {}", typename(args, n)),
         )
     })
 }
 
 /// luaL_checklstring: strings, and numbers in Lua's `%.14g` form.
-pub fn check_string(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Result<Vec<u8>> {
+pub fn check_string(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<Vec<u8>> {
     match args.get(n - 1) {
         Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
         Some(v @ (Value::Integer(_) | Value::Number(_))) => Ok(lua
@@ -80,7 +130,6 @@ pub fn check_string(lua: &Lua, args: &[Value], n: usize, name: &str) -> mlua::Re
         _ => Err(argerror(
             lua,
             n,
-            name,
             &format!("string expected, got {}", typename(args, n)),
         )),
     }

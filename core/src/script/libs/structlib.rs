@@ -28,7 +28,6 @@ const DEFAULT_HEADER: Header = Header {
 /// A format string being read.
 struct Format<'a> {
     lua: &'a Lua,
-    name: &'static str,
     fmt: &'a [u8],
     pos: usize,
 }
@@ -98,14 +97,20 @@ impl Format<'_> {
             }
             _ => {
                 let msg = format!("invalid format option '{}'", char::from(opt));
-                return Err(argerror(self.lua, 1, self.name(), &msg));
+                return Err(argerror(self.lua, 1, &msg));
             }
         }
         Ok(())
     }
+}
 
-    fn name(&self) -> &'static str {
-        self.name
+/// `(size_t)d` as x86-64 converts a double: negative values wrap from their
+/// 64-bit integer, values past the range saturate.
+fn size_from_number(d: f64) -> usize {
+    if d < 0.0 {
+        crate::script::convert::number_to_i64(d) as usize
+    } else {
+        d as usize
     }
 }
 
@@ -170,7 +175,7 @@ fn get_integer(data: &[u8], big_endian: bool, signed: bool, size: usize) -> f64 
 
 /// struct.pack(fmt, ...)
 fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
-    let fmt = check_string(lua, args, 1, "pack")?;
+    let fmt = check_string(lua, args, 1)?;
     // b_pack pushes a nil marker after its arguments, so the first missing
     // argument reads as nil rather than "no value".
     let mut args = args.to_vec();
@@ -178,7 +183,6 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
     let args = &args[..];
     let mut f = Format {
         lua,
-        name: "pack",
         fmt: &fmt,
         pos: 0,
     };
@@ -186,18 +190,19 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
     let mut arg = 2;
     let mut out = Vec::new();
     while let Some(opt) = f.next() {
+        super::check_output(&out)?;
         let mut size = f.size(opt)?;
         let pad = to_align(out.len(), &h, opt, size);
         out.resize(out.len() + pad, 0);
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
-                let n = check_number(lua, args, arg, "pack")?;
+                let n = check_number(lua, args, arg)?;
                 arg += 1;
                 put_integer(&mut out, n, h.big_endian, size);
             }
             b'x' => out.push(0),
             b'f' => {
-                let v = check_number(lua, args, arg, "pack")? as f32;
+                let v = check_number(lua, args, arg)? as f32;
                 arg += 1;
                 let bytes = if h.big_endian {
                     v.to_be_bytes()
@@ -207,7 +212,7 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
                 out.extend_from_slice(&bytes);
             }
             b'd' => {
-                let v = check_number(lua, args, arg, "pack")?;
+                let v = check_number(lua, args, arg)?;
                 arg += 1;
                 let bytes = if h.big_endian {
                     v.to_be_bytes()
@@ -217,13 +222,13 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
                 out.extend_from_slice(&bytes);
             }
             b'c' | b's' => {
-                let s = check_string(lua, args, arg, "pack")?;
+                let s = check_string(lua, args, arg)?;
                 arg += 1;
                 if size == 0 {
                     size = s.len();
                 }
                 if s.len() < size {
-                    return Err(argerror(lua, arg, "pack", "string too short"));
+                    return Err(argerror(lua, arg, "string too short"));
                 }
                 out.extend_from_slice(&s[..size]);
                 if opt == b's' {
@@ -238,33 +243,36 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
 
 /// struct.unpack(fmt, s [, pos])
 fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<Variadic<Value>> {
-    let fmt = check_string(lua, args, 1, "unpack")?;
-    let data = check_string(lua, args, 2, "unpack")?;
+    let fmt = check_string(lua, args, 1)?;
+    let data = check_string(lua, args, 2)?;
     let start = match args.get(2) {
         None | Some(Value::Nil) => 1.0,
-        _ => check_number(lua, args, 3, "unpack")?,
+        _ => check_number(lua, args, 3)?,
     };
+    // Redis reads the offset into a size_t: only 0 is refused here; a negative
+    // one wraps to a position past any string ("data string too short" below).
     let start = crate::script::convert::number_to_i64(start);
-    if start <= 0 {
-        return Err(argerror(lua, 3, "unpack", "offset must be 1 or greater"));
+    if start == 0 {
+        return Err(argerror(lua, 3, "offset must be 1 or greater"));
     }
-    let mut pos = (start - 1) as usize;
+    let mut pos = (start as usize).wrapping_sub(1);
     let ld = data.len();
     let mut f = Format {
         lua,
-        name: "unpack",
         fmt: &fmt,
         pos: 0,
     };
     let mut h = DEFAULT_HEADER;
     let mut results: Vec<Value> = Vec::new();
-    let too_short = || argerror(lua, 2, "unpack", "data string too short");
+    let too_short = || argerror(lua, 2, "data string too short");
     while let Some(opt) = f.next() {
         let mut size = f.size(opt)?;
-        pos += to_align(pos, &h, opt, size);
+        pos = pos.wrapping_add(to_align(pos, &h, opt, size));
         if size > ld || pos > ld - size {
             return Err(too_short());
         }
+        // Room for this item and the next position, above the arguments.
+        super::check_stack(lua, args.len() + results.len(), 2, "too many results")?;
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let signed = opt.is_ascii_lowercase();
@@ -298,7 +306,8 @@ fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<Variadic<Value>> {
                         return Err(lua_error(lua, "format 'c0' needs a previous size"));
                     };
                     results.pop();
-                    size = crate::script::convert::number_to_i64(n).max(0) as usize;
+                    // A negative count wraps as Redis's cast to size_t does.
+                    size = size_from_number(n);
                     if size > ld || pos > ld - size {
                         return Err(too_short());
                     }
@@ -314,18 +323,17 @@ fn unpack(lua: &Lua, args: &[Value]) -> mlua::Result<Variadic<Value>> {
             }
             _ => f.control(opt, &mut h)?,
         }
-        pos += size;
+        pos = pos.wrapping_add(size);
     }
-    results.push(Value::Number((pos + 1) as f64));
+    results.push(Value::Number(pos.wrapping_add(1) as i64 as f64));
     Ok(Variadic::from_iter(results))
 }
 
 /// struct.size(fmt)
 fn size(lua: &Lua, args: &[Value]) -> mlua::Result<f64> {
-    let fmt = check_string(lua, args, 1, "size")?;
+    let fmt = check_string(lua, args, 1)?;
     let mut f = Format {
         lua,
-        name: "size",
         fmt: &fmt,
         pos: 0,
     };
@@ -335,10 +343,10 @@ fn size(lua: &Lua, args: &[Value]) -> mlua::Result<f64> {
         let size = f.size(opt)?;
         pos += to_align(pos, &h, opt, size);
         if opt == b's' {
-            return Err(argerror(lua, 1, "size", "option 's' has no fixed size"));
+            return Err(argerror(lua, 1, "option 's' has no fixed size"));
         }
         if opt == b'c' && size == 0 {
-            return Err(argerror(lua, 1, "size", "option 'c0' has no fixed size"));
+            return Err(argerror(lua, 1, "option 'c0' has no fixed size"));
         }
         if !opt.is_ascii_alphanumeric() {
             f.control(opt, &mut h)?;
