@@ -528,7 +528,7 @@ mod tests {
                 "CONFIG",
                 "SET",
                 "client-output-buffer-limit",
-                "pubsub 32768 0 0",
+                "pubsub 65536 0 0",
             ],
         );
         t.cmd(1, &["SUBSCRIBE", "a"]);
@@ -546,7 +546,7 @@ mod tests {
             now,
             Input::OutputBacklog {
                 conn: 1,
-                bytes: 32_768,
+                bytes: 65_536,
             },
         );
         assert!(std::iter::from_fn(|| t.node.poll_output())
@@ -555,7 +555,7 @@ mod tests {
             now,
             Input::OutputBacklog {
                 conn: 1,
-                bytes: 32_769,
+                bytes: 81_921,
             },
         );
         let outputs: Vec<Output> = std::iter::from_fn(|| t.node.poll_output()).collect();
