@@ -14,6 +14,14 @@
 //! alone, as Redis serves it. Served and timed-out clients get
 //! their reply at once and then resume their pending input.
 //!
+//! A key that stops holding a stream (deleted, expired, overwritten, renamed or
+//! moved away, flushed, swapped out) is signalled too, as Redis 7.0's
+//! dbGenericDelete/dbOverwrite/scanDatabaseForDeletedStreams do: the `Db` logs
+//! such keys and the node signals them after each command and cron run. A
+//! signalled key that does not hold the type a waiter wants ends the wait of the
+//! waiters that carry a `gone_error` (XREADGROUP: `-UNBLOCKED the stream key no
+//! longer exists`); list, sorted set and XREAD waiters keep waiting, as in Redis.
+//!
 //! Everything here is keyed by connection; the per-client flag `Client::blocked`
 //! lets the node's hot path skip a lookup.
 
@@ -44,6 +52,10 @@ pub struct BlockOn<'a> {
     pub wait_type: ValueType,
     /// The reply sent when the deadline passes.
     pub on_timeout: fn(&mut ReplyBuf),
+    /// The error that ends the wait when a key it waits on is signalled and no
+    /// longer holds `wait_type` (XREADGROUP's `-UNBLOCKED`: its group went with the
+    /// stream); `None` keeps waiting, as list and sorted set waiters do.
+    pub gone_error: Option<&'static str>,
 }
 
 /// A parked client: enough to re-run its command and to time it out.
@@ -57,6 +69,7 @@ pub struct Blocked {
     pub argv: Vec<Bytes>,
     pub cmd: &'static CommandSpec,
     pub on_timeout: fn(&mut ReplyBuf),
+    pub gone_error: Option<&'static str>,
 }
 
 /// The registry of blocked clients, their keys and their deadlines.
@@ -76,6 +89,8 @@ pub struct Blocking {
     /// Clients unblocked by another client's command (CLIENT UNBLOCK) whose reply
     /// the node sends once that command is done.
     woken: Vec<ConnId>,
+    /// Blocked clients with a `gone_error` (XREADGROUP readers).
+    gone_waiters: usize,
 }
 
 impl Blocking {
@@ -112,6 +127,9 @@ impl Blocking {
         if let Some(at) = blocked.deadline {
             self.deadlines.insert((at, conn));
         }
+        if blocked.gone_error.is_some() {
+            self.gone_waiters += 1;
+        }
         self.clients.insert(conn, blocked);
         true
     }
@@ -135,6 +153,9 @@ impl Blocking {
         if let Some(at) = blocked.deadline {
             self.deadlines.remove(&(at, conn));
         }
+        if blocked.gone_error.is_some() {
+            self.gone_waiters -= 1;
+        }
         Some(blocked)
     }
 
@@ -154,7 +175,12 @@ impl Blocking {
         }
     }
 
-    /// The keys clients wait on in `db` (SWAPDB rescans them).
+    /// Whether some blocked client ends its wait when its key goes (XREADGROUP).
+    pub fn has_gone_waiters(&self) -> bool {
+        self.gone_waiters > 0
+    }
+
+    /// The keys clients wait on in `db` (SWAPDB and FLUSHDB rescan them).
     pub fn waited_keys(&self, db: usize) -> Vec<Bytes> {
         self.waiting
             .get(&db)
@@ -330,6 +356,7 @@ mod tests {
             argv: Vec::new(),
             cmd: &crate::command::CommandSpec::DEFAULT,
             on_timeout: ReplyBuf::null_array,
+            gone_error: None,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::dict::{Dict, DictEntry};
 use crate::hash::HashKey;
 use crate::persist::snapshot::DbCow;
 use crate::util::smallbytes::SmallBytes;
-use crate::value::Value;
+use crate::value::{Value, ValueType};
 
 /// Unix milliseconds.
 pub type Millis = u64;
@@ -134,6 +134,10 @@ pub struct Db {
     /// Keys created by commands (`insert_new`) while `new` keyspace events are on,
     /// for `notify` to announce; off, nothing is logged.
     pub created_log: Option<Vec<Bytes>>,
+    /// Keys that held a stream and were deleted or overwritten, for the node to
+    /// signal to blocked XREADGROUP readers (Redis signals them in dbGenericDelete
+    /// and dbOverwrite); taken after every command and cron run.
+    pub gone_streams: Vec<Bytes>,
 }
 
 /// Whether lazy or active expiry deletes `e` at `now` (Redis's keyIsExpired).
@@ -155,6 +159,7 @@ impl Db {
             expired_log: Vec::new(),
             planted: Default::default(),
             created_log: None,
+            gone_streams: Vec::new(),
         }
     }
 
@@ -372,6 +377,9 @@ impl Db {
         self.before_write(key);
         match self.keys.get_mut(key) {
             Some(entry) => {
+                if entry.value.value_type() == ValueType::Stream {
+                    self.gone_streams.push(Bytes::copy_from_slice(key));
+                }
                 entry.value = value;
                 entry.access = updated_access(entry.access, now, policy, 0);
                 if !keep_ttl && entry.expire_at != 0 {
@@ -389,6 +397,9 @@ impl Db {
         let entry = self.keys.remove(key)?;
         if entry.expire_at != 0 {
             self.volatile.remove(key);
+        }
+        if entry.value.value_type() == ValueType::Stream {
+            self.gone_streams.push(Bytes::copy_from_slice(key));
         }
         Some(entry)
     }

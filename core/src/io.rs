@@ -41,8 +41,9 @@ pub enum Input {
     Tick,
     /// `bytes` of output sent to `conn` are not yet written to its socket. The
     /// runtime reports this when the backlog reaches [`OUTPUT_BACKLOG_REPORT_BYTES`]
-    /// (each time it grows there) and once when it falls back below, so the core can
-    /// enforce `client-output-buffer-limit` on clients that read too slowly.
+    /// (each time it grows or shrinks there) and once when it falls back below, so
+    /// the core can enforce `client-output-buffer-limit` on clients that read too
+    /// slowly.
     OutputBacklog { conn: ConnId, bytes: u64 },
     /// The process received a signal asking it to stop.
     Signal(Signal),

@@ -23,6 +23,9 @@ use crate::server::{CallOutcome, Server};
 /// Connected clients by connection.
 pub type Clients = BTreeMap<ConnId, Box<Client>>;
 
+/// How much of an oversized query buffer the log line quotes (Redis quotes 64).
+const QUERY_LOG_BYTES_MAX: usize = 64;
+
 /// Error a client gets when `maxclients` is reached, before the connection closes.
 pub(crate) const MAX_CLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
 
@@ -154,6 +157,11 @@ impl Node {
             Input::Tick => {
                 if self.cron_is_due(now) {
                     self.server_cron(now);
+                    // Streams the expiry cycle deleted end XREADGROUP waits.
+                    signal_gone_streams(&mut self.srv);
+                    if self.srv.blocking.has_ready() {
+                        self.serve_blocked(now);
+                    }
                 }
                 self.time_out_blocked(now);
                 crate::persist::tick(&mut self.srv, &mut self.outputs);
@@ -403,7 +411,11 @@ impl Node {
         };
         if !client.close_after_reply {
             count_input(&mut self.srv, &mut client, bytes.len(), now);
-            if client.blocked {
+            let query_bytes = client.pending.len() as u64 + bytes.len() as u64;
+            if query_bytes > self.srv.config.client_query_buffer_limit {
+                client.pending.extend_from_slice(&bytes);
+                self.close_for_query_buffer_limit(&mut client, now);
+            } else if client.blocked {
                 // Redis keeps reading a blocked client's input but runs none of it.
                 client.pending.extend_from_slice(&bytes);
             } else if client.pending.is_empty() {
@@ -412,7 +424,6 @@ impl Node {
                 client.pending.extend_from_slice(&bytes);
                 self.run_pending(now, &mut client);
             }
-            self.enforce_query_buffer_limit(&mut client);
         }
         self.flush(client);
     }
@@ -468,25 +479,30 @@ impl Node {
         protocol_error(&mut self.srv, &mut self.outputs, client, e);
     }
 
-    /// A client whose unparsed input grows past `client-query-buffer-limit` is closed
-    /// without a reply, as Redis does.
-    fn enforce_query_buffer_limit(&mut self, client: &mut Client) {
-        if client.pending.len() as u64 > self.srv.config.client_query_buffer_limit {
-            self.log(
-                LogLevel::Warning,
-                format!(
-                    "Closing client that reached max query buffer length: id={} addr={}",
-                    client.id, client.peer
-                ),
-            );
-            client.pending.clear();
-            client.close_after_reply = true;
-        }
+    /// A client whose unparsed input (what it had plus what just arrived) passes
+    /// `client-query-buffer-limit` is disconnected before any of it runs, its
+    /// output dropped, as Redis's readQueryFromClient frees it.
+    fn close_for_query_buffer_limit(&mut self, client: &mut Client, now: Millis) {
+        let info = command::client::client_info_string(client, now, &self.srv);
+        let mut initial = Vec::new();
+        let head = &client.pending[..client.pending.len().min(QUERY_LOG_BYTES_MAX)];
+        command::monitor::push_repr(&mut initial, head);
+        self.log(
+            LogLevel::Warning,
+            format!(
+                "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+                String::from_utf8_lossy(&initial)
+            ),
+        );
+        close_asap(client);
     }
 
     /// Hands the client's pending reply to the runtime as one write, then either
     /// closes the connection or puts the client back.
-    fn flush(&mut self, client: Box<Client>) {
+    fn flush(&mut self, mut client: Box<Client>) {
+        if client.out.len() as u64 + client.obuf_backlog > crate::client::REPLY_CHUNK_BYTES {
+            self.check_output_limit(&mut client, self.now);
+        }
         flush_client(&mut self.srv, &mut self.clients, &mut self.outputs, client);
     }
 
@@ -503,6 +519,9 @@ impl Node {
             client.out.error(e.message());
         }
         apply_reply_mode(client, reply_start);
+        if client.out.len() as u64 + client.obuf_backlog > crate::client::REPLY_CHUNK_BYTES {
+            self.check_output_limit(client, now);
+        }
         self.flush_woken();
         if self.srv.blocking.has_ready() {
             self.serve_blocked(now);
@@ -563,33 +582,100 @@ impl Node {
         }
     }
 
-    /// Enforces `client-output-buffer-limit pubsub` on a subscriber whose unwritten
-    /// output the runtime reported: over the hard limit, or over the soft limit for
-    /// longer than its seconds, it is disconnected at once, its output dropped.
+    /// The runtime reported `conn`'s unwritten output: it is counted against the
+    /// client's output buffer limit at once (and by cron while over a soft limit).
     fn on_output_backlog(&mut self, now: Millis, conn: ConnId, bytes: u64) {
-        let limit = self.srv.config.client_output_buffer_limit[crate::config::OBUF_PUBSUB];
-        if !self.srv.pubsub.is_subscriber(conn)
-            || !self
-                .srv
-                .pubsub
-                .output_limit_reached(conn, bytes, limit, now)
-        {
-            return;
-        }
-        let Some(client) = self.clients.remove(&conn) else {
+        let Some(mut client) = self.clients.remove(&conn) else {
             return;
         };
+        // Below the threshold the runtime stops reporting: the figure would go
+        // stale, so it counts as nothing.
+        client.obuf_backlog = if bytes >= crate::io::OUTPUT_BACKLOG_REPORT_BYTES {
+            bytes
+        } else {
+            0
+        };
+        self.check_output_limit(&mut client, now);
+        self.flush(client);
+    }
+
+    /// The `client-output-buffer-limit` class that applies to a client: pubsub for
+    /// subscribers, normal for everyone else (monitors included, as in Redis).
+    fn output_limit_of(&self, client: &Client) -> crate::config::ObufLimit {
+        let class = if self.srv.pubsub.is_subscriber(client.conn) {
+            crate::config::OBUF_PUBSUB
+        } else {
+            crate::config::OBUF_NORMAL
+        };
+        self.srv.config.client_output_buffer_limit[class]
+    }
+
+    /// Whether the client must authenticate and has not (Redis's authRequired).
+    fn auth_required(&self, client: &Client) -> bool {
+        !client.authenticated && self.srv.config.requirepass.is_some()
+    }
+
+    /// Whether an output buffer limit applies to `conn`: a host whose socket
+    /// cannot take its replies should then keep reading its requests, as Redis
+    /// does, so the limit can end the connection; with none, holding its input
+    /// back bounds its output instead.
+    pub fn output_limited(&self, conn: ConnId) -> bool {
+        let Some(client) = self.clients.get(&conn) else {
+            return false;
+        };
+        let limit = self.output_limit_of(client);
+        self.auth_required(client) || limit.hard_bytes > 0 || limit.soft_bytes > 0
+    }
+
+    /// Redis's closeClientOnOutputBufferLimitReached as output grows: a client over
+    /// its limit is marked to be disconnected (its output dropped, nothing more of
+    /// its input run) and logged. True if it was.
+    fn check_output_limit(&mut self, client: &mut Client, now: Millis) -> bool {
+        if client.close_asap {
+            return true;
+        }
+        let limit = self.output_limit_of(client);
+        let auth_required = self.auth_required(client);
+        if !client.output_limit_reached(limit, auth_required, now) {
+            return false;
+        }
+        let info = command::client::client_info_string(client, now, &self.srv);
         self.log(
             LogLevel::Warning,
             format!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                client.id, client.peer
+                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
             ),
         );
-        self.srv.watches.forget(conn);
-        self.srv.pubsub.forget(conn);
-        self.srv.blocking.remove(conn);
-        self.outputs.push_back(Output::Disconnect { conn });
+        close_asap(client);
+        true
+    }
+
+    /// serverCron's check of clients over a soft output limit: one that stayed
+    /// over it longer than its seconds is disconnected even if it gets no more
+    /// output (Redis's clientsCron).
+    fn close_clients_over_soft_output_limits(&mut self, now: Millis) {
+        let over: Vec<ConnId> = self
+            .clients
+            .values()
+            .filter(|c| c.obuf_soft_since.is_some())
+            .map(|c| c.conn)
+            .collect();
+        for conn in over {
+            let Some(mut client) = self.clients.remove(&conn) else {
+                continue;
+            };
+            let limit = self.output_limit_of(&client);
+            let auth_required = self.auth_required(&client);
+            if client.output_limit_reached(limit, auth_required, now) {
+                let info = command::client::client_info_string(&client, now, &self.srv);
+                self.log(
+                    LogLevel::Warning,
+                    format!("Client {info} closed for overcoming of output buffer limits."),
+                );
+                close_asap(&mut client);
+            }
+            self.flush(client);
+        }
     }
 
     /// Sends the messages other clients' commands wrote into subscribers' buffers.
@@ -615,25 +701,52 @@ impl Node {
     /// order and oldest waiter first, by re-running their commands (Redis's
     /// handleClientsBlockedOnKeys). A served command may make more keys ready
     /// (BLMOVE pushing to its destination); those are served in the same loop.
+    /// Waiters with a `gone_error` (XREADGROUP) whose key no longer holds their
+    /// type get that error instead (unblockDeletedStreamReadgroupClients).
     fn serve_blocked(&mut self, now: Millis) {
         while let Some((db, key)) = self.srv.blocking.pop_ready() {
             self.srv.blocking.set_serving_key(Some(key.clone()));
             for conn in self.srv.blocking.waiters(db, &key) {
-                let Some(wait_type) = self.srv.blocking.get(conn).map(|b| b.wait_type) else {
+                let Some(b) = self.srv.blocking.get(conn) else {
                     continue;
                 };
+                let (wait_type, gone_error) = (b.wait_type, b.gone_error);
                 let holds = self.srv.dbs[db]
                     .peek(&key)
                     .filter(|_| self.srv.dbs[db].is_live(&key, now))
                     .map(|entry| entry.value.value_type());
-                match holds {
-                    None => break,
-                    Some(t) if t == wait_type => self.rerun_blocked(now, conn),
-                    Some(_) => {}
+                match (holds, gone_error) {
+                    (Some(t), _) if t == wait_type => self.rerun_blocked(now, conn),
+                    (_, Some(message)) => self.fail_blocked(conn, message),
+                    // Nothing left to serve anyone waiting on this key.
+                    (None, None) if !self.srv.blocking.has_gone_waiters() => break,
+                    _ => {}
                 }
             }
         }
         self.srv.blocking.set_serving_key(None);
+    }
+
+    /// Ends a blocked client's wait with an error reply (XREADGROUP whose stream
+    /// went away); its pending input resumes.
+    fn fail_blocked(&mut self, conn: ConnId, message: &str) {
+        let Some(mut client) = self.clients.remove(&conn) else {
+            return;
+        };
+        let cmd = self.srv.blocking.remove(conn).map(|b| b.cmd);
+        client.blocked = false;
+        self.srv.stats.total_error_replies += 1;
+        self.srv.stats.count_error(message.as_bytes());
+        self.srv
+            .stats
+            .count_command(cmd, CallOutcome::FailedWhenUnblocked);
+        let reply_start = client.out.len();
+        client.out.error(message);
+        if client.reply_mode == ReplyMode::Off {
+            client.out.truncate(reply_start);
+        }
+        self.flush(client);
+        self.unblocked.push_back(conn);
     }
 
     /// Re-runs a blocked client's command. If it would block again the client keeps
@@ -663,10 +776,13 @@ impl Node {
         if let Err(e) = result {
             self.srv.stats.total_error_replies += 1;
             self.srv.stats.count_error(e.message());
+            self.srv
+                .stats
+                .count_command(Some(cmd), CallOutcome::FailedWhenUnblocked);
             client.out.error(e.message());
         }
         if client.reply_mode == ReplyMode::Off {
-            client.out.truncate(reply_start);
+            client.out.drop_replies_from(reply_start);
         }
         self.flush(client);
         self.unblocked.push_back(conn);
@@ -699,7 +815,6 @@ impl Node {
             };
             if !client.blocked && !client.close_after_reply {
                 self.run_pending(now, &mut client);
-                self.enforce_query_buffer_limit(&mut client);
             }
             self.flush(client);
         }
@@ -741,6 +856,7 @@ impl Node {
             db.shrink_tables();
         }
         self.close_idle_clients(now);
+        self.close_clients_over_soft_output_limits(now);
         self.cron_at = now + self.cron_period();
     }
 
@@ -823,6 +939,20 @@ pub(crate) fn note_expired_keys(srv: &mut Server) {
         }
         for key in std::mem::take(&mut srv.dbs[db].expired_log) {
             note_expired_key(srv, db, &key);
+        }
+    }
+}
+
+/// Signals the keys that stopped holding a stream since the last call (see
+/// `Db::gone_streams`), for blocked XREADGROUP readers. Cheap when none did.
+pub(crate) fn signal_gone_streams(srv: &mut Server) {
+    let Server { dbs, blocking, .. } = srv;
+    for (index, db) in dbs.iter_mut().enumerate() {
+        if db.gone_streams.is_empty() {
+            continue;
+        }
+        for key in std::mem::take(&mut db.gone_streams) {
+            blocking.signal(index, &key);
         }
     }
 }
@@ -937,6 +1067,14 @@ pub(crate) fn flush_client(
     outputs: &mut VecDeque<Output>,
     mut client: Box<Client>,
 ) {
+    if client.close_asap {
+        // Over its output limit: what it has not read is dropped with it.
+        srv.watches.forget(client.conn);
+        srv.pubsub.forget(client.conn);
+        srv.blocking.remove(client.conn);
+        outputs.push_back(Output::Disconnect { conn: client.conn });
+        return;
+    }
     if !client.out.is_empty() {
         let bytes = client.out.take();
         client.tot_net_out += bytes.len() as u64;
@@ -957,6 +1095,15 @@ pub(crate) fn flush_client(
     if let Some(code) = srv.shutdown_requested.take() {
         outputs.push_back(Output::Stop { code });
     }
+}
+
+/// Marks a client to be disconnected at once (Redis's CLIENT_CLOSE_ASAP): its
+/// unsent output and unparsed input are dropped and no more of its input runs.
+fn close_asap(client: &mut Client) {
+    client.close_asap = true;
+    client.close_after_reply = true;
+    client.out.truncate(0);
+    client.pending.clear();
 }
 
 /// Redis replies with the protocol error and closes after writing it.
@@ -987,15 +1134,15 @@ pub(crate) fn protocol_error(
 /// commandstats counts it as a rejected call), and the error.
 pub(crate) type Rejected = (Option<&'static CommandSpec>, CmdError);
 
-/// CLIENT REPLY OFF/SKIP: drop what the command wrote.
+/// CLIENT REPLY OFF/SKIP: drop what the command wrote, but for its pushes.
 pub(crate) fn apply_reply_mode(client: &mut Client, reply_start: usize) {
     match client.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => client.out.truncate(reply_start),
-        ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
+        ReplyMode::Off => client.out.drop_replies_from(reply_start),
+        ReplyMode::SkipNext => client.set_reply_mode(ReplyMode::Skipping),
         ReplyMode::Skipping => {
-            client.out.truncate(reply_start);
-            client.reply_mode = ReplyMode::On;
+            client.out.drop_replies_from(reply_start);
+            client.set_reply_mode(ReplyMode::On);
         }
     }
 }
@@ -1037,6 +1184,7 @@ impl Ctx<'_> {
         if self.srv.keyspace_stats.expired_keys != expired_before {
             note_expired_keys(self.srv);
         }
+        signal_gone_streams(self.srv);
         self.deliver_queued_events();
         let dirty = self.srv.dirty != dirty_before;
         self.srv
@@ -1236,24 +1384,22 @@ impl Ctx<'_> {
             argv: argv.to_vec(),
             cmd: self.cmd,
             on_timeout: on.on_timeout,
+            gone_error: on.gone_error,
         };
         if self.srv.blocking.block(self.client.conn, blocked) {
             self.client.blocked = true;
         }
     }
 
-    /// Signals every key some client waits on in database `db` that now exists, as
-    /// Redis's scanDatabaseForReadyKeys does after SWAPDB moved data under them.
+    /// Signals every key some client waits on in database `db`, after FLUSHDB,
+    /// FLUSHALL or SWAPDB changed what is under them: keys that now exist may serve
+    /// their waiters (Redis's scanDatabaseForReadyKeys), and keys that no longer
+    /// hold a stream end XREADGROUP waits (scanDatabaseForDeletedStreams).
+    /// Signalling a key that changed neither way is harmless: its waiters are
+    /// checked and keep waiting.
     pub fn signal_waited_keys_in_db(&mut self, db: usize) {
         for key in self.srv.blocking.waited_keys(db) {
-            if self
-                .srv
-                .dbs
-                .get(db)
-                .is_some_and(|d| d.is_live(&key, self.now))
-            {
-                self.srv.blocking.signal(db, &key);
-            }
+            self.srv.blocking.signal(db, &key);
         }
     }
 
@@ -1269,13 +1415,21 @@ impl Ctx<'_> {
             return false;
         };
         client.blocked = false;
+        // Redis counts every CLIENT UNBLOCK as a failed call of the blocked command.
+        self.srv
+            .stats
+            .count_command(Some(blocked.cmd), CallOutcome::FailedWhenUnblocked);
+        if let Some(message) = error {
+            // Counted even when the target's replies are off, and, as Redis
+            // counts an error written while a command runs, against the CLIENT
+            // UNBLOCK that wrote it too.
+            self.srv.stats.total_error_replies += 1;
+            self.srv.stats.count_error(message.as_bytes());
+            self.srv.stats.failed_quietly = true;
+        }
         if client.reply_mode != ReplyMode::Off {
             match error {
-                Some(message) => {
-                    self.srv.stats.total_error_replies += 1;
-                    self.srv.stats.count_error(message.as_bytes());
-                    client.out.error(message);
-                }
+                Some(message) => client.out.error(message),
                 None => (blocked.on_timeout)(&mut client.out),
             }
         }
@@ -1448,6 +1602,89 @@ mod blocking_tests {
         let error = Bytes::from_static(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
         assert!(out.contains(&(2, error)), "{out:?}");
         assert_eq!(node.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn a_deleted_stream_ends_a_blocked_xreadgroup_but_not_a_blocked_xread() {
+        let mut node = node_with_clients(&[1, 2, 3]);
+        send(
+            &mut node,
+            3,
+            b"*6\r\n$6\r\nXGROUP\r\n$6\r\nCREATE\r\n$1\r\ns\r\n$1\r\ng\r\n$1\r\n$\r\n$8\r\nMKSTREAM\r\n",
+        );
+        send(
+            &mut node,
+            1,
+            b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\nc\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n>\r\n*1\r\n$4\r\nPING\r\n",
+        );
+        send(
+            &mut node,
+            2,
+            b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n",
+        );
+        let _ = sent(&mut node);
+        send(&mut node, 3, b"*2\r\n$3\r\nDEL\r\n$1\r\ns\r\n");
+        let out = sent(&mut node);
+        let error = Bytes::from_static(b"-UNBLOCKED the stream key no longer exists\r\n");
+        assert!(out.contains(&(1, error)), "{out:?}");
+        assert!(
+            out.contains(&(1, Bytes::from_static(b"+PONG\r\n"))),
+            "{out:?}"
+        );
+        assert!(node.srv.blocking.is_blocked(2));
+        assert!(!node.srv.blocking.is_blocked(1));
+        assert!(!node.srv.blocking.has_gone_waiters());
+    }
+
+    #[test]
+    fn a_batch_whose_replies_pass_the_normal_hard_limit_stops_and_is_disconnected() {
+        let mut config = Config::default();
+        config.client_output_buffer_limit[crate::config::OBUF_NORMAL].hard_bytes = 32 * 1024;
+        let mut node = Node::new(config, [1; 32], NOW);
+        for conn in [1, 2] {
+            node.handle(
+                NOW,
+                Input::Accepted {
+                    conn,
+                    peer: format!("127.0.0.1:{conn}"),
+                    local: "127.0.0.1:6379".into(),
+                },
+            );
+        }
+        let mut set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n".to_vec();
+        set.extend_from_slice(&[b'v'; 20_000]);
+        set.extend_from_slice(b"\r\n");
+        node.handle(
+            NOW,
+            Input::Received {
+                conn: 2,
+                bytes: set.into(),
+            },
+        );
+        let _ = sent(&mut node);
+        // One 20KB reply fits; with the second the output passes the static
+        // buffer by 32KB: nothing is sent and the rest of the batch never runs.
+        let get = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let mut batch = get.repeat(3);
+        batch.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\ndone\r\n$1\r\n1\r\n");
+        node.handle(
+            NOW,
+            Input::Received {
+                conn: 1,
+                bytes: batch.into(),
+            },
+        );
+        let outputs: Vec<Output> = std::iter::from_fn(|| node.poll_output()).collect();
+        assert!(
+            outputs.contains(&Output::Disconnect { conn: 1 }),
+            "{outputs:?}"
+        );
+        assert!(
+            !outputs.iter().any(|o| matches!(o, Output::Send { .. })),
+            "{outputs:?}"
+        );
+        assert!(node.srv.dbs[0].peek(b"done").is_none());
+        assert!(!node.clients.contains_key(&1));
     }
 
     #[test]

@@ -18,8 +18,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use bytes::Bytes;
 
 use crate::client::{Client, ReplyMode};
-use crate::config::ObufLimit;
-use crate::db::Millis;
 use crate::io::ConnId;
 use crate::node::Clients;
 use crate::resp::ReplyBuf;
@@ -119,6 +117,10 @@ pub struct Counts {
     pub shard: usize,
 }
 
+/// A message kept for a client out of the table: its RESP2 and RESP3 forms, and
+/// whether it is a push.
+type Stashed = (ConnId, Bytes, Bytes, bool);
+
 /// Messages for clients other than the running one.
 #[derive(Debug, Default)]
 struct Outbox {
@@ -126,8 +128,9 @@ struct Outbox {
     touched: Vec<ConnId>,
     /// Messages for a client that was out of the client table when they were
     /// produced (the client whose push is serving blocked clients), in RESP2 and in
-    /// RESP3, for the node to append once the client is back.
-    stashed: Vec<(ConnId, Bytes, Bytes)>,
+    /// RESP3, for the node to append once the client is back; flagged when they
+    /// are pushes, which CLIENT REPLY OFF does not silence.
+    stashed: Vec<Stashed>,
 }
 
 /// The server's Pub/Sub registry.
@@ -147,8 +150,6 @@ pub struct PubSub {
     /// MONITOR clients, in the order they started: like subscribers, they receive
     /// output caused by other clients' commands (`command/monitor.rs`).
     monitors: Vec<ConnId>,
-    /// When each subscriber over its soft output limit first went over it.
-    soft_limit_since: BTreeMap<ConnId, Millis>,
 }
 
 impl PubSub {
@@ -246,30 +247,6 @@ impl PubSub {
         &self.monitors
     }
 
-    /// Whether `conn`, with `backlog` bytes unwritten, must be disconnected under
-    /// `limit` (Redis's checkClientOutputBufferLimits: the hard limit at once, the
-    /// soft limit once exceeded for longer than its seconds; 0 disables either).
-    pub fn output_limit_reached(
-        &mut self,
-        conn: ConnId,
-        backlog: u64,
-        limit: ObufLimit,
-        now: Millis,
-    ) -> bool {
-        if limit.hard_bytes > 0 && backlog >= limit.hard_bytes {
-            return true;
-        }
-        if limit.soft_bytes == 0 || backlog < limit.soft_bytes {
-            self.soft_limit_since.remove(&conn);
-            return false;
-        }
-        let since = *self.soft_limit_since.entry(conn).or_insert(now);
-        let soft_ms = u64::try_from(limit.soft_secs)
-            .unwrap_or(0)
-            .saturating_mul(1000);
-        now.saturating_sub(since) > soft_ms
-    }
-
     /// Subscribers and monitors are never closed for idleness (Redis exempts
     /// CLIENT_PUBSUB and replica-flagged clients from `timeout`).
     pub fn keeps_alive(&self, conn: ConnId) -> bool {
@@ -279,7 +256,6 @@ impl PubSub {
     /// Drops every subscription of `conn`, and its monitor (disconnection, RESET).
     pub fn forget(&mut self, conn: ConnId) {
         self.monitors.retain(|&c| c != conn);
-        self.soft_limit_since.remove(&conn);
         self.outbox.stashed.retain(|s| s.0 != conn);
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
             for name in self.subscriptions(conn, kind) {
@@ -356,9 +332,14 @@ pub fn publish(
     if let Some(subscribers) = pubsub.channels.get(channel) {
         for &conn in subscribers {
             receivers += 1;
-            deliver(&mut pubsub.outbox, others, me.as_deref_mut(), conn, |out| {
-                write_message(out, b"message", None, channel, message)
-            });
+            deliver(
+                &mut pubsub.outbox,
+                others,
+                me.as_deref_mut(),
+                conn,
+                true,
+                |out| write_message(out, b"message", None, channel, message),
+            );
         }
     }
     for (pattern, subscribers) in &pubsub.patterns {
@@ -367,9 +348,14 @@ pub fn publish(
         }
         for &conn in subscribers {
             receivers += 1;
-            deliver(&mut pubsub.outbox, others, me.as_deref_mut(), conn, |out| {
-                write_message(out, b"pmessage", Some(pattern), channel, message)
-            });
+            deliver(
+                &mut pubsub.outbox,
+                others,
+                me.as_deref_mut(),
+                conn,
+                true,
+                |out| write_message(out, b"pmessage", Some(pattern), channel, message),
+            );
         }
     }
     receivers
@@ -387,15 +373,21 @@ pub fn publish_shard(
         return 0;
     };
     for &conn in subscribers {
-        deliver(&mut pubsub.outbox, others, me.as_deref_mut(), conn, |out| {
-            write_message(out, b"smessage", None, channel, message)
-        });
+        deliver(
+            &mut pubsub.outbox,
+            others,
+            me.as_deref_mut(),
+            conn,
+            true,
+            |out| write_message(out, b"smessage", None, channel, message),
+        );
     }
     subscribers.len()
 }
 
 /// Writes into `conn`'s reply buffer as [`deliver`] does, for other producers of
-/// pushed output (MONITOR).
+/// unsolicited output that is not a push (MONITOR lines: CLIENT REPLY OFF
+/// silences them).
 pub fn deliver_to(
     pubsub: &mut PubSub,
     others: &mut Clients,
@@ -403,7 +395,7 @@ pub fn deliver_to(
     conn: ConnId,
     write: impl Fn(&mut ReplyBuf),
 ) {
-    deliver(&mut pubsub.outbox, others, me, conn, write);
+    deliver(&mut pubsub.outbox, others, me, conn, false, write);
 }
 
 /// Appends to `client`'s reply buffer the messages produced for it while it was
@@ -414,8 +406,9 @@ pub fn deliver_stashed(pubsub: &mut PubSub, client: &mut Client) {
     }
     let conn = client.conn;
     let resp3 = client.out.is_resp3();
-    for (_, resp2_bytes, resp3_bytes) in pubsub.outbox.stashed.iter().filter(|s| s.0 == conn) {
-        if client.reply_mode != ReplyMode::Off {
+    for (_, resp2_bytes, resp3_bytes, push) in pubsub.outbox.stashed.iter().filter(|s| s.0 == conn)
+    {
+        if *push || client.reply_mode != ReplyMode::Off {
             client
                 .out
                 .raw(if resp3 { resp3_bytes } else { resp2_bytes });
@@ -425,14 +418,16 @@ pub fn deliver_stashed(pubsub: &mut PubSub, client: &mut Client) {
 }
 
 /// Writes a message into `conn`'s reply buffer: the running client's directly, any
-/// other's noting it for the node to send. A client with CLIENT REPLY OFF gets
-/// nothing, as in Redis; a connection not in the table (mid-batch elsewhere) is
-/// skipped.
+/// other's noting it for the node to send; one for a connection out of the table
+/// (being served from a blocked command) is stashed. A `push` (Pub/Sub message)
+/// reaches a client with CLIENT REPLY OFF, as Redis's CLIENT_PUSHING lets it
+/// through; anything else does not.
 fn deliver(
     outbox: &mut Outbox,
     others: &mut Clients,
     me: Option<&mut Client>,
     conn: ConnId,
+    push: bool,
     write: impl Fn(&mut ReplyBuf),
 ) {
     let client = match me {
@@ -442,23 +437,25 @@ fn deliver(
                 outbox.touched.push(conn);
                 other
             }
-            None => return stash(outbox, conn, write),
+            None => return stash(outbox, conn, push, write),
         },
     };
-    if client.reply_mode != ReplyMode::Off {
+    if push || client.reply_mode != ReplyMode::Off {
         write(&mut client.out);
     }
 }
 
 /// Keeps a message for a client out of the table in both protocols, since which
 /// one it speaks is only known once it is back.
-fn stash(outbox: &mut Outbox, conn: ConnId, write: impl Fn(&mut ReplyBuf)) {
+fn stash(outbox: &mut Outbox, conn: ConnId, push: bool, write: impl Fn(&mut ReplyBuf)) {
     let mut resp2 = ReplyBuf::new();
     let mut resp3 = ReplyBuf::new();
     resp3.proto = crate::resp::Protocol::Resp3;
     write(&mut resp2);
     write(&mut resp3);
-    outbox.stashed.push((conn, resp2.take(), resp3.take()));
+    outbox
+        .stashed
+        .push((conn, resp2.take(), resp3.take(), push));
 }
 
 /// `message channel payload`, or `pmessage pattern channel payload`: a push in
@@ -470,25 +467,30 @@ fn write_message(
     channel: &[u8],
     message: &[u8],
 ) {
-    out.push(if pattern.is_some() { 4 } else { 3 });
-    out.bulk(word);
-    if let Some(pattern) = pattern {
-        out.bulk(pattern);
-    }
-    out.bulk(channel);
-    out.bulk(message);
+    out.push_message(|out| {
+        out.push(if pattern.is_some() { 4 } else { 3 });
+        out.bulk(word);
+        if let Some(pattern) = pattern {
+            out.bulk(pattern);
+        }
+        out.bulk(channel);
+        out.bulk(message);
+    });
 }
 
 /// A (un)subscribe confirmation: `word name count`, the name null when an
 /// unsubscribe-all found nothing to unsubscribe from.
+/// A push, so CLIENT REPLY OFF/SKIP do not silence it.
 pub fn write_confirmation(out: &mut ReplyBuf, word: &[u8], name: Option<&[u8]>, count: usize) {
-    out.push(3);
-    out.bulk(word);
-    match name {
-        Some(name) => out.bulk(name),
-        None => out.null(),
-    }
-    out.int(count as i64);
+    out.push_message(|out| {
+        out.push(3);
+        out.bulk(word);
+        match name {
+            Some(name) => out.bulk(name),
+            None => out.null(),
+        }
+        out.int(count as i64);
+    });
 }
 
 #[cfg(test)]
@@ -526,32 +528,6 @@ mod tests {
         assert_eq!(ps.subscriber_count(Kind::Channel, b"a"), 1);
         assert_eq!(ps.pattern_count(), 0);
         assert_eq!(ps.counts(1), Counts::default());
-    }
-
-    #[test]
-    fn output_limits_disconnect_at_the_hard_limit_or_after_the_soft_seconds() {
-        let mut ps = PubSub::default();
-        let limit = ObufLimit {
-            hard_bytes: 1000,
-            soft_bytes: 500,
-            soft_secs: 2,
-        };
-        assert!(ps.output_limit_reached(1, 1000, limit, 0));
-        assert!(!ps.output_limit_reached(1, 600, limit, 10_000));
-        assert!(!ps.output_limit_reached(1, 600, limit, 12_000));
-        assert!(ps.output_limit_reached(1, 600, limit, 12_001));
-        assert!(!ps.output_limit_reached(2, 600, limit, 0));
-        assert!(!ps.output_limit_reached(2, 100, limit, 1_500));
-        assert!(
-            !ps.output_limit_reached(2, 600, limit, 2_500),
-            "the clock restarts"
-        );
-        let off = ObufLimit {
-            hard_bytes: 0,
-            soft_bytes: 0,
-            soft_secs: 0,
-        };
-        assert!(!ps.output_limit_reached(3, u64::MAX, off, 0));
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub enum CallOutcome {
     Succeeded,
     Failed,
     Rejected,
+    /// A blocked call (already counted when it blocked) that ended in an error,
+    /// or by CLIENT UNBLOCK: Redis's updateStatsOnUnblock counts it as failed.
+    FailedWhenUnblocked,
 }
 
 impl Stats {
@@ -110,6 +113,7 @@ impl Stats {
                 entry.failed_calls += 1;
             }
             CallOutcome::Rejected => entry.rejected_calls += 1,
+            CallOutcome::FailedWhenUnblocked => entry.failed_calls += 1,
         }
     }
 }

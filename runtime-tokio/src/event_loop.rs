@@ -231,8 +231,17 @@ impl Shared {
             while let Some(output) = node.poll_output() {
                 match (output, own) {
                     (Output::Send { conn, bytes }, Some((id, state))) if conn == id => {
-                        state.backlog.set(state.backlog.get() + bytes.len() as u64);
+                        let backlog = state.backlog.get() + bytes.len() as u64;
+                        state.backlog.set(backlog);
                         state.out.borrow_mut().push_back(bytes);
+                        // Replies to requests read while the socket is full.
+                        if state.writing.get() && backlog >= OUTPUT_BACKLOG_REPORT_BYTES {
+                            state.backlog_reported.set(true);
+                            done.push(Input::OutputBacklog {
+                                conn,
+                                bytes: backlog,
+                            });
+                        }
                     }
                     (output, _) => self.carry_out(output, &mut done),
                 }
@@ -653,6 +662,7 @@ async fn accept_unix(shared: Rc<Shared>, listener: tokio::net::UnixListener, pat
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
+            Err(e) if accept_failure_needs_retry(&e) => continue,
             Err(e) => {
                 shared.log(
                     LogLevel::Warning,
@@ -730,6 +740,7 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
         let (stream, peer) = match accepted {
             None => return,
             Some(Ok(accepted)) => accepted,
+            Some(Err(e)) if accept_failure_needs_retry(&e) => continue,
             Some(Err(e)) => {
                 shared.log(
                     LogLevel::Warning,
@@ -745,6 +756,28 @@ async fn accept_loop(shared: Rc<Shared>, slot: Rc<ListenerSlot>) {
         let accepted = adopt(&shared, stream, peer);
         shared.feed(accepted);
     }
+}
+
+/// An accept that failed because of the connection it tried to take (aborted by
+/// the peer, a network error on it): the next one is accepted at once, unlogged,
+/// as Redis 7.0.15's anetAcceptFailureNeedsRetry does (the CVE-2025-48367 fix);
+/// pausing on these would let a peer that aborts connections starve the others.
+/// Other failures (out of file descriptors) pause the loop briefly.
+fn accept_failure_needs_retry(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ECONNABORTED
+                | libc::ENETDOWN
+                | libc::EPROTO
+                | libc::ENOPROTOOPT
+                | libc::EHOSTDOWN
+                | libc::ENONET
+                | libc::EHOSTUNREACH
+                | libc::EOPNOTSUPP
+                | libc::ENETUNREACH
+        )
+    )
 }
 
 /// Sets up an accepted TCP connection, registers it and starts its task; the
@@ -816,6 +849,7 @@ enum Wake {
 /// What a connection task needs from its socket: TCP and unix sockets alike.
 trait Stream: tokio::io::AsyncWrite + Unpin + 'static {
     fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>>;
+    fn poll_write_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>>;
     fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
     fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
     /// Forgets the socket's read readiness without a system call.
@@ -827,6 +861,9 @@ macro_rules! impl_stream {
         impl Stream for $t {
             fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>> {
                 <$t>::poll_read_ready(self, cx)
+            }
+            fn poll_write_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<io::Result<()>> {
+                <$t>::poll_write_ready(self, cx)
             }
             fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
                 <$t>::try_read_buf(self, buf)
@@ -851,7 +888,7 @@ async fn connection<S: Stream>(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnS
     let mut buf = BytesMut::with_capacity(READ_BYTES);
     loop {
         // Output queued at accept time (maxclients) or by other connections.
-        if write_queued(&mut stream, &shared, conn, &state)
+        if write_queued(&mut stream, &shared, conn, &state, &mut buf)
             .await
             .is_err()
             || state.close.get()
@@ -881,28 +918,43 @@ async fn connection<S: Stream>(shared: Rc<Shared>, conn: ConnId, state: Rc<ConnS
             // Nothing more is read once the node asked to stop.
             std::future::pending::<()>().await;
         }
-        if buf.capacity() - buf.len() < READ_ROOM_BYTES_MIN {
-            buf.reserve(READ_BYTES);
-        }
-        let room = buf.capacity() - buf.len();
-        match stream.try_read_buf(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                if n < room {
-                    // A short read drained the socket: forget its readiness so the
-                    // next wait goes to epoll instead of a read that finds nothing.
-                    stream.clear_read_ready();
-                }
-                let bytes = buf.split().freeze();
-                shared.feed_from(Input::Received { conn, bytes }, Some((conn, &state)));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => break,
+        if read_once(&stream, &shared, conn, &state, &mut buf).is_err() {
+            break;
         }
     }
     let _ = stream.shutdown().await;
     shared.conns.borrow_mut().remove(&conn);
     shared.feed(Input::Closed { conn });
+}
+
+/// One read from the socket, handed to the node; an error (or the peer's close,
+/// as `UnexpectedEof`) ends the connection.
+fn read_once<S: Stream>(
+    stream: &S,
+    shared: &Shared,
+    conn: ConnId,
+    state: &ConnState,
+    buf: &mut BytesMut,
+) -> io::Result<()> {
+    if buf.capacity() - buf.len() < READ_ROOM_BYTES_MIN {
+        buf.reserve(READ_BYTES);
+    }
+    let room = buf.capacity() - buf.len();
+    match stream.try_read_buf(buf) {
+        Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+        Ok(n) => {
+            if n < room {
+                // A short read drained the socket: forget its readiness so the
+                // next wait goes to epoll instead of a read that finds nothing.
+                stream.clear_read_ready();
+            }
+            let bytes = buf.split().freeze();
+            shared.feed_from(Input::Received { conn, bytes }, Some((conn, state)));
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes everything queued for the connection, one write call per batch; a write
@@ -912,6 +964,7 @@ async fn write_queued<S: Stream>(
     shared: &Shared,
     conn: ConnId,
     state: &ConnState,
+    buf: &mut BytesMut,
 ) -> io::Result<()> {
     loop {
         let chunk = {
@@ -931,36 +984,142 @@ async fn write_queued<S: Stream>(
         };
         // The socket is almost always writable: try the write directly, and only
         // wait for writability when the kernel's buffer is full.
-        let rest = match stream.try_write(&chunk) {
+        let done = match stream.try_write(&chunk) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
             Err(e) => return Err(e),
         };
-        if rest < chunk.len() {
+        written(shared, conn, state, done as u64);
+        if done < chunk.len() {
             state.writing.set(true);
-            let result = tokio::select! {
-                written = stream.write_all(&chunk[rest..]) => written,
-                () = state.abort.notified() => {
-                    Err(io::Error::new(io::ErrorKind::ConnectionAborted, "disconnected"))
-                }
-            };
+            let result = write_stuck(stream, shared, conn, state, &chunk[done..], buf).await;
             state.writing.set(false);
             result?;
         }
-        written(shared, conn, state, chunk.len() as u64);
     }
 }
 
-/// Counts written bytes off the backlog; tells the node once it falls back below
-/// the report threshold, so a soft output limit's clock restarts.
-fn written(shared: &Shared, conn: ConnId, state: &ConnState, bytes: u64) {
-    let backlog = state.backlog.get().saturating_sub(bytes);
-    state.backlog.set(backlog);
-    if state.backlog_reported.get() && backlog < OUTPUT_BACKLOG_REPORT_BYTES {
-        state.backlog_reported.set(false);
+/// What ended a wait on a full socket.
+enum Stuck {
+    Writable(io::Result<()>),
+    Readable(io::Result<()>),
+    Aborted,
+}
+
+/// Writes `rest` once the socket takes it, or gives up when the node disconnects
+/// the client. Meanwhile a client an output buffer limit applies to is still read
+/// and its requests run, as Redis keeps serving a client that does not read its
+/// replies, with its unwritten output reported to the node so the limit can end
+/// it; any other client's input waits, which bounds its output instead.
+async fn write_stuck<S: Stream>(
+    stream: &mut S,
+    shared: &Shared,
+    conn: ConnId,
+    state: &ConnState,
+    mut rest: &[u8],
+    buf: &mut BytesMut,
+) -> io::Result<()> {
+    let read_too = shared
+        .node
+        .try_borrow()
+        .is_ok_and(|node| node.output_limited(conn));
+    if read_too {
+        report_backlog(shared, conn, state);
+    }
+    let mut aborted = std::pin::pin!(state.abort.notified());
+    while !rest.is_empty() {
+        let event = poll_fn(|cx| {
+            if std::future::Future::poll(aborted.as_mut(), cx).is_ready() {
+                return Poll::Ready(Stuck::Aborted);
+            }
+            if let Poll::Ready(ready) = stream.poll_write_ready(cx) {
+                return Poll::Ready(Stuck::Writable(ready));
+            }
+            if read_too && !shared.stopping() && !state.close.get() {
+                if let Poll::Ready(ready) = stream.poll_read_ready(cx) {
+                    return Poll::Ready(Stuck::Readable(ready));
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match event {
+            Stuck::Aborted => {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "disconnected",
+                ))
+            }
+            Stuck::Writable(ready) => {
+                ready?;
+                match stream.try_write(rest) {
+                    Ok(n) => {
+                        rest = &rest[n..];
+                        written(shared, conn, state, n as u64);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Stuck::Readable(ready) => {
+                ready?;
+                read_once(&*stream, shared, conn, state, buf)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tells the node how much output waits for the connection, once it is worth
+/// counting (see `OUTPUT_BACKLOG_REPORT_BYTES`).
+fn report_backlog(shared: &Shared, conn: ConnId, state: &ConnState) {
+    let backlog = state.backlog.get();
+    if backlog >= OUTPUT_BACKLOG_REPORT_BYTES {
+        state.backlog_reported.set(true);
         shared.feed(Input::OutputBacklog {
             conn,
             bytes: backlog,
         });
+    }
+}
+
+/// Counts written bytes off the backlog. Once the node was told of a backlog, it
+/// hears how it shrinks, and once when it falls back below the report threshold,
+/// so it never counts output the client already took (a soft output limit's clock
+/// restarts then).
+fn written(shared: &Shared, conn: ConnId, state: &ConnState, bytes: u64) {
+    if bytes == 0 {
+        return;
+    }
+    let backlog = state.backlog.get().saturating_sub(bytes);
+    state.backlog.set(backlog);
+    if state.backlog_reported.get() {
+        if backlog < OUTPUT_BACKLOG_REPORT_BYTES {
+            state.backlog_reported.set(false);
+        }
+        shared.feed(Input::OutputBacklog {
+            conn,
+            bytes: backlog,
+        });
+    }
+}
+
+#[cfg(test)]
+mod accept_tests {
+    use super::*;
+
+    #[test]
+    fn accepts_that_failed_on_the_connection_are_retried_and_resource_errors_are_not() {
+        for errno in [libc::ECONNABORTED, libc::EPROTO, libc::ENETUNREACH] {
+            assert!(accept_failure_needs_retry(&io::Error::from_raw_os_error(
+                errno
+            )));
+        }
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS] {
+            assert!(!accept_failure_needs_retry(&io::Error::from_raw_os_error(
+                errno
+            )));
+        }
+        assert!(!accept_failure_needs_retry(&io::ErrorKind::Other.into()));
     }
 }

@@ -364,6 +364,15 @@ fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
+/// One client's CLIENT LIST line without its newline, as Redis's
+/// catClientInfoString writes it into log lines.
+pub(crate) fn client_info_string(c: &Client, now: Millis, srv: &crate::server::Server) -> String {
+    let mut line = Vec::new();
+    write_client_line(&mut line, c, now, srv, None);
+    line.pop();
+    String::from_utf8_lossy(&line).into_owned()
+}
+
 /// The running command's arguments when `client` is the one running it.
 fn running<'a>(ctx: &Ctx<'_>, client: &Client, args: &'a [Bytes]) -> Option<&'a [Bytes]> {
     (client.id == ctx.client.id).then_some(args)
@@ -601,13 +610,13 @@ fn kill_matching(ctx: &mut Ctx<'_>, filter: &KillFilter<'_>) -> usize {
 fn reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let mode = &args[2];
     if is(mode, "ON") {
-        ctx.client.reply_mode = ReplyMode::On;
+        ctx.client.set_reply_mode(ReplyMode::On);
         ctx.out().ok();
     } else if is(mode, "OFF") {
-        ctx.client.reply_mode = ReplyMode::Off;
+        ctx.client.set_reply_mode(ReplyMode::Off);
     } else if is(mode, "SKIP") {
         if ctx.client.reply_mode != ReplyMode::Off {
-            ctx.client.reply_mode = ReplyMode::SkipNext;
+            ctx.client.set_reply_mode(ReplyMode::SkipNext);
         }
     } else {
         return Err(SYNTAX.into());

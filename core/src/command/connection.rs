@@ -167,7 +167,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
     // Redis clears OFF and a pending SKIP, but not the skip already applying to this
     // very command, so RESET right after CLIENT REPLY SKIP goes unanswered.
     if client.reply_mode != ReplyMode::Skipping {
-        client.reply_mode = ReplyMode::On;
+        client.set_reply_mode(ReplyMode::On);
     }
     client.no_evict = false;
     client.authenticated = ctx.srv.config.requirepass.is_none();

@@ -256,9 +256,11 @@ fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> CmdResult {
         }
         b"push" if !resp3 => return Err(PUSH_NEEDS_RESP3.into()),
         b"push" => {
-            out.push(2);
-            out.bulk(b"server-cpu-usage");
-            out.int(42);
+            out.push_message(|out| {
+                out.push(2);
+                out.bulk(b"server-cpu-usage");
+                out.int(42);
+            });
             out.bulk(b"Some real reply following the push reply");
         }
         b"verbatim" => out.verbatim(b"This is a verbatim\nstring"),

@@ -946,6 +946,7 @@ fn blmove_generic(
             deadline,
             wait_type: ValueType::List,
             on_timeout: ReplyBuf::null_array,
+            gone_error: None,
         },
     );
     Ok(())
@@ -1084,6 +1085,7 @@ fn block_on_lists(
             deadline,
             wait_type: ValueType::List,
             on_timeout: ReplyBuf::null_array,
+            gone_error: None,
         },
     );
 }

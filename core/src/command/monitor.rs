@@ -149,7 +149,7 @@ pub fn monitor_line(now_ms: u64, db: usize, addr: &str, args: &[Bytes]) -> Vec<u
 
 /// Redis's sdscatrepr: a double-quoted string with C escapes, `\xHH` for bytes
 /// that are not printable ASCII.
-fn push_repr(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn push_repr(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     for &b in bytes {
         match b {

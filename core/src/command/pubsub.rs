@@ -528,23 +528,25 @@ mod tests {
                 "CONFIG",
                 "SET",
                 "client-output-buffer-limit",
-                "pubsub 1000 0 0",
+                "pubsub 65536 0 0",
             ],
         );
         t.cmd(1, &["SUBSCRIBE", "a"]);
         let now = t.now;
+        // Not a subscriber: the normal class, no limit.
         t.node.handle(
             now,
             Input::OutputBacklog {
                 conn: 2,
-                bytes: 5000,
+                bytes: 50_000,
             },
         );
+        // Counted as Redis counts: beyond its 16KB static buffer, in 16KB blocks.
         t.node.handle(
             now,
             Input::OutputBacklog {
                 conn: 1,
-                bytes: 999,
+                bytes: 65_536,
             },
         );
         assert!(std::iter::from_fn(|| t.node.poll_output())
@@ -553,7 +555,7 @@ mod tests {
             now,
             Input::OutputBacklog {
                 conn: 1,
-                bytes: 1000,
+                bytes: 81_921,
             },
         );
         let outputs: Vec<Output> = std::iter::from_fn(|| t.node.poll_output()).collect();

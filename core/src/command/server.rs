@@ -179,6 +179,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
+    ctx.signal_waited_keys_in_db(ctx.client.db);
     ctx.srv.dirty += removed;
     ctx.out().ok();
     Ok(())
@@ -195,6 +196,9 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     let removed: u64 = ctx.srv.dbs.iter().map(|db| db.len() as u64).sum();
     persist::kill_bgsave(ctx.srv, ctx.outputs);
     ctx.srv.reset_databases();
+    for db in 0..ctx.srv.dbs.len() {
+        ctx.signal_waited_keys_in_db(db);
+    }
     ctx.srv.dirty += removed;
     if !ctx.srv.config.save_params.is_empty() {
         persist::start_save(ctx.srv, ctx.outputs, ctx.now, false, Vec::new());
@@ -269,7 +273,8 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     ctx.touch_watched_in_db(second as usize, Some(first as usize));
     ctx.force_propagation();
     ctx.srv.dbs.swap(first as usize, second as usize);
-    // Clients blocked on keys of either database may now find data there.
+    // Clients blocked on keys of either database may now find data there, or
+    // (XREADGROUP) have lost their stream.
     ctx.signal_waited_keys_in_db(first as usize);
     ctx.signal_waited_keys_in_db(second as usize);
     ctx.srv.dirty += 1;

@@ -1148,6 +1148,7 @@ fn block_read(
             deadline,
             wait_type: ValueType::Stream,
             on_timeout: ReplyBuf::null_array,
+            gone_error: None,
         },
     );
 }
@@ -1164,6 +1165,9 @@ const DOLLAR_IN_XREADGROUP: &str = "ERR The $ ID is meaningless in the context o
      you want to read the history of this consumer by specifying a proper ID, or use the > ID \
      to get new messages. The $ ID would just return an empty result set.";
 const GROUP_GONE: &str = "NOGROUP the consumer group this client was blocked on no longer exists";
+/// What a blocked XREADGROUP gets when its stream is deleted or replaced by another
+/// type (its group went with it).
+const STREAM_GONE: &str = "UNBLOCKED the stream key no longer exists";
 const AUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
 const AUTOCLAIM_TOO_HIGH: &str =
     "ERR Insufficient memory, failed allocating transient memory, COUNT too high.";
@@ -1994,6 +1998,7 @@ fn block_read_group(ctx: &mut Ctx<'_>, args: &[Bytes], r: &ReadGroupArgs, deadli
             deadline,
             wait_type: ValueType::Stream,
             on_timeout: ReplyBuf::null_array,
+            gone_error: Some(STREAM_GONE),
         },
     );
 }

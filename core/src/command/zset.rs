@@ -1382,6 +1382,7 @@ fn blocking_pop(
             deadline,
             wait_type: ValueType::ZSet,
             on_timeout: ReplyBuf::null_array,
+            gone_error: None,
         },
     );
     Ok(())

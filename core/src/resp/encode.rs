@@ -18,6 +18,11 @@ pub enum Protocol {
 pub struct ReplyBuf {
     buf: BytesMut,
     pub proto: Protocol,
+    /// CLIENT REPLY OFF or SKIP is in force: replies written now will be dropped,
+    /// so pushes (which those modes do not silence) note where they are.
+    silenced: bool,
+    /// Byte ranges of the pushes written while silenced, in order.
+    pushes: Vec<(usize, usize)>,
 }
 
 impl Default for ReplyBuf {
@@ -31,6 +36,8 @@ impl ReplyBuf {
         ReplyBuf {
             buf: BytesMut::new(),
             proto: Protocol::Resp2,
+            silenced: false,
+            pushes: Vec::new(),
         }
     }
 
@@ -44,12 +51,45 @@ impl ReplyBuf {
 
     /// Takes everything written so far, leaving the buffer's spare capacity for reuse.
     pub fn take(&mut self) -> Bytes {
+        self.pushes.clear();
         self.buf.split().freeze()
     }
 
     /// Drops whatever was written after `len` bytes (used to undo a partial reply).
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);
+        self.pushes.retain(|&(_, end)| end <= len);
+    }
+
+    /// Notes whether the client's replies are being dropped (CLIENT REPLY OFF, or
+    /// the command CLIENT REPLY SKIP applies to).
+    pub fn set_silenced(&mut self, silenced: bool) {
+        self.silenced = silenced;
+    }
+
+    /// Writes a push (a Pub/Sub message or (un)subscribe confirmation, in either
+    /// protocol): CLIENT REPLY OFF/SKIP do not silence these, as Redis lets
+    /// output through while CLIENT_PUSHING is set.
+    pub fn push_message(&mut self, write: impl FnOnce(&mut ReplyBuf)) {
+        let start = self.buf.len();
+        write(self);
+        if self.silenced {
+            self.pushes.push((start, self.buf.len()));
+        }
+    }
+
+    /// Drops the replies written after `from` by a command whose reply is
+    /// silenced, keeping the pushes among them in order.
+    pub fn drop_replies_from(&mut self, from: usize) {
+        let mut end = from;
+        for (start, stop) in std::mem::take(&mut self.pushes) {
+            if start < from || stop > self.buf.len() {
+                continue;
+            }
+            self.buf.copy_within(start..stop, end);
+            end += stop - start;
+        }
+        self.buf.truncate(end.min(self.buf.len()));
     }
 
     pub fn is_resp3(&self) -> bool {
@@ -199,6 +239,26 @@ impl ReplyBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn silenced_replies_are_dropped_but_pushes_between_them_kept_in_order() {
+        let mut out = ReplyBuf::new();
+        out.ok();
+        let from = out.len();
+        out.set_silenced(true);
+        out.int(1);
+        out.push_message(|o| o.bulk(b"first"));
+        out.status("QUEUED");
+        out.push_message(|o| o.bulk(b"second"));
+        out.null();
+        out.drop_replies_from(from);
+        assert_eq!(&out.take()[..], b"+OK\r\n$5\r\nfirst\r\n$6\r\nsecond\r\n");
+        out.push_message(|o| o.int(7));
+        out.truncate(0);
+        out.int(8);
+        out.drop_replies_from(0);
+        assert!(out.is_empty());
+    }
 
     fn encoded(proto: Protocol, write: impl FnOnce(&mut ReplyBuf)) -> Vec<u8> {
         let mut out = ReplyBuf::new();
