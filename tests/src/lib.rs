@@ -29,4 +29,4 @@ pub mod tokenize;
 pub use conn::{RawConn, ReadError};
 pub use runner::{run_script, run_script_file, Mismatch};
 pub use script::Script;
-pub use server::{ember_binary, free_port, Server, ServerKind};
+pub use server::{ember_binary, free_port, Memory, Server, ServerKind};
