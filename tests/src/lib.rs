@@ -18,6 +18,7 @@
 //! `EMBER_TEST_BIN=/path/to/server` runs the harness against another binary instead of
 //! building `ember-server` (with `/usr/bin/redis-server`, every script must pass).
 
+pub mod abuse;
 pub mod conn;
 pub mod escape;
 pub mod resp;
