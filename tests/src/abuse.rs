@@ -31,8 +31,8 @@ use crate::server::{Server, ServerKind};
 /// The most resident memory ember-server may reach during one case. Redis's own
 /// largest single value is `proto-max-bulk-len`, 512 MiB by default, and no case here
 /// stores anything near it: the biggest legitimate working set (a 32 MiB HyperLogLog
-/// string, a 16 MiB cjson result) stays under 150 MiB even in a debug build, while a
-/// count or an offset taken at face value allocates gigabytes. It also keeps a failing
+/// string read three times) peaks under 100 MiB even in a debug build, while a count
+/// or an offset taken at face value allocates gigabytes. It also keeps a failing
 /// run from eating the memory of a machine shared by several builds.
 pub const PEAK_RSS_BYTES_MAX: u64 = 512 << 20;
 /// ember-server's address space (`ulimit -v`): a runaway allocation fails in the
