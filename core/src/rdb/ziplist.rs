@@ -157,6 +157,11 @@ fn zipmap_len(buf: &[u8], pos: &mut usize) -> Checked<Option<usize>> {
         ZM_BIGLEN => {
             let n = le_u32(buf, *pos)? as usize;
             *pos += 4;
+            // Redis's zipmapValidateIntegrity (CVE-2026-25243): a length that fits
+            // in one byte written in five is corrupt.
+            if n < usize::from(ZM_BIGLEN) {
+                return Err("a length under 254 in five bytes");
+            }
             Ok(Some(n))
         }
         n => Ok(Some(usize::from(n))),
@@ -255,5 +260,23 @@ mod tests {
         let got = zipmap_pairs(&blob).unwrap();
         assert_eq!(got, vec![(&b"a"[..], &b"x"[..]), (&b"b"[..], &b"y"[..])]);
         assert!(zipmap_pairs(&blob[..blob.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn a_zipmap_length_under_254_in_five_bytes_is_corrupt() {
+        let field = [1, ZM_BIGLEN, 1, 0, 0, 0, b'k', 1, 0, b'v', ZM_END];
+        assert_eq!(
+            zipmap_pairs(&field),
+            Err("a length under 254 in five bytes")
+        );
+        let value = [1, 1, b'k', ZM_BIGLEN, 1, 0, 0, 0, 0, b'v', ZM_END];
+        assert!(zipmap_pairs(&value).is_err());
+        let big = [
+            &[1, ZM_BIGLEN, 254, 0, 0, 0][..],
+            &[b'k'; 254],
+            &[1, 0, b'v', ZM_END],
+        ]
+        .concat();
+        assert_eq!(zipmap_pairs(&big).unwrap().len(), 1);
     }
 }
