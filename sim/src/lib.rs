@@ -11,6 +11,7 @@
 //! assert_eq!(outcome.seed, 7);
 //! ```
 
+pub mod abuse;
 pub mod checker;
 pub mod clock;
 pub mod disk;

@@ -67,6 +67,7 @@ probes! {
     ScriptCacheMissed: "EVALSHA found no cached script (NOSCRIPT)",
     FunctionCalled: "FCALL ran a library function loaded before (maybe before a restart)",
     StreamBlockServed: "an XREAD BLOCK was served by an entry another client added",
+    AbuseAnswered: "a node answered an abusive input of issue 14 (a huge count, offset, pattern or payload)",
 }
 
 /// Counts per probe.

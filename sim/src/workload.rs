@@ -1,9 +1,11 @@
 //! What simulated clients send: random commands over strings, keys and expiry, lists,
 //! hashes, sets and sorted sets, blocking pops with timeouts, commands whose reply is
 //! random, Lua scripts and functions, streams with consumer groups, and malformed requests (unknown commands, wrong arity, bad arguments, wrong
-//! types through shared keys, broken framing). Each request knows how it was encoded
-//! and whether it blocks, so checkers can judge its reply.
+//! types through shared keys, broken framing, and in runs without the model the
+//! abusive inputs of `abuse.rs`). Each request knows how it was encoded and whether
+//! it blocks, so checkers can judge its reply.
 
+use crate::abuse::{self, ABUSE};
 use crate::resp::{encode_inline, encode_multibulk};
 use crate::rng::Rng;
 
@@ -106,6 +108,15 @@ pub enum RequestKind {
     },
     /// Broken framing: the node answers with a protocol error and closes.
     ProtocolError,
+    /// Ends with QUIT: the node closes the connection after at most one reply.
+    Closes,
+}
+
+impl RequestKind {
+    /// Whether the node closes the connection after this request.
+    pub fn closes_connection(self) -> bool {
+        matches!(self, RequestKind::ProtocolError | RequestKind::Closes)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +124,8 @@ pub struct Request {
     pub args: Vec<Vec<u8>>,
     pub wire: Vec<u8>,
     pub kind: RequestKind,
+    /// The abusive input (`abuse::ABUSE`) this request belongs to, if any.
+    pub abuse: Option<&'static str>,
 }
 
 pub struct Workload {
@@ -153,6 +166,9 @@ const INCREMENTS: &[&str] = &[
 ];
 const SCORES: &[&str] = &["0", "1", "2.5", "-3", "7", "-0.5", "10", "abc"];
 const MEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "m5", "m6"];
+
+/// The share of malformed requests that are abusive inputs (in runs without the model).
+const ABUSE_SHARE: f64 = 0.3;
 
 /// A script the workload runs by EVAL and by EVALSHA with its SHA-1 below.
 const INCR_SCRIPT: &str = "return redis.call('INCR', KEYS[1])";
@@ -280,7 +296,12 @@ impl Workload {
         } else {
             encode_multibulk(&args)
         };
-        Request { args, wire, kind }
+        Request {
+            args,
+            wire,
+            kind,
+            abuse: None,
+        }
     }
 
     fn key(&mut self, prefix: &str) -> Vec<u8> {
@@ -650,6 +671,10 @@ impl Workload {
     }
 
     fn malformed(&mut self, client_ms: u64) -> Request {
+        // Abusive inputs name commands the model does not know: only where it is off.
+        if !self.config.deterministic() && self.rng.chance(ABUSE_SHARE) {
+            return self.abusive();
+        }
         match self.rng.below(5) {
             0 => {
                 let k = self.any_key();
@@ -681,8 +706,20 @@ impl Workload {
                 args: vec![b("GET"), b("?")],
                 wire: b"*2\r\n$3\r\nGET\r\n$x\r\n".to_vec(),
                 kind: RequestKind::ProtocolError,
+                abuse: None,
             },
         }
+    }
+
+    /// One of the abusive inputs of issue 14 (`abuse::ABUSE`): its first request now,
+    /// the rest queued.
+    fn abusive(&mut self) -> Request {
+        let abuse = *self.rng.pick(ABUSE);
+        let timeout_ms = self.rng.range(1, self.config.block_ms_max.max(1));
+        let mut requests = abuse::requests(&abuse, timeout_ms, &mut |prefix| self.key(prefix));
+        let first = requests.remove(0);
+        self.queued.extend(requests);
+        first
     }
 
     fn any_well_formed(&mut self, client_ms: u64) -> Vec<Vec<u8>> {

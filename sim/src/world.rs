@@ -905,6 +905,9 @@ impl World {
             _ => {}
         }
         self.probe_scripts_and_streams(id, &reply);
+        if self.requests[id as usize].request.abuse.is_some() {
+            self.probes.hit(Probe::AbuseAnswered);
+        }
         let request = &self.requests[id as usize].request;
         let exec = Exec {
             node: n,
@@ -1109,7 +1112,7 @@ impl World {
                 self.vt,
                 format_args!("cl{client} -> c#{conn} #{id} {}", show_args(&request.args)),
             );
-            let stop = request.kind == RequestKind::ProtocolError;
+            let stop = request.kind.closes_connection();
             self.requests.push(RequestRecord {
                 client,
                 request,

@@ -50,6 +50,7 @@ fn request(args: &[&str]) -> Request {
         wire: encode_multibulk(&args),
         args,
         kind: RequestKind::Normal,
+        abuse: None,
     }
 }
 

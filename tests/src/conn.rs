@@ -88,6 +88,12 @@ impl RawConn {
         self.reply_timeout = timeout;
     }
 
+    /// Bounds each later send: a server that stops reading makes it fail with
+    /// `WouldBlock`/`TimedOut` instead of blocking for the default five seconds.
+    pub fn set_write_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.stream.set_write_timeout(Some(timeout))
+    }
+
     /// Sends one request encoded as a RESP2 multibulk.
     pub fn send_command<A: AsRef<[u8]>>(&mut self, args: &[A]) {
         self.send_raw(&encode_command(args));

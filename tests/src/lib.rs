@@ -18,6 +18,7 @@
 //! `EMBER_TEST_BIN=/path/to/server` runs the harness against another binary instead of
 //! building `ember-server` (with `/usr/bin/redis-server`, every script must pass).
 
+pub mod abuse;
 pub mod conn;
 pub mod escape;
 pub mod resp;
@@ -29,4 +30,4 @@ pub mod tokenize;
 pub use conn::{RawConn, ReadError};
 pub use runner::{run_script, run_script_file, Mismatch};
 pub use script::Script;
-pub use server::{ember_binary, free_port, Server, ServerKind};
+pub use server::{ember_binary, free_port, Memory, Server, ServerKind};

@@ -58,6 +58,13 @@ impl ServerKind {
     }
 }
 
+/// Resident memory of a server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    pub rss_bytes: u64,
+    pub peak_bytes: u64,
+}
+
 /// A running server on a loopback port, killed and cleaned up on drop.
 pub struct Server {
     kind: ServerKind,
@@ -83,8 +90,20 @@ impl Server {
     /// connections. A leading `extra_args` entry that is not a `--directive` is taken
     /// as a config file path and goes first, where redis-server expects it.
     pub fn start(kind: ServerKind, extra_args: &[&str]) -> Server {
+        Self::start_limited(kind, extra_args, None)
+    }
+
+    /// Like [`Server::start`], with the process's address space capped at
+    /// `address_space_bytes` (`ulimit -v`), so an input that makes the server
+    /// allocate without bound fails an allocation in the server instead of
+    /// exhausting the machine.
+    pub fn start_limited(
+        kind: ServerKind,
+        extra_args: &[&str],
+        address_space_bytes: Option<u64>,
+    ) -> Server {
         for _ in 0..PORT_ATTEMPTS_MAX {
-            let mut server = Self::spawn(kind, free_port(), extra_args);
+            let mut server = Self::spawn(kind, free_port(), extra_args, address_space_bytes);
             match server.wait_until_accepting() {
                 Ok(()) => return server,
                 Err(logs) if logs.contains("Address already in use") => continue,
@@ -128,6 +147,36 @@ impl Server {
         self.child.try_wait().ok().flatten()
     }
 
+    /// The process's resident memory now and at its peak since start or since the
+    /// last [`Server::reset_peak_memory`] (`VmRSS` and `VmHWM` of
+    /// `/proc/<pid>/status`); `None` once the process is gone or off Linux.
+    pub fn memory(&self) -> Option<Memory> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let line = status.lines().find(|line| line.starts_with(name))?;
+            let kib = line[name.len()..].trim().trim_end_matches("kB").trim();
+            kib.parse::<u64>().ok().map(|kib| kib * 1024)
+        };
+        Some(Memory {
+            rss_bytes: field("VmRSS:")?,
+            peak_bytes: field("VmHWM:")?,
+        })
+    }
+
+    /// Starts a new peak for [`Server::memory`] at the current resident size
+    /// (writes 5 to `/proc/<pid>/clear_refs`); false where the kernel refuses.
+    pub fn reset_peak_memory(&self) -> bool {
+        fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
+    }
+
+    /// Everything the server wrote to stdout, then everything it wrote to stderr.
+    pub fn output(&self) -> String {
+        ["stdout", "stderr"]
+            .iter()
+            .map(|stream| fs::read_to_string(self.root.join(stream)).unwrap_or_default())
+            .collect()
+    }
+
     /// The last lines of the server's stdout and stderr, for failure messages.
     pub fn log_tail(&self) -> String {
         ["stdout", "stderr"]
@@ -144,12 +193,28 @@ impl Server {
             .collect()
     }
 
-    fn spawn(kind: ServerKind, port: u16, extra_args: &[&str]) -> Server {
+    fn spawn(
+        kind: ServerKind,
+        port: u16,
+        extra_args: &[&str],
+        address_space_bytes: Option<u64>,
+    ) -> Server {
         let root = create_temp_dir(kind);
         let data = root.join("data");
         fs::create_dir(&data).expect("create server data dir");
         let binary = kind.binary();
-        let child = Command::new(&binary)
+        let mut command = match address_space_bytes {
+            // `exec` keeps the shell's PID, so the child's id is the server's.
+            Some(bytes) => {
+                let mut sh = Command::new("sh");
+                let kib = (bytes / 1024).to_string();
+                sh.args(["-c", r#"ulimit -v "$1" && shift && exec "$@""#, "sh", &kib])
+                    .arg(&binary);
+                sh
+            }
+            None => Command::new(&binary),
+        };
+        let child = command
             .args(command_line(port, &data, extra_args))
             .stdin(Stdio::null())
             .stdout(log_file(&root, "stdout"))
@@ -349,6 +414,24 @@ mod tests {
             matches!(reply, Err(ReadError::Closed { .. })),
             "killed on drop: {reply:?}"
         );
+    }
+
+    #[test]
+    fn a_limited_server_runs_under_its_address_space_cap_and_reports_memory() {
+        let cap = 3 << 30;
+        let server = Server::start_limited(ServerKind::Redis, &[], Some(cap));
+        let limits = fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
+        let line = limits
+            .lines()
+            .find(|line| line.starts_with("Max address space"))
+            .unwrap();
+        assert!(line.contains(&cap.to_string()), "{line}");
+        let memory = server.memory().expect("a live process has a status");
+        assert!(memory.rss_bytes > 0 && memory.peak_bytes >= memory.rss_bytes);
+        assert!(server.reset_peak_memory());
+        let mut conn = server.connect();
+        conn.send_command(&["PING"]);
+        assert_eq!(conn.read_reply(), b"+PONG\r\n");
     }
 
     #[test]

@@ -6,7 +6,6 @@ use super::{command_name, Checker, Observation};
 use crate::model::{self, Model};
 use crate::probes::{Probe, Probes};
 use crate::resp::Reply;
-use crate::workload::RequestKind;
 
 pub struct ModelChecker {
     models: Vec<Model>,
@@ -60,7 +59,7 @@ impl Checker for ModelChecker {
                 }
             }
             Observation::Exec(e) => {
-                if e.request.kind == RequestKind::ProtocolError {
+                if e.request.kind.closes_connection() {
                     return Ok(());
                 }
                 if self.unchecked[e.node] {
