@@ -101,6 +101,16 @@ pub enum ReplyMode {
 }
 
 impl Client {
+    /// Marks the client to be disconnected at once (Redis's CLIENT_CLOSE_ASAP):
+    /// its unsent output and unparsed input are dropped and no more of its
+    /// input runs.
+    pub fn close_asap(&mut self) {
+        self.close_asap = true;
+        self.close_after_reply = true;
+        self.out.truncate(0);
+        self.pending.clear();
+    }
+
     /// Whether this is the fake client replaying the AOF.
     pub fn is_aof_loader(&self) -> bool {
         self.conn == AOF_LOADER_CONN

@@ -1097,13 +1097,9 @@ pub(crate) fn flush_client(
     }
 }
 
-/// Marks a client to be disconnected at once (Redis's CLIENT_CLOSE_ASAP): its
-/// unsent output and unparsed input are dropped and no more of its input runs.
+/// See [`Client::close_asap`].
 fn close_asap(client: &mut Client) {
-    client.close_asap = true;
-    client.close_after_reply = true;
-    client.out.truncate(0);
-    client.pending.clear();
+    client.close_asap();
 }
 
 /// Redis replies with the protocol error and closes after writing it.

@@ -472,6 +472,15 @@ fn rdb_len_len(len: usize) -> usize {
     }
 }
 
+/// Memory one populated key takes at the least besides its value (the entry,
+/// its bucket and the key), and the least a value takes: what DEBUG POPULATE
+/// multiplies by its count to tell a request that could never fit.
+const POPULATE_KEY_BYTES: u64 = 96;
+const POPULATE_VALUE_BYTES_MIN: u64 = 16;
+
+/// Ember's own: DEBUG POPULATE asked for more keys than the host's memory holds.
+const POPULATE_TOO_BIG: &str = "ERR DEBUG POPULATE would need more memory than the host has";
+
 /// DEBUG POPULATE count [prefix] [size]: creates `prefix:N` = `value:N` for N in
 /// 0..count, skipping keys that exist; with a size, each value is cut or padded with
 /// zero bytes to exactly that length.
@@ -482,9 +491,20 @@ fn populate(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
         None => b"key",
     };
     let size = match args.get(2) {
-        Some(size) => positive(size)? as usize,
+        Some(size) => positive(size)?,
         None => 0,
     };
+    // Redis allocates whatever it is asked for and aborts (or loops for ever)
+    // when it cannot; Ember refuses what could never fit instead.
+    if size > ctx.srv.config.proto_max_bulk_len.max(0) as u64 {
+        return Err(crate::error::STRING_TOO_LONG.into());
+    }
+    let needed = count.saturating_mul(size.max(POPULATE_VALUE_BYTES_MIN) + POPULATE_KEY_BYTES);
+    let memory = ctx.srv.host.total_system_memory;
+    if memory > 0 && needed > memory {
+        return Err(POPULATE_TOO_BIG.into());
+    }
+    let size = size as usize;
     let now = ctx.now;
     let policy = ctx.srv.access_policy();
     for j in 0..count {
@@ -627,6 +647,25 @@ mod tests {
             "-ERR value is out of range, must be positive\r\n"
         );
         assert_eq!(t.cmd(1, &["DBSIZE"]), ":6\r\n");
+    }
+
+    #[test]
+    fn debug_populate_refuses_what_could_never_fit_instead_of_aborting() {
+        let mut t = node(ProtectedAction::Yes);
+        for args in [
+            &["DEBUG", "POPULATE", "1", "k", "9223372036854775807"][..],
+            &["DEBUG", "POPULATE", "1", "k", "4294967296"],
+        ] {
+            assert_eq!(
+                t.cmd(1, args),
+                format!("-{}\r\n", crate::error::STRING_TOO_LONG)
+            );
+        }
+        assert_eq!(
+            t.cmd(1, &["DEBUG", "POPULATE", "9223372036854775807"]),
+            format!("-{}\r\n", super::POPULATE_TOO_BIG)
+        );
+        assert_eq!(t.cmd(1, &["DBSIZE"]), ":0\r\n");
     }
 
     #[test]
