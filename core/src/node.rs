@@ -1102,7 +1102,10 @@ fn close_asap(client: &mut Client) {
     client.close_asap();
 }
 
-/// Redis replies with the protocol error and closes after writing it.
+/// Redis replies with the protocol error and closes after writing it. Under
+/// CLIENT REPLY OFF or SKIP the error is counted but not sent, as Redis's
+/// reply gate drops it (Redis then keeps the silent connection open until the
+/// client leaves; Ember closes it).
 pub(crate) fn protocol_error(
     srv: &mut Server,
     outputs: &mut VecDeque<Output>,
@@ -1112,7 +1115,9 @@ pub(crate) fn protocol_error(
     let message = e.message();
     srv.stats.total_error_replies += 1;
     srv.stats.count_error(message.as_bytes());
-    client.out.error(&message);
+    if client.reply_mode == crate::client::ReplyMode::On {
+        client.out.error(&message);
+    }
     client.close_after_reply = true;
     client.pending.clear();
     if LogLevel::Verbose >= srv.config.loglevel {

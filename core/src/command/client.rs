@@ -906,6 +906,16 @@ mod tests {
     }
 
     #[test]
+    fn a_protocol_error_under_reply_off_or_skip_is_not_sent() {
+        for mode in ["OFF", "SKIP"] {
+            let mut t = three_clients();
+            assert_eq!(t.cmd(1, &["CLIENT", "REPLY", mode]), "");
+            assert_eq!(t.raw(1, b"*1\r\n$x\r\n"), b"");
+            assert!(t.closed(1), "{mode}");
+        }
+    }
+
+    #[test]
     fn client_names_must_be_printable_without_spaces() {
         let mut t = three_clients();
         assert_eq!(t.cmd(1, &["CLIENT", "SETNAME", "ok~name"]), "+OK\r\n");
