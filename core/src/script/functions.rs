@@ -110,7 +110,7 @@ pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
         return Err("ERR Missing library metadata".into());
     }
     let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
-    let mut parts = code[2..end].split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let mut parts = super::shebang_words(&code[2..end]);
     let engine = parts.next().unwrap_or(b"");
     if !engine.eq_ignore_ascii_case(b"lua") {
         let mut msg = b"ERR Engine '".to_vec();

@@ -741,6 +741,14 @@ fn compile_error(e: mlua::Error) -> CmdError {
 /// Splits a `#!lua flags=a,b` first line off the body (Redis's
 /// evalExtractShebangFlags). The line's bytes are replaced by nothing but its
 /// newline stays, so line numbers in errors still match the body.
+/// The words of a shebang line, split where C's isspace is true, as Redis's
+/// sdssplitargs splits it (so a `\r` before the newline is no part of the last
+/// word). Redis also reads quoted words there; Ember does not.
+pub(crate) fn shebang_words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|b| b" \t\n\x0b\x0c\r".contains(b))
+        .filter(|w| !w.is_empty())
+}
+
 pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, &[u8]), CmdError> {
     if !body.starts_with(b"#!") {
         return Ok((ScriptFlags::default(), body));
@@ -749,7 +757,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, &[u8]), CmdError> {
         return Err(INVALID_SHEBANG.into());
     };
     let line = &body[..end];
-    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let mut parts = shebang_words(line);
     let engine = parts.next().unwrap_or(b"");
     if engine != b"#!lua" {
         let mut msg = b"ERR Unexpected engine in script shebang: ".to_vec();
