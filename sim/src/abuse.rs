@@ -191,8 +191,23 @@ pub const ABUSE: &[Abuse] = &[
         "CVE-2025-46817 unpack over 0..INT_MAX",
         &[&["EVAL", "return {unpack({1,2,3}, 0, 2147483647)}", "0"]],
     ),
-    // 2^63 repeated members: an error (the counts that reply are in
-    // ABUSE_TOO_COSTLY).
+    // 2^63 repeated members: an error, or the connection closed at once (a
+    // reply that must pass 64 MiB is refused before it is built).
+    shaped(
+        "CVE-2023-22458 ZRANDMEMBER -2^63+5808",
+        &[&["ZRANDMEMBER", "{z}", "-9223372036854770000"]],
+        Shape::Closes,
+    ),
+    shaped(
+        "CVE-2023-22458 HRANDFIELD -2^63+5808",
+        &[&["HRANDFIELD", "{h}", "-9223372036854770000"]],
+        Shape::Closes,
+    ),
+    shaped(
+        "CVE-2023-25155 SRANDMEMBER -2^63+5808",
+        &[&["SRANDMEMBER", "{t}", "-9223372036854770000"]],
+        Shape::Closes,
+    ),
     run(
         "CVE-2023-22458 ZRANDMEMBER LONG_MIN",
         &[&["ZRANDMEMBER", "{z}", I64_MIN]],
@@ -216,28 +231,6 @@ pub const ABUSE: &[Abuse] = &[
             "REPLACE",
             "#!lua name=abuse\nwhile 1 do end",
         ]],
-    ),
-];
-
-/// Abusive inputs that are bounded but cost too much for the swarm: each builds a
-/// 64 MiB reply of repeated random members before the node drops it and closes
-/// the connection (`command::RANDOM_REPLY_BYTES_MAX`), about a second in a
-/// release build and ten in a debug one. The e2e abuse test sends them.
-pub const ABUSE_TOO_COSTLY: &[Abuse] = &[
-    shaped(
-        "CVE-2023-22458 ZRANDMEMBER -2^63+5808",
-        &[&["ZRANDMEMBER", "{z}", "-9223372036854770000"]],
-        Shape::Closes,
-    ),
-    shaped(
-        "CVE-2023-22458 HRANDFIELD -2^63+5808",
-        &[&["HRANDFIELD", "{h}", "-9223372036854770000"]],
-        Shape::Closes,
-    ),
-    shaped(
-        "CVE-2023-25155 SRANDMEMBER -2^63+5808",
-        &[&["SRANDMEMBER", "{t}", "-9223372036854770000"]],
-        Shape::Closes,
     ),
 ];
 

@@ -615,6 +615,8 @@ fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -
         };
         if count == 0 {
             ctx.out().array(0);
+        } else if !unique && crate::command::random_reply_too_big(count) {
+            ctx.client.close_asap();
         } else if !unique || count == 1 {
             // Draws with repetition, in draw order.
             pairs.header(ctx.out(), count);

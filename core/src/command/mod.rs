@@ -551,6 +551,15 @@ fn name_hash(name: &[u8]) -> usize {
 /// time to build it (a small bound under test, to keep the test quick).
 pub(crate) const RANDOM_REPLY_BYTES_MAX: usize = if cfg!(test) { 1 << 16 } else { 64 << 20 };
 
+/// The fewest bytes one repeated member takes in such a reply (`$0\r\n\r\n`).
+const RANDOM_REPLY_ELEMENT_BYTES_MIN: u64 = 6;
+
+/// Whether `count` repeated members must pass [`RANDOM_REPLY_BYTES_MAX`]: such
+/// a request is refused (the connection closed) before any of it is built.
+pub(crate) fn random_reply_too_big(count: u64) -> bool {
+    count > RANDOM_REPLY_BYTES_MAX as u64 / RANDOM_REPLY_ELEMENT_BYTES_MIN
+}
+
 impl CommandIndex {
     fn build() -> CommandIndex {
         let count = all_commands().count();

@@ -731,6 +731,9 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64) -> CmdResult {
             out.array(0);
             return Ok(None);
         }
+        if !unique && crate::command::random_reply_too_big(count) {
+            return Ok(Some(()));
+        }
         if !unique || count == 1 {
             out.array(count as usize);
             let start = out.len();
@@ -1137,6 +1140,21 @@ mod tests {
             members.dedup();
             assert_eq!(members.len(), count, "duplicates for count {count}");
         }
+    }
+
+    #[test]
+    fn a_negative_srandmember_count_whose_reply_outgrows_the_bound_is_dropped() {
+        let mut h = Harness::new();
+        let member = "m".repeat(100);
+        h.run(&format!("SADD s {member}"));
+        // Under the count refused up front, but 100-byte members pass the bound.
+        let reply = h.run("SRANDMEMBER s -10000");
+        assert_eq!(reply, "", "the oversized reply is dropped");
+        assert!(h.client.close_asap);
+        let mut h = Harness::new();
+        h.run(&format!("SADD s {member}"));
+        assert!(h.run("SRANDMEMBER s -100").starts_with("*100\r\n"));
+        assert!(!h.client.close_asap);
     }
 
     #[test]

@@ -1563,6 +1563,10 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
     }
     if count < 0 || count == 1 {
         let n = count.unsigned_abs();
+        if crate::command::random_reply_too_big(n) {
+            ctx.client.close_asap();
+            return Ok(());
+        }
         let resp2_pairs = withscores && !out.is_resp3();
         // Redis's header, whatever the count; the elements follow in batches.
         out.array(if resp2_pairs { n.saturating_mul(2) } else { n } as usize);
