@@ -976,8 +976,9 @@ struct ReadArgs {
     nstreams: usize,
 }
 
-/// xreadCommand's option loop for XREAD.
-fn parse_read_args(args: &[Bytes], now: u64) -> Result<ReadArgs, CmdError> {
+/// xreadCommand's option loop for XREAD; `script`: a script called it, which
+/// may not BLOCK.
+fn parse_read_args(args: &[Bytes], now: u64, script: bool) -> Result<ReadArgs, CmdError> {
     let mut r = ReadArgs {
         block: None,
         block_given: false,
@@ -991,6 +992,9 @@ fn parse_read_args(args: &[Bytes], now: u64) -> Result<ReadArgs, CmdError> {
         let more = args.len() - i - 1;
         let o = &args[i];
         if is(o, "BLOCK") && more > 0 {
+            if script {
+                return Err(crate::script::block_in_script(&args[0]));
+            }
             i += 1;
             r.block = Some(parse_timeout_ms(&args[i], now)?);
             r.block_given = true;
@@ -1023,7 +1027,7 @@ fn parse_read_args(args: &[Bytes], now: u64) -> Result<ReadArgs, CmdError> {
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let r = parse_read_args(args, ctx.now)?;
+    let r = parse_read_args(args, ctx.now, crate::script::runs_for(ctx))?;
     let keys = &args[r.streams..r.streams + r.nstreams];
     let id_args = &args[r.streams + r.nstreams..];
     if let Some(ready) = ctx.srv.blocking.serving_key(ctx.client.conn).cloned() {
@@ -1660,7 +1664,7 @@ fn reply_pending_range(
 
 /// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
 fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
-    let r = parse_readgroup_args(args, ctx.now)?;
+    let r = parse_readgroup_args(args, ctx.now, crate::script::runs_for(ctx))?;
     // Only its effects (XCLAIM, XGROUP SETID/CREATECONSUMER) propagate.
     ctx.prevent_propagation();
     let (group_name, consumer) = (&r.group, &r.consumer);
@@ -1767,8 +1771,8 @@ struct ReadGroupArgs {
     noack: bool,
 }
 
-/// xreadCommand's option loop for XREADGROUP.
-fn parse_readgroup_args(args: &[Bytes], now: u64) -> Result<ReadGroupArgs, CmdError> {
+/// xreadCommand's option loop for XREADGROUP; `script` as for XREAD.
+fn parse_readgroup_args(args: &[Bytes], now: u64, script: bool) -> Result<ReadGroupArgs, CmdError> {
     let mut r = ReadArgs {
         block: None,
         block_given: false,
@@ -1784,6 +1788,9 @@ fn parse_readgroup_args(args: &[Bytes], now: u64) -> Result<ReadGroupArgs, CmdEr
         let more = args.len() - i - 1;
         let o = &args[i];
         if is(o, "BLOCK") && more > 0 {
+            if script {
+                return Err(crate::script::block_in_script(&args[0]));
+            }
             i += 1;
             r.block = Some(parse_timeout_ms(&args[i], now)?);
             r.block_given = true;

@@ -48,6 +48,25 @@ pub const WRITE_IN_READ_ONLY: &str = "ERR Write commands are not allowed from re
 pub const NO_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";
 pub const BAD_ARGUMENT: &str = "ERR Lua redis lib command arguments must be strings or integers";
 
+/// Whether the command running in `ctx` was called by a script (Redis's
+/// CLIENT_SCRIPT): the running script's caller is this client. (Clients served
+/// while a script runs long are other clients.)
+pub fn runs_for(ctx: &Ctx<'_>) -> bool {
+    ctx.srv
+        .busy
+        .running
+        .as_ref()
+        .is_some_and(|run| run.caller == ctx.client.conn)
+}
+
+/// XREAD/XREADGROUP with BLOCK from a script, named as the script spelled it.
+pub fn block_in_script(name: &[u8]) -> CmdError {
+    let mut msg = b"ERR ".to_vec();
+    msg.extend_from_slice(name);
+    msg.extend_from_slice(b" command is not allowed with BLOCK option from scripts");
+    CmdError::Bytes(msg)
+}
+
 /// Flags a script declares in its `#!lua flags=...` line (Redis's SCRIPT_FLAG_*).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScriptFlags {
