@@ -23,6 +23,9 @@ pub struct ReplyBuf {
     silenced: bool,
     /// Byte ranges of the pushes written while silenced, in order.
     pushes: Vec<(usize, usize)>,
+    /// Where pushes go instead of this buffer: a script's scratch buffer sends
+    /// the pushes its client gets meanwhile to the client's own buffer.
+    push_target: Option<Box<ReplyBuf>>,
 }
 
 impl Default for ReplyBuf {
@@ -38,7 +41,19 @@ impl ReplyBuf {
             proto: Protocol::Resp2,
             silenced: false,
             pushes: Vec::new(),
+            push_target: None,
         }
+    }
+
+    /// Sends the pushes written from now on to `target` (in its protocol),
+    /// until [`ReplyBuf::take_push_target`].
+    pub fn set_push_target(&mut self, target: ReplyBuf) {
+        self.push_target = Some(Box::new(target));
+    }
+
+    /// The buffer given to [`ReplyBuf::set_push_target`], with the pushes it got.
+    pub fn take_push_target(&mut self) -> Option<ReplyBuf> {
+        self.push_target.take().map(|target| *target)
     }
 
     pub fn len(&self) -> usize {
@@ -71,6 +86,9 @@ impl ReplyBuf {
     /// protocol): CLIENT REPLY OFF/SKIP do not silence these, as Redis lets
     /// output through while CLIENT_PUSHING is set.
     pub fn push_message(&mut self, write: impl FnOnce(&mut ReplyBuf)) {
+        if let Some(target) = self.push_target.as_deref_mut() {
+            return target.push_message(write);
+        }
         let start = self.buf.len();
         write(self);
         if self.silenced {

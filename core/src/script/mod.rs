@@ -581,7 +581,12 @@ impl Caller<'_, '_, '_> {
         } else {
             Protocol::Resp2
         };
-        let caller_out = std::mem::replace(&mut ctx.client.out, scratch);
+        // The reply goes to the scratch buffer, what is pushed to the caller
+        // meanwhile (its own Pub/Sub messages) to the caller, as Redis's
+        // script client and real client have separate buffers.
+        let caller_out = std::mem::take(&mut ctx.client.out);
+        scratch.set_push_target(caller_out);
+        ctx.client.out = scratch;
         let mark = ctx.srv.propagation.pending_len();
         let result = ctx.call(cmd, argv);
         // Ember has one effect stream for the AOF and replicas, so only
@@ -590,7 +595,8 @@ impl Caller<'_, '_, '_> {
         if self.repl == api::REPL_NONE {
             ctx.srv.propagation.drop_since(mark);
         }
-        let mut scratch = std::mem::replace(&mut ctx.client.out, caller_out);
+        let mut scratch = std::mem::take(&mut ctx.client.out);
+        ctx.client.out = scratch.take_push_target().unwrap_or_default();
         match result {
             Ok(()) => Ok(scratch.take()),
             Err(e) => {
