@@ -176,7 +176,9 @@ pub fn with_functions<R>(
     let mut engine = match ctx.srv.scripts.functions.take() {
         Some(engine) => engine,
         None => Box::new(
-            Engine::new(ctx.srv.scripts.rand.clone())
+            ctx.srv
+                .scripts
+                .new_functions_engine()
                 .map_err(|e| CmdError::Owned(format!("ERR Lua engine failed to start: {e}")))?,
         ),
     };

@@ -117,6 +117,8 @@ pub struct Engine {
     pub(crate) function_index: BTreeMap<String, String>,
     /// Redis's lrand48 state, kept across SCRIPT FLUSH as Redis's is static.
     rand: Rc<RefCell<Lrand48>>,
+    /// The `cjson` table's configuration (see [`Scripts::functions_cjson`]).
+    cjson: libs::cjson::Shared,
 }
 
 /// How a run ended, as the caller should reply.
@@ -213,8 +215,17 @@ pub fn sha1_hex(body: &[u8]) -> String {
 }
 
 impl Engine {
-    /// A fresh Lua state with the sandbox built, drawing math.random from `rand`.
+    /// A fresh Lua state with the sandbox built, drawing math.random from `rand`;
+    /// its `cjson` starts with the defaults.
     pub fn new(rand: Rc<RefCell<Lrand48>>) -> mlua::Result<Engine> {
+        Engine::with_cjson(rand, libs::cjson::Shared::default())
+    }
+
+    /// [`Engine::new`] whose `cjson` uses (and changes) `cjson`.
+    pub fn with_cjson(
+        rand: Rc<RefCell<Lrand48>>,
+        cjson: libs::cjson::Shared,
+    ) -> mlua::Result<Engine> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
@@ -222,7 +233,7 @@ impl Engine {
         lua.set_memory_limit(LUA_MEMORY_BYTES_MAX)?;
         let globals = lua.globals();
         let api = api::table(&lua, &rand)?;
-        libs::install(&lua, &globals)?;
+        libs::install(&lua, &globals, cjson.clone())?;
         coroutine::install(&lua, &globals)?;
         let handler = error_handler(&lua)?;
         let sandbox = lua
@@ -254,12 +265,14 @@ impl Engine {
             libraries: BTreeMap::new(),
             function_index: BTreeMap::new(),
             rand,
+            cjson,
         })
     }
 
-    /// A fresh state sharing this one's random sequence (SCRIPT FLUSH).
+    /// A fresh state sharing this one's random sequence and `cjson`
+    /// configuration (a functions engine's staging copy).
     pub fn flushed(&self) -> mlua::Result<Engine> {
-        Engine::new(self.rand.clone())
+        Engine::with_cjson(self.rand.clone(), self.cjson.clone())
     }
 
     pub fn exists(&self, sha: &str) -> bool {
@@ -825,9 +838,18 @@ pub struct Scripts {
     /// The function libraries' own Lua state (FUNCTION LOAD, FCALL).
     pub functions: Option<Box<Engine>>,
     pub rand: Rc<RefCell<Lrand48>>,
+    /// The functions engine's `cjson` configuration. Redis keeps that engine's
+    /// Lua state for the life of the process, so what a function sets stays
+    /// through FUNCTION FLUSH and RESTORE, which replace Ember's engine.
+    pub functions_cjson: libs::cjson::Shared,
 }
 
 impl Scripts {
+    /// A new functions engine (FUNCTION's first use, FUNCTION FLUSH).
+    pub fn new_functions_engine(&self) -> mlua::Result<Engine> {
+        Engine::with_cjson(self.rand.clone(), self.functions_cjson.clone())
+    }
+
     /// Every function library's code, for RDB snapshots.
     pub fn library_codes(&self) -> Vec<Bytes> {
         self.functions
@@ -845,7 +867,8 @@ impl Scripts {
         let mut engine = match self.functions.take() {
             Some(engine) => engine,
             None => Box::new(
-                Engine::new(self.rand.clone()).map_err(|e| format!("Lua engine failed: {e}"))?,
+                self.new_functions_engine()
+                    .map_err(|e| format!("Lua engine failed: {e}"))?,
             ),
         };
         let mut result = Ok(());

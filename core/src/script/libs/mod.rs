@@ -11,10 +11,13 @@ use mlua::{Lua, Table, Value};
 
 use super::api::lua_error;
 
-/// Installs `bit`, `cjson`, `struct` and `cmsgpack` into the real globals.
-pub fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
+/// Installs `bit`, `cjson` (configured by `cjson_config`), `struct` and
+/// `cmsgpack` into the real globals, before the sandbox replaces `next`.
+pub fn install(lua: &Lua, globals: &Table, cjson_config: cjson::Shared) -> mlua::Result<()> {
     globals.raw_set("bit", bit::table(lua)?)?;
-    globals.raw_set("cjson", cjson::table(lua)?)?;
+    let next: mlua::Function = globals.raw_get("next")?;
+    let cjson = cjson::table(lua, cjson::module(lua, cjson_config, next)?)?;
+    globals.raw_set("cjson", cjson)?;
     globals.raw_set("struct", structlib::table(lua)?)?;
     globals.raw_set("cmsgpack", cmsgpack::table(lua)?)?;
     Ok(())
@@ -117,6 +120,19 @@ pub fn check_number(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<f64> {
             &format!("number expected, got {}", typename(args, n)),
         )
     })
+}
+
+/// luaL_checkinteger: a number (or a string that reads as one) converted as
+/// Lua 5.1 does on x86-64 (`(ptrdiff_t)d`: out of range gives i64::MIN).
+pub fn check_integer(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<i64> {
+    match to_number(args.get(n - 1)) {
+        Some(d) => Ok(crate::script::convert::number_to_i64(d)),
+        None => Err(argerror(
+            lua,
+            n,
+            &format!("number expected, got {}", typename(args, n)),
+        )),
+    }
 }
 
 /// luaL_checklstring: strings, and numbers in Lua's `%.14g` form.
