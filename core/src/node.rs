@@ -337,6 +337,14 @@ impl Node {
                     };
                     self.resume_waiting_client(conn, reply);
                 }
+                Waiter::Reload(conn) => {
+                    let reply = if done.ok {
+                        Ok(())
+                    } else {
+                        Err(crate::persist::RELOAD_FAILED)
+                    };
+                    self.resume_waiting_client(conn, reply);
+                }
                 Waiter::Shutdown { conn, force } if done.ok || force => {
                     let _ = conn;
                     self.log(

@@ -188,13 +188,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out().ok();
             Ok(())
         }
-        2 if is(sub, "RELOAD") => {
-            let conn = ctx.client.conn;
-            crate::persist::debug_reload(ctx.srv, ctx.outputs, ctx.now, conn)?;
-            // The +OK goes out once the dump is on disk.
-            ctx.client.blocked = true;
-            Ok(())
-        }
+        _ if is(sub, "RELOAD") => reload(ctx, &args[2..]),
         3 if is(sub, "SET-ACTIVE-EXPIRE") => {
             ctx.srv.active_expire_enabled = c_atoi(&args[2]) != 0;
             ctx.out().ok();
@@ -211,6 +205,33 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             "'. Try DEBUG HELP.",
         )),
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]
+fn reload(ctx: &mut Ctx<'_>, options: &[Bytes]) -> CmdResult {
+    let mut opts = crate::persist::ReloadOptions::default();
+    for opt in options {
+        if is(opt, "MERGE") {
+            opts.merge = true;
+        } else if is(opt, "NOFLUSH") {
+            opts.flush = false;
+        } else if is(opt, "NOSAVE") {
+            opts.save = false;
+        } else {
+            return Err(crate::persist::RELOAD_OPTIONS.into());
+        }
+    }
+    if opts.flush {
+        // emptyData's signalFlushedDb.
+        for db in 0..ctx.srv.dbs.len() {
+            ctx.touch_watched_in_db(db, None);
+        }
+    }
+    let conn = ctx.client.conn;
+    crate::persist::debug_reload(ctx.srv, ctx.outputs, ctx.now, conn, opts)?;
+    // The +OK goes out once the dump is on disk (or read and loaded).
+    ctx.client.blocked = true;
+    Ok(())
 }
 
 const PROTOCOL_TYPES: &str = "ERR Wrong protocol type name. Please use one of the following: \

@@ -45,6 +45,8 @@ pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 pub const SAVE_FAILED: &str = "ERR";
 pub const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 pub const RELOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
+pub const RELOAD_OPTIONS: &str =
+    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
 pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
     currently unable to persist to disk. Commands that may modify the data set are \
@@ -60,6 +62,31 @@ pub enum Waiter {
     /// SHUTDOWN (from a client, or a signal when `conn` is None): the process stops
     /// once the dump is renamed into place, or anyway with `force`.
     Shutdown { conn: Option<ConnId>, force: bool },
+    /// DEBUG RELOAD NOSAVE: +OK once the dump is read and loaded, else
+    /// [`RELOAD_FAILED`].
+    Reload(ConnId),
+}
+
+/// DEBUG RELOAD's options (debug.c): MERGE, NOFLUSH, NOSAVE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadOptions {
+    /// Keys and libraries of the dump replace those with the same names
+    /// (RDBFLAGS_ALLOW_DUP); without it a key already there stops the server.
+    pub merge: bool,
+    /// Empty the keyspace and the function libraries first.
+    pub flush: bool,
+    /// Save the dataset first; else load the file as it is on disk.
+    pub save: bool,
+}
+
+impl Default for ReloadOptions {
+    fn default() -> Self {
+        ReloadOptions {
+            merge: false,
+            flush: true,
+            save: true,
+        }
+    }
 }
 
 /// A job that ended: whether the dump is in place, and who waited for it.
@@ -86,6 +113,8 @@ pub struct Persist {
     /// -LOADING.
     pub loading: bool,
     load_op: Option<DiskOpId>,
+    /// DEBUG RELOAD NOSAVE reads in flight: who waits, with which options.
+    reloads: Vec<(DiskOpId, ConnId, ReloadOptions)>,
     pub load_keys_loaded: u64,
     pub load_keys_expired: u64,
     /// Largest copy-on-write buffer of the current and of the last save.
@@ -128,6 +157,17 @@ impl SaveJob {
             self.wrote_first = true;
             DiskOp::Write { path, bytes }
         });
+    }
+
+    /// Queues a whole dump's bytes in pieces, sealed.
+    fn push_dump(&mut self, bytes: &Bytes, planted: crate::planted::Planted) {
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = (at + SAVE_CHUNK_BYTES).min(bytes.len());
+            self.push_bytes(bytes.slice(at..end));
+            at = end;
+        }
+        self.seal(planted);
     }
 
     /// Every byte is queued: make it durable, then put it in place.
@@ -178,6 +218,7 @@ impl Persist {
     /// Whether `id` is a disk request of persistence (the node routes it here).
     pub fn owns(&self, id: DiskOpId) -> bool {
         self.load_op == Some(id)
+            || self.reloads.iter().any(|r| r.0 == id)
             || self.stray_ops.contains(&id)
             || self.job.as_ref().is_some_and(|j| j.in_flight == Some(id))
     }
@@ -366,45 +407,126 @@ fn start_job(
         );
     }
     if let Some(bytes) = bytes {
-        let mut at = 0;
-        while at < bytes.len() {
-            let end = (at + SAVE_CHUNK_BYTES).min(bytes.len());
-            job.push_bytes(bytes.slice(at..end));
-            at = end;
-        }
-        job.seal(srv.planted);
+        job.push_dump(&bytes, srv.planted);
     }
     srv.persist.job = Some(job);
     pump(srv, outputs);
 }
 
-/// DEBUG RELOAD: saves as SAVE does (the client waits for the dump to be in place),
-/// then empties the databases and loads the very bytes written.
+/// DEBUG RELOAD: with `save` (the default) the dataset is written as SAVE
+/// writes it (the client waits for the dump to be in place) and the very bytes
+/// written are loaded back, else the file is read first ([`Waiter::Reload`]).
+/// Loading empties the keyspace and the libraries first unless NOFLUSH. On
+/// `Ok` the client waits for its reply.
 pub fn debug_reload(
     srv: &mut Server,
     outputs: &mut VecDeque<Output>,
     now: Millis,
     conn: ConnId,
-) -> Result<(), &'static str> {
+    opts: ReloadOptions,
+) -> Result<(), CmdError> {
+    if !opts.save {
+        let id = srv.next_disk_op_id();
+        srv.persist.loading = true;
+        srv.persist.reloads.push((id, conn, opts));
+        outputs.push_back(Output::Disk {
+            id,
+            op: DiskOp::Read {
+                path: srv.config.dbfilename.clone(),
+            },
+        });
+        return Ok(());
+    }
     kill_bgsave(srv, outputs);
-    if srv.persist.job.is_some() {
-        return Err(SAVE_FAILED);
-    }
     crate::aof::rewrite::settle_snapshot(srv);
-    let opts = snapshot_options(srv, now);
+    let opts_snapshot = snapshot_options(srv, now);
     let functions = srv.scripts.library_codes();
-    let snap = Snapshot::start_with_functions(&mut srv.dbs, &opts, &functions);
+    let snap = Snapshot::start_with_functions(&mut srv.dbs, &opts_snapshot, &functions);
     let bytes = Bytes::from(snap.run_to_end(&mut srv.dbs));
-    let waiters = vec![Waiter::Reply(conn)];
-    start_job(srv, outputs, now, None, Some(bytes.clone()), waiters);
-    srv.reset_databases();
-    if let Err(message) = load(srv, &bytes, now) {
-        if let Some(job) = srv.persist.job.as_mut() {
-            job.waiters.clear();
-        }
-        log(srv, outputs, LogLevel::Warning, message);
-        return Err(RELOAD_FAILED);
+    let waiter = Waiter::Reply(conn);
+    if !replace_pending_dump(srv, outputs, bytes.clone(), waiter) {
+        start_job(srv, outputs, now, None, Some(bytes.clone()), vec![waiter]);
     }
+    if let Err(failure) = reload_bytes(srv, outputs, &bytes, now, opts) {
+        if let Some(job) = srv.persist.job.as_mut() {
+            job.waiters.retain(|w| *w != waiter);
+        }
+        // A fatal failure stops the process before any reply, as Redis's panic.
+        return failure.report(srv, outputs).map_or(Ok(()), Err);
+    }
+    Ok(())
+}
+
+/// A foreground save still on its way to disk gets `bytes` as its dump
+/// instead (a later image of the same dataset, so its waiters lose nothing),
+/// and `waiter` waits with them: the dump it was writing is never renamed into
+/// place. False when there is no such save.
+fn replace_pending_dump(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    bytes: Bytes,
+    waiter: Waiter,
+) -> bool {
+    let dirty = srv.dirty;
+    let planted = srv.planted;
+    let Some(job) = srv.persist.job.as_mut().filter(|j| !j.background) else {
+        return false;
+    };
+    job.queue.clear();
+    job.queued_bytes = 0;
+    job.wrote_first = false;
+    job.dirty_at_start = dirty;
+    job.push_dump(&bytes, planted);
+    job.waiters.push(waiter);
+    srv.persist.jobs_started += 1;
+    srv.persist.rdb_saves += 1;
+    pump(srv, outputs);
+    true
+}
+
+/// Why DEBUG RELOAD could not load a dump.
+enum ReloadFailure {
+    /// The dump or one of its libraries did not load: the client gets
+    /// [`RELOAD_FAILED`], the server goes on with what was loaded.
+    Failed(String),
+    /// Redis stops here (a key already in memory without MERGE: serverPanic;
+    /// more databases than configured: exit).
+    Fatal(String),
+}
+
+impl ReloadFailure {
+    /// Logs the failure; the error to reply, or None for a fatal one, which
+    /// stops the process instead.
+    fn report(self, srv: &Server, outputs: &mut VecDeque<Output>) -> Option<CmdError> {
+        match self {
+            ReloadFailure::Failed(message) => {
+                log(srv, outputs, LogLevel::Warning, message);
+                let line = "Short read or OOM loading DB. Unrecoverable error, aborting now.";
+                log(srv, outputs, LogLevel::Warning, line.into());
+                Some(CmdError::Static(RELOAD_FAILED))
+            }
+            ReloadFailure::Fatal(message) => {
+                log(srv, outputs, LogLevel::Warning, message);
+                outputs.push_back(Output::Stop { code: 1 });
+                None
+            }
+        }
+    }
+}
+
+/// Empties the dataset (unless NOFLUSH) and loads `bytes` into it.
+fn reload_bytes(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    bytes: &[u8],
+    now: Millis,
+    opts: ReloadOptions,
+) -> Result<(), ReloadFailure> {
+    if opts.flush {
+        srv.reset_databases();
+        srv.scripts.functions = None;
+    }
+    load_into(srv, bytes, now, opts.merge)?;
     log(
         srv,
         outputs,
@@ -412,6 +534,45 @@ pub fn debug_reload(
         "DB reloaded by DEBUG RELOAD".into(),
     );
     Ok(())
+}
+
+/// A DEBUG RELOAD NOSAVE read ended: load what it read (a missing file is a
+/// failed load) and tell the client.
+fn finish_reload(
+    srv: &mut Server,
+    outputs: &mut VecDeque<Output>,
+    now: Millis,
+    conn: ConnId,
+    opts: ReloadOptions,
+    result: Result<DiskData, DiskError>,
+) -> SaveDone {
+    srv.persist.loading = srv.persist.load_op.is_some() || !srv.persist.reloads.is_empty();
+    let ok = match result {
+        Ok(DiskData::Contents(bytes)) => match reload_bytes(srv, outputs, &bytes, now, opts) {
+            Ok(()) => true,
+            Err(failure) => {
+                if failure.report(srv, outputs).is_none() {
+                    // Stopping: no reply, as Redis's panic.
+                    return SaveDone {
+                        ok: false,
+                        waiters: Vec::new(),
+                    };
+                }
+                false
+            }
+        },
+        _ => {
+            if opts.flush {
+                srv.reset_databases();
+                srv.scripts.functions = None;
+            }
+            false
+        }
+    };
+    SaveDone {
+        ok,
+        waiters: vec![Waiter::Reload(conn)],
+    }
 }
 
 /// One BGSAVE step (called on every tick): serialise a bounded piece, queue it.
@@ -488,6 +649,10 @@ pub fn on_disk_done(
         srv.persist.load_op = None;
         finish_loading(srv, outputs, now, result);
         return DiskOutcome::Nothing;
+    }
+    if let Some(i) = srv.persist.reloads.iter().position(|r| r.0 == id) {
+        let (_, conn, opts) = srv.persist.reloads.remove(i);
+        return DiskOutcome::Saved(finish_reload(srv, outputs, now, conn, opts, result));
     }
     let Some(job) = srv.persist.job.as_mut() else {
         return DiskOutcome::Nothing;
@@ -717,10 +882,27 @@ pub fn load(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64), S
 /// [`load`], also returning the offset just past the checksum, where the command
 /// tail of an AOF with an RDB preamble starts.
 pub fn load_rdb(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64, usize), String> {
+    load_into(srv, bytes, now, false).map_err(|f| match f {
+        ReloadFailure::Failed(message) | ReloadFailure::Fatal(message) => message,
+    })
+}
+
+/// Loads a dump into the databases and the function libraries, which may hold
+/// data already (DEBUG RELOAD NOFLUSH): with `merge` the dump's keys and
+/// libraries replace those with the same names, as RDBFLAGS_ALLOW_DUP.
+fn load_into(
+    srv: &mut Server,
+    bytes: &[u8],
+    now: Millis,
+    merge: bool,
+) -> Result<(u64, u64, usize), ReloadFailure> {
     let opts = LoadOptions::from_config(&srv.config, srv.hasher);
-    let mut contents = rdb::load_with(bytes, &opts).map_err(corrupt_message)?;
+    let mut contents =
+        rdb::load_with(bytes, &opts).map_err(|e| ReloadFailure::Failed(corrupt_message(e)))?;
     let functions = std::mem::take(&mut contents.functions);
-    srv.scripts.load_libraries(&functions)?;
+    srv.scripts
+        .load_libraries(&functions, merge)
+        .map_err(ReloadFailure::Failed)?;
     let policy = srv.access_policy();
     let (mut loaded, mut expired) = (0, 0);
     for rdb_db in contents.dbs {
@@ -728,10 +910,10 @@ pub fn load_rdb(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64
             .ok()
             .and_then(|i| srv.dbs.get_mut(i))
         else {
-            return Err(format!(
+            return Err(ReloadFailure::Fatal(format!(
                 "FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting",
                 srv.config.databases
-            ));
+            )));
         };
         db.reserve(rdb_db.entries.len());
         for e in rdb_db.entries {
@@ -740,11 +922,14 @@ pub fn load_rdb(srv: &mut Server, bytes: &[u8], now: Millis) -> Result<(u64, u64
                 continue;
             }
             if db.peek(&e.key).is_some() {
-                return Err(format!(
-                    "RDB has duplicated key '{}' in DB {}",
-                    String::from_utf8_lossy(&e.key),
-                    rdb_db.index
-                ));
+                if !merge {
+                    return Err(ReloadFailure::Fatal(format!(
+                        "RDB has duplicated key '{}' in DB {}",
+                        String::from_utf8_lossy(&e.key),
+                        rdb_db.index
+                    )));
+                }
+                db.remove(&e.key);
             }
             let access = loaded_access(now, policy, e.idle_secs, e.freq);
             let at = e.expire_ms.map(|at| at.max(0) as u64);

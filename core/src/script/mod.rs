@@ -858,9 +858,10 @@ impl Scripts {
             .unwrap_or_default()
     }
 
-    /// Loads the libraries an RDB file holds (replacing same-named ones, as
-    /// DEBUG RELOAD's reload allows); the message to log when one fails.
-    pub fn load_libraries(&mut self, codes: &[Vec<u8>]) -> Result<(), String> {
+    /// Loads the libraries an RDB file holds; with `replace` they replace
+    /// same-named ones (DEBUG RELOAD MERGE), else such a library fails the
+    /// load. The libraries before a failing one stay; the message to log.
+    pub fn load_libraries(&mut self, codes: &[Vec<u8>], replace: bool) -> Result<(), String> {
         if codes.is_empty() {
             return Ok(());
         }
@@ -874,8 +875,13 @@ impl Scripts {
         let mut result = Ok(());
         for code in codes {
             // From a file: Redis loads these without a timeout.
-            if let Err(e) = engine.load_library(code, true, functions::LoadLimit::Unlimited) {
-                result = Err(format!("Failed loading library: {e}"));
+            if let Err(e) = engine.load_library(code, replace, functions::LoadLimit::Unlimited) {
+                let message = e.message();
+                let message = message.strip_prefix(b"ERR ").unwrap_or(message);
+                result = Err(format!(
+                    "Failed loading library, {}",
+                    String::from_utf8_lossy(message)
+                ));
                 break;
             }
         }
