@@ -14,10 +14,10 @@ pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
 pub const WRITE_FLAG_WITH_RO: &str =
     "ERR Can not execute a script with write flag using *_ro command.";
 pub const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
-pub const FLUSH_SYNTAX: &str =
-    "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.";
 pub const BAD_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
 pub const BAD_NUMKEYS: &str = "ERR Bad number of keys provided";
+pub const RESTORE_BAD_POLICY: &str =
+    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
 pub const FLUSH_BAD_OPTION: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
 
 const FCALL_FLAGS: &[Flag] = &[
@@ -270,7 +270,7 @@ fn function_delete(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn function_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
     if args.len() > 3 {
-        return Err(FLUSH_SYNTAX.into());
+        return Err(super::client::sub_syntax_error(args));
     }
     let valid = args.len() == 2
         || args[2].eq_ignore_ascii_case(b"sync")
@@ -420,23 +420,16 @@ fn function_dump(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult {
 
 /// FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
 fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
+    if args.len() > 4 {
+        return Err(super::client::sub_syntax_error(args));
+    }
     let policy = match args.get(3) {
         None => Restore::Append,
         Some(p) if p.eq_ignore_ascii_case(b"append") => Restore::Append,
         Some(p) if p.eq_ignore_ascii_case(b"replace") => Restore::Replace,
         Some(p) if p.eq_ignore_ascii_case(b"flush") => Restore::Flush,
-        Some(p) => {
-            let mut msg =
-                b"ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
-                    .to_vec();
-            let _ = p;
-            msg.truncate(msg.len());
-            return Err(CmdError::Bytes(msg));
-        }
+        Some(_) => return Err(RESTORE_BAD_POLICY.into()),
     };
-    if args.len() > 4 {
-        return Err(crate::error::SYNTAX.into());
-    }
     let Some(codes) = crate::rdb::functions_payload(&args[2]) else {
         return Err(BAD_PAYLOAD.into());
     };

@@ -104,30 +104,39 @@ fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// The library name from the code's `#!lua name=<name>` line.
+/// The library name from the code's `#!<engine> name=<name>` line (Redis's
+/// functionExtractLibMetaData, then the name and engine checks of
+/// functionsCreateWithLibraryCtx). The line is split as sdssplitargs splits
+/// (quotes allowed), `name=` is matched in any case, the engine is the first
+/// word less its `#!`, and the payload is a C string (a NUL ends it).
 pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
     if !code.starts_with(b"#!") {
         return Err("ERR Missing library metadata".into());
     }
-    let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
-    let mut parts = super::shebang_words(&code[2..end]);
-    let engine = parts.next().unwrap_or(b"");
-    if !engine.eq_ignore_ascii_case(b"lua") {
-        let mut msg = b"ERR Engine '".to_vec();
-        msg.extend_from_slice(engine);
-        msg.extend_from_slice(b"' not found");
-        return Err(CmdError::Bytes(msg));
-    }
-    let mut name = None;
-    for part in parts {
-        match part.strip_prefix(b"name=") {
-            Some(n) => name = Some(n),
-            None => {
-                let mut msg = b"ERR Invalid metadata value given: ".to_vec();
-                msg.extend_from_slice(part);
-                return Err(CmdError::Bytes(msg));
+    let text = &code[..code.iter().position(|&b| b == 0).unwrap_or(code.len())];
+    let parts = text
+        .iter()
+        .position(|&b| b == b'\n')
+        .and_then(|end| crate::resp::decode::split_inline_args(&text[..end]))
+        .filter(|parts| !parts.is_empty());
+    let Some(parts) = parts else {
+        return Err("ERR Invalid library metadata".into());
+    };
+    let engine = parts[0].get(2..).unwrap_or(&[]);
+    let mut name: Option<&[u8]> = None;
+    for part in &parts[1..] {
+        if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
+            if name.is_some() {
+                return Err(
+                    "ERR Invalid metadata value, name argument was given multiple times".into(),
+                );
             }
+            name = Some(&part[5..]);
+            continue;
         }
+        let mut msg = b"ERR Invalid metadata value given: ".to_vec();
+        msg.extend_from_slice(part);
+        return Err(CmdError::Bytes(msg));
     }
     let Some(name) = name else {
         return Err("ERR Library name was not given".into());
@@ -137,33 +146,70 @@ pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
             "ERR Library names can only contain {NAME_RULE}"
         )));
     }
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        let mut msg = b"ERR Engine '".to_vec();
+        msg.extend_from_slice(engine);
+        msg.extend_from_slice(b"' not found");
+        return Err(CmdError::Bytes(msg));
+    }
     Ok(String::from_utf8_lossy(name).into_owned())
+}
+
+/// Where the load in progress keeps its register_function (see
+/// [`register_dispatcher`]).
+const REGISTER_KEY: &str = "ember.register_function";
+
+/// The `redis.register_function` every library sees: it registers into the
+/// load in progress, whichever library captured it, as Redis's looks up its
+/// load context; called later (from a function) it fails as Redis's does.
+pub fn register_dispatcher(lua: &Lua) -> mlua::Result<Function> {
+    lua.create_function(|lua, args: mlua::MultiValue| {
+        match lua.named_registry_value::<Option<Function>>(REGISTER_KEY)? {
+            Some(register) => register.call::<()>(args),
+            None => Err(raise(
+                "ERR redis.register_function can only be called on FUNCTION LOAD command",
+            )),
+        }
+    })
+}
+
+/// lua_isstring's string: a string, or a number in Lua's `%.14g` form.
+fn lua_string(lua: &Lua, v: &Value) -> mlua::Result<Option<Vec<u8>>> {
+    Ok(match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(_) | Value::Number(_) => {
+            lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec())
+        }
+        _ => None,
+    })
+}
+
+/// strcasecmp of a C string (up to a NUL) with `word`.
+fn c_str_eq_ignore_case(s: &[u8], word: &str) -> bool {
+    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+    s.eq_ignore_ascii_case(word.as_bytes())
 }
 
 /// Parses one `redis.register_function` call: the function and its callback.
 fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<(LibraryFunction, Function)> {
     let (name, callback, flags, description) = match args {
-        [Value::Table(t)] => named_registration(t)?,
+        [Value::Table(t)] => named_registration(lua, t)?,
         [_] => return Err(raise("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")),
         [name, callback] => {
-            let name = match name {
-                Value::String(s) => s.clone(),
-                v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v.clone())? {
-                    Some(s) => s,
-                    None => return Err(raise("ERR first argument to redis.register_function must be a string")),
-                },
-                _ => return Err(raise("ERR first argument to redis.register_function must be a string")),
+            let Some(name) = lua_string(lua, name)? else {
+                return Err(raise("ERR first argument to redis.register_function must be a string"));
             };
             let Value::Function(callback) = callback else {
                 return Err(raise("ERR second argument to redis.register_function must be a function"));
             };
-            (name.as_bytes().to_vec(), callback.clone(), ScriptFlags::default(), None)
+            (name, callback.clone(), ScriptFlags::default(), None)
         }
         _ => return Err(raise("ERR wrong number of arguments to redis.register_function")),
     };
     if !valid_name(&name) {
+        // Redis words this check as for library names.
         return Err(raise(&format!(
-            "ERR Function names can only contain {NAME_RULE}"
+            "ERR Library names can only contain {NAME_RULE}"
         )));
     }
     let function = LibraryFunction {
@@ -176,31 +222,51 @@ fn registration(lua: &Lua, args: &[Value]) -> mlua::Result<(LibraryFunction, Fun
 
 type Registration = (Vec<u8>, Function, ScriptFlags, Option<Vec<u8>>);
 
-fn named_registration(t: &Table) -> mlua::Result<Registration> {
+/// luaRegisterFunctionReadNamedArgs: the table's pairs in `next` order, names
+/// matched in any case.
+fn named_registration(lua: &Lua, t: &Table) -> mlua::Result<Registration> {
     let mut name = None;
     let mut callback = None;
     let mut flags = ScriptFlags::default();
     let mut description = None;
-    for pair in t.clone().pairs::<Value, Value>() {
+    for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair?;
-        let key = match &k {
-            Value::String(s) => s.as_bytes().to_vec(),
-            _ => {
-                return Err(raise(
-                    "ERR named argument key given to redis.register_function is not a string",
-                ))
-            }
+        let Some(key) = lua_string(lua, &k)? else {
+            return Err(raise(
+                "ERR named argument key given to redis.register_function is not a string",
+            ));
         };
-        match (key.as_slice(), v) {
-            (b"function_name", Value::String(s)) => name = Some(s.as_bytes().to_vec()),
-            (b"function_name", _) => return Err(raise("ERR function_name argument given to redis.register_function must be a string")),
-            (b"callback", Value::Function(f)) => callback = Some(f),
-            (b"callback", _) => return Err(raise("ERR callback argument given to redis.register_function must be a function")),
-            (b"description", Value::String(s)) => description = Some(s.as_bytes().to_vec()),
-            (b"description", _) => return Err(raise("ERR description argument given to redis.register_function must be a string")),
-            (b"flags", Value::Table(f)) => flags = function_flags(&f)?,
-            (b"flags", _) => return Err(raise("ERR flags argument to redis.register_function must be a table representing function flags")),
-            _ => return Err(raise("ERR unknown argument given to redis.register_function")),
+        let is = |word| c_str_eq_ignore_case(&key, word);
+        if is("function_name") {
+            let Some(s) = lua_string(lua, &v)? else {
+                return Err(raise(
+                    "ERR function_name argument given to redis.register_function must be a string",
+                ));
+            };
+            name = Some(s);
+        } else if is("description") {
+            let Some(s) = lua_string(lua, &v)? else {
+                return Err(raise(
+                    "ERR description argument given to redis.register_function must be a string",
+                ));
+            };
+            description = Some(s);
+        } else if is("callback") {
+            let Value::Function(f) = v else {
+                return Err(raise(
+                    "ERR callback argument given to redis.register_function must be a function",
+                ));
+            };
+            callback = Some(f);
+        } else if is("flags") {
+            let Value::Table(f) = v else {
+                return Err(raise("ERR flags argument to redis.register_function must be a table representing function flags"));
+            };
+            flags = function_flags(lua, &f)?;
+        } else {
+            return Err(raise(
+                "ERR unknown argument given to redis.register_function",
+            ));
         }
     }
     let Some(name) = name else {
@@ -216,22 +282,34 @@ fn named_registration(t: &Table) -> mlua::Result<Registration> {
     Ok((name, callback, flags, description))
 }
 
-fn function_flags(t: &Table) -> mlua::Result<ScriptFlags> {
+/// luaRegisterFunctionReadFlags: `t[1]`, `t[2]`... (metamethods honoured)
+/// until nil, each a flag name in any case.
+fn function_flags(lua: &Lua, t: &Table) -> mlua::Result<ScriptFlags> {
     let mut flags = ScriptFlags {
         shebang: true,
         ..ScriptFlags::default()
     };
-    for i in 1..=t.raw_len() {
-        let Value::String(s) = t.raw_get::<Value>(i)? else {
+    for i in 1.. {
+        let v: Value = t.get(i)?;
+        if v == Value::Nil {
+            break;
+        }
+        let Some(flag) = lua_string(lua, &v)? else {
             return Err(raise("ERR unknown flag given"));
         };
-        match &*s.as_bytes() {
-            b"no-writes" => flags.no_writes = true,
-            b"allow-oom" => flags.allow_oom = true,
-            b"allow-stale" => flags.allow_stale = true,
-            b"no-cluster" => flags.no_cluster = true,
-            b"allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
-            _ => return Err(raise("ERR unknown flag given")),
+        let is = |word| c_str_eq_ignore_case(&flag, word);
+        if is("no-writes") {
+            flags.no_writes = true;
+        } else if is("allow-oom") {
+            flags.allow_oom = true;
+        } else if is("allow-stale") {
+            flags.allow_stale = true;
+        } else if is("no-cluster") {
+            flags.no_cluster = true;
+        } else if is("allow-cross-slot-keys") {
+            flags.allow_cross_slot_keys = true;
+        } else {
+            return Err(raise("ERR unknown flag given"));
         }
     }
     Ok(flags)
@@ -324,7 +402,9 @@ impl Engine {
                 list.push(f);
                 Ok(())
             })?;
-            let (env, loaded): (Table, Function) = self.library_env.call(register)?;
+            self.lua.set_named_registry_value(REGISTER_KEY, register)?;
+            let (env, loaded): (Table, Function) =
+                self.library_env.call(self.register_function.clone())?;
             let chunk = match self
                 .lua
                 .load(body)
@@ -344,6 +424,8 @@ impl Engine {
             loaded.call::<()>(())?;
             Ok(Ok((ok, value)))
         });
+        // The scoped register_function is gone: later calls fail.
+        let _ = self.lua.unset_named_registry_value(REGISTER_KEY);
         match result {
             Ok(Ok((true, _))) => Ok((registered.into_inner(), callbacks)),
             Ok(Ok((false, value))) => {

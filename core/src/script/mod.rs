@@ -105,6 +105,8 @@ pub struct Engine {
     run: Function,
     /// Builds a function library's load-time environment.
     library_env: Function,
+    /// The `redis.register_function` libraries see while they load.
+    register_function: Function,
     /// Runs a library function with its KEYS and ARGV tables.
     run_library_function: Function,
     scripts: BTreeMap<String, Script>,
@@ -249,6 +251,7 @@ impl Engine {
             Function,
         ) = sandbox.call((globals.clone(), api, handler))?;
         reserve_references(&lua)?;
+        let register_function = functions::register_dispatcher(&lua)?;
         let compiled = lua.create_table()?;
         let callbacks = lua.create_table()?;
         Ok(Engine {
@@ -258,6 +261,7 @@ impl Engine {
             redis,
             run,
             library_env,
+            register_function,
             run_library_function,
             scripts: BTreeMap::new(),
             compiled,
