@@ -246,8 +246,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult 
         }
     }
     // A set has no order of its own: sorted output must not depend on the hash
-    // seed when it is stored (replicated), so BY without `*` sorts ALPHA then.
-    if o.dont_sort && kind == Some(Kind::Set) && o.store.is_some() {
+    // seed when it is stored (replicated) or a script reads it, so BY without
+    // `*` sorts ALPHA then.
+    let script = crate::script::runs_for(ctx);
+    if o.dont_sort && kind == Some(Kind::Set) && (o.store.is_some() || script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;
