@@ -418,7 +418,8 @@ fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
 fn object(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     let shared_ok = shares_integers(&ctx.srv.config);
     let now = ctx.now;
-    let Some(entry) = ctx.lookup_peek(key) else {
+    // dictFind, as debug.c: no lazy expiry, no keyspace hit or miss.
+    let Some(entry) = ctx.srv.dbs[ctx.client.db].peek(key) else {
         return Err(NO_SUCH_KEY.into());
     };
     let refcount = refcount(&entry.value, shared_ok);
