@@ -44,6 +44,10 @@ pub const SCRIPT_KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 /// and eviction cannot bring it back (shared.oomerr).
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
+/// A write refused because fewer replicas than `min-replicas-to-write` are in
+/// good standing (shared.noreplicaserr).
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+
 /// Why a command failed: the error line to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdError {

@@ -161,7 +161,7 @@ fn denies_oom(srv: &Server, cmd: &'static CommandSpec, args: &[Bytes]) -> bool {
 /// The flags a script declares for EVAL/EVALSHA(_RO) and FCALL(_RO) (Redis's
 /// evalGetCommandFlags, fcallGetCommandFlags); None for other commands, unknown
 /// scripts and shebang-less scripts (Redis's compatibility mode).
-fn declared_script_flags(
+pub(crate) fn declared_script_flags(
     srv: &Server,
     cmd: &'static CommandSpec,
     args: &[Bytes],

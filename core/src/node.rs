@@ -1161,6 +1161,9 @@ impl Ctx<'_> {
     /// its effects to the execution unit in progress. EXEC runs its queue this way.
     pub fn call(&mut self, cmd: &'static CommandSpec, args: &[Bytes]) -> CmdResult {
         if let Some(e) = crate::evict::script_call_refusal(self, cmd, args) {
+            self.srv
+                .stats
+                .count_command(Some(cmd), CallOutcome::Rejected);
             return Err(e);
         }
         self.srv.stats.total_commands_processed += 1;

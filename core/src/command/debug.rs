@@ -194,6 +194,11 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
             ctx.out().ok();
             Ok(())
         }
+        3 if is(sub, "SET-DISABLE-DENY-SCRIPTS") => {
+            ctx.srv.scripts.disable_deny_script = c_atoi(&args[2]) != 0;
+            ctx.out().ok();
+            Ok(())
+        }
         3 if is(sub, "SET-SKIP-CHECKSUM-VALIDATION") => {
             ctx.srv.skip_checksum_validation = c_atoi(&args[2]) != 0;
             ctx.out().ok();

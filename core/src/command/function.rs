@@ -200,6 +200,9 @@ fn fcall_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// Redis's fcallCommandGeneric order: the function, then numkeys, then the
 /// read-only check.
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CmdResult {
+    if let Some(e) = crate::script::start_refusal(ctx, args) {
+        return Err(e);
+    }
     ctx.prevent_propagation();
     let name = String::from_utf8_lossy(&args[1]).into_owned();
     with_functions(ctx, |engine, ctx| {

@@ -212,6 +212,9 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult {
 /// script's writes propagate as themselves (wrapped in MULTI/EXEC when more than
 /// one), never the EVAL.
 fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool) -> CmdResult {
+    if let Some(e) = crate::script::start_refusal(ctx, args) {
+        return Err(e);
+    }
     let (keys, argv) = keys_and_args(args, crate::error::NOT_INTEGER)?;
     ctx.prevent_propagation();
     with_engine(ctx, |engine, ctx| {

@@ -579,14 +579,18 @@ impl Caller<'_, '_, '_> {
     }
 
     /// Checks and runs one command as Redis's scriptCall does; the reply bytes.
+    /// A command the checks refuse counts as rejected, its error as replied.
     fn execute(&mut self, argv: &[Bytes], resp3: bool) -> Result<Bytes, CmdError> {
-        let cmd = resolve_for_script(argv)?;
-        if cmd.has_flag(crate::command::Flag::Noscript) {
-            return Err(NOT_ALLOWED.into());
-        }
-        if self.mode.read_only && cmd.has_flag(crate::command::Flag::Write) {
-            return Err(WRITE_IN_READ_ONLY.into());
-        }
+        let cmd = match self.check(argv) {
+            Ok(cmd) => cmd,
+            Err((cmd, e)) => {
+                let stats = &mut self.ctx.srv.stats;
+                stats.total_error_replies += 1;
+                stats.count_error(e.message());
+                stats.count_command(cmd, crate::server::CallOutcome::Rejected);
+                return Err(e);
+            }
+        };
         if cmd.has_flag(crate::command::Flag::Write) {
             // From here on SCRIPT KILL answers UNKILLABLE (SCRIPT_WRITE_DIRTY).
             crate::busy::note_write(self.ctx.srv);
@@ -625,13 +629,90 @@ impl Caller<'_, '_, '_> {
     }
 }
 
-/// The table row for a script's command, with Redis's script-specific errors.
-fn resolve_for_script(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
-    match crate::node::resolve(argv) {
-        Ok(cmd) => Ok(cmd),
-        Err((Some(_), _)) => Err(WRONG_ARGS.into()),
-        Err((None, _)) => Err(UNKNOWN_COMMAND.into()),
+impl Caller<'_, '_, '_> {
+    /// scriptCall's checks before the command runs, in Redis's order: known
+    /// command and arity, `noscript`, then scriptVerifyWriteCommandAllow (OOM
+    /// comes in `Ctx::call`).
+    fn check(&self, argv: &[Bytes]) -> Result<&'static CommandSpec, crate::node::Rejected> {
+        use crate::command::Flag;
+        let cmd = match crate::node::resolve(argv) {
+            Ok(cmd) => cmd,
+            Err((Some(cmd), _)) => return Err((Some(cmd), WRONG_ARGS.into())),
+            Err((None, _)) => return Err((None, UNKNOWN_COMMAND.into())),
+        };
+        let refuse = |e: CmdError| Err((Some(cmd), e));
+        if cmd.has_flag(Flag::Noscript)
+            && (!self.ctx.srv.scripts.disable_deny_script || denied_anyway(cmd))
+        {
+            return refuse(NOT_ALLOWED.into());
+        }
+        // For scripts a command that may replicate counts as a write.
+        if self.mode.read_only && (cmd.has_flag(Flag::Write) || cmd.has_flag(Flag::MayReplicate)) {
+            return refuse(WRITE_IN_READ_ONLY.into());
+        }
+        let srv = &*self.ctx.srv;
+        // Once the script wrote, the server's state cannot fail it any more.
+        let wrote = srv.busy.running.as_ref().is_some_and(|run| run.wrote);
+        if cmd.has_flag(Flag::Write) && !wrote {
+            if let Some(e) = disk_error(srv) {
+                return refuse(e);
+            }
+            if !enough_good_replicas(srv) {
+                return refuse(crate::error::NOREPLICAS.into());
+            }
+        }
+        Ok(cmd)
     }
+}
+
+/// writeCommandsDeniedByDiskError's error: writes stop after a failed
+/// background save (with `stop-writes-on-bgsave-error`) or a failed AOF write.
+fn disk_error(srv: &crate::server::Server) -> Option<CmdError> {
+    if crate::persist::writes_denied(srv) {
+        return Some(CmdError::Static(crate::persist::MISCONF));
+    }
+    crate::aof::write_error(srv).map(|message| {
+        CmdError::Owned(format!("MISCONF Errors writing to the AOF file: {message}"))
+    })
+}
+
+/// Redis's checkGoodReplicasStatus on a master: Ember has no replicas, so with
+/// `min-replicas-to-write` and `min-replicas-max-lag` both set there are never
+/// enough.
+pub fn enough_good_replicas(srv: &crate::server::Server) -> bool {
+    srv.config.min_replicas_to_write <= 0 || srv.config.min_replicas_max_lag == 0
+}
+
+/// What processCommand refuses before a script that declared its flags (a
+/// shebang, or any function) and may write starts: after a disk error, or
+/// without enough good replicas (Redis computes the command's flags from the
+/// script's: getCommandFlags).
+pub fn start_refusal(ctx: &Ctx<'_>, args: &[Bytes]) -> Option<CmdError> {
+    let flags = crate::evict::declared_script_flags(ctx.srv, ctx.cmd, args)?;
+    if flags.no_writes {
+        return None;
+    }
+    if let Some(e) = disk_error(ctx.srv) {
+        return Some(e);
+    }
+    (!enough_good_replicas(ctx.srv)).then_some(CmdError::Static(crate::error::NOREPLICAS))
+}
+
+/// Commands a script may not call even after DEBUG SET-DISABLE-DENY-SCRIPTS 1:
+/// those that would run a script inside the script, or turn the caller's
+/// connection into something else (a transaction, a subscriber, a monitor, a
+/// replica, another protocol or user), and SHUTDOWN. Redis lets them through
+/// (it is a debugging aid) and cannot run most of them there either.
+fn denied_anyway(cmd: &CommandSpec) -> bool {
+    matches!(
+        cmd.group,
+        crate::command::Group::Scripting
+            | crate::command::Group::Transactions
+            | crate::command::Group::Pubsub
+    ) || matches!(
+        cmd.name,
+        "monitor" | "hello" | "auth" | "reset" | "quit" | "sync" | "psync" | "shutdown"
+    )
 }
 
 /// The arguments of `redis.call`: strings as they are, numbers as `%.17g`.
@@ -846,6 +927,9 @@ pub struct Scripts {
     /// Lua state for the life of the process, so what a function sets stays
     /// through FUNCTION FLUSH and RESTORE, which replace Ember's engine.
     pub functions_cjson: libs::cjson::Shared,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands
+    /// (but see [`denied_anyway`]). Not reset by SCRIPT FLUSH, as in Redis.
+    pub disable_deny_script: bool,
 }
 
 impl Scripts {
