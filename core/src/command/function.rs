@@ -24,6 +24,7 @@ const FCALL_FLAGS: &[Flag] = &[
     Flag::Noscript,
     Flag::Stale,
     Flag::SkipMonitor,
+    Flag::MayReplicate,
     Flag::NoMandatoryKeys,
     Flag::MovableKeys,
 ];

@@ -44,7 +44,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "pfcount",
         arity: -2,
-        flags: &[Flag::Readonly],
+        flags: &[Flag::Readonly, Flag::MayReplicate],
         last_key: -1,
         key_specs: &[KeySpec::range(&["RW", "ACCESS"], 1, -1)],
         summary: "Returns the approximated cardinality of the union of HyperLogLogs.",

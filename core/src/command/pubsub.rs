@@ -11,7 +11,13 @@ use crate::node::Ctx;
 use crate::pubsub::{self, write_confirmation, Kind};
 
 const SUBSCRIBE_FLAGS: &[Flag] = &[Flag::Pubsub, Flag::Noscript, Flag::Loading, Flag::Stale];
-const PUBLISH_FLAGS: &[Flag] = &[Flag::Pubsub, Flag::Loading, Flag::Stale, Flag::Fast];
+const PUBLISH_FLAGS: &[Flag] = &[
+    Flag::Pubsub,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::MayReplicate,
+];
 const INFO_FLAGS: &[Flag] = &[Flag::Pubsub, Flag::Loading, Flag::Stale];
 
 /// Shard channels are reported as key specs that are not keys (cluster routing).

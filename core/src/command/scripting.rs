@@ -20,6 +20,7 @@ const EVAL_FLAGS: &[Flag] = &[
     Flag::Noscript,
     Flag::Stale,
     Flag::SkipMonitor,
+    Flag::MayReplicate,
     Flag::NoMandatoryKeys,
     Flag::MovableKeys,
 ];
