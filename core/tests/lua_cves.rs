@@ -370,6 +370,62 @@ fn cve_2022_24834_json_and_msgpack_encode_large_escaped_strings() {
     assert_serving(&mut node);
 }
 
+/// CVE-2022-24834 (depth): with cjson's depth limits raised to INT_MAX, Redis's
+/// C code stops where `lua_checkstack` finds no room in the 8000 slots a C
+/// function may hold. Ember's encoder and decoder keep the nesting on an
+/// explicit stack, so this runs on a test thread's 2 MiB stack too, and stop
+/// at the same depths with the same errors.
+#[test]
+fn cve_2022_24834_cjson_nesting_stops_where_the_lua_stack_does() {
+    let mut node = node();
+    let raised = "cjson.encode_max_depth(2147483647) cjson.decode_max_depth(2147483647) ";
+    let restore = " cjson.encode_max_depth(1000) cjson.decode_max_depth(1000) return e";
+    let cases = [
+        (
+            "local ok, e = pcall(cjson.decode, string.rep('[', 100000))",
+            "Found too many nested data structures (7999) at character 7999",
+        ),
+        (
+            "local ok, e = pcall(cjson.decode, string.rep('{\"a\":', 100000))",
+            "Found too many nested data structures (4000) at character 19996",
+        ),
+        (
+            "local t = {} for i = 1, 100000 do t = {t} end local ok, e = pcall(cjson.encode, t)",
+            "Cannot serialise, excessive nesting (7998)",
+        ),
+        (
+            "local t = {} for i = 1, 100000 do t = {a = t} end local ok, e = pcall(cjson.encode, t)",
+            "Cannot serialise, excessive nesting (4000)",
+        ),
+    ];
+    for (script, error) in cases {
+        assert_eq!(
+            eval(&mut node, &format!("{raised}{script}{restore}")),
+            bulk(error.as_bytes()),
+            "{script}"
+        );
+    }
+    assert_eq!(
+        eval(
+            &mut node,
+            &format!(
+                "{raised}local t = 1 for i = 1, 7997 do t = {{t}} end \
+                 local e = #cjson.encode(cjson.decode(cjson.encode(t))){restore}"
+            )
+        ),
+        Reply::Int(2 * 7997 + 1)
+    );
+    // The defaults are back: 1001 levels fail again.
+    assert_eq!(
+        eval_error(
+            &mut node,
+            "return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))"
+        ),
+        "ERR user_script:1: Found too many nested data structures (1001) at character 1001"
+    );
+    assert_serving(&mut node);
+}
+
 /// CVE-2020-14147 (and CVE-2018-11219): struct's size and alignment counts
 /// overflowed int and then its buffers. Counts past INT_MAX are refused.
 #[test]

@@ -1204,3 +1204,127 @@ pub fn module(lua: &Lua, config: Shared, next: Function) -> mlua::Result<Module>
         entries: entries_helper(lua, next)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{format_g, strtod};
+
+    #[test]
+    fn format_g_prints_as_glibc_printf_at_every_precision() {
+        let values = [
+            0.5,
+            1.5,
+            2.5,
+            0.125,
+            1e-5,
+            123_456_789.0,
+            1e15,
+            0.1,
+            100.0,
+            9.5,
+            99.5,
+            1e-300,
+            5e-324,
+            f64::MAX,
+            -0.0,
+            1.0 / 3.0,
+            -2.5e-7,
+            123_456.5,
+        ];
+        let expected: [(usize, [&str; 18]); 3] = [
+            (
+                1,
+                [
+                    "0.5", "2", "2", "0.1", "1e-05", "1e+08", "1e+15", "0.1", "1e+02", "1e+01",
+                    "1e+02", "1e-300", "5e-324", "2e+308", "-0", "0.3", "-2e-07", "1e+05",
+                ],
+            ),
+            (
+                3,
+                [
+                    "0.5",
+                    "1.5",
+                    "2.5",
+                    "0.125",
+                    "1e-05",
+                    "1.23e+08",
+                    "1e+15",
+                    "0.1",
+                    "100",
+                    "9.5",
+                    "99.5",
+                    "1e-300",
+                    "4.94e-324",
+                    "1.8e+308",
+                    "-0",
+                    "0.333",
+                    "-2.5e-07",
+                    "1.23e+05",
+                ],
+            ),
+            (
+                14,
+                [
+                    "0.5",
+                    "1.5",
+                    "2.5",
+                    "0.125",
+                    "1e-05",
+                    "123456789",
+                    "1e+15",
+                    "0.1",
+                    "100",
+                    "9.5",
+                    "99.5",
+                    "1e-300",
+                    "4.9406564584125e-324",
+                    "1.7976931348623e+308",
+                    "-0",
+                    "0.33333333333333",
+                    "-2.5e-07",
+                    "123456.5",
+                ],
+            ),
+        ];
+        for (precision, texts) in expected {
+            for (v, text) in values.iter().zip(texts) {
+                assert_eq!(
+                    format_g(*v, precision),
+                    text.as_bytes(),
+                    "%.{precision}g of {v}"
+                );
+            }
+        }
+        assert_eq!(format_g(f64::INFINITY, 14), b"inf");
+        assert_eq!(format_g(f64::NEG_INFINITY, 14), b"-inf");
+    }
+
+    #[test]
+    fn strtod_reads_the_prefix_glibc_reads() {
+        type Case<'a> = (&'a [u8], Option<(f64, usize)>);
+        let cases: [Case; 14] = [
+            (b"12abc", Some((12.0, 2))),
+            (b"-1.5e3,", Some((-1500.0, 6))),
+            (b"1e", Some((1.0, 1))),
+            (b"1e+", Some((1.0, 1))),
+            (b"1.", Some((1.0, 2))),
+            (b"-.5", Some((-0.5, 3))),
+            (b"0x10", Some((16.0, 4))),
+            (b"0x1p4]", Some((16.0, 5))),
+            (b"0x.8", Some((0.5, 4))),
+            (b"0xg", Some((0.0, 1))),
+            (b"infinity", Some((f64::INFINITY, 8))),
+            (b"-Infinit", Some((f64::NEG_INFINITY, 4))),
+            (b"1e400", Some((f64::INFINITY, 5))),
+            (b"- 1", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(strtod(text), expected, "{}", String::from_utf8_lossy(text));
+        }
+        let (nan, len) = strtod(b"nan(0x7)").unwrap_or((0.0, 0));
+        assert_eq!((nan.to_bits(), len), (f64::NAN.to_bits() | 7, 8));
+        let (nan, len) = strtod(b"-nan(").unwrap_or((0.0, 0));
+        assert_eq!((nan.is_nan() && nan.is_sign_negative(), len), (true, 4));
+        assert_eq!(strtod(b"0x1p-99999"), Some((0.0, 10)));
+    }
+}
