@@ -40,6 +40,8 @@ const SANDBOX: &str = include_str!("sandbox.lua");
 pub const LUA_MEMORY_BYTES_MAX: usize = 1 << 30;
 
 pub const INVALID_SHEBANG: &str = "ERR Invalid script shebang";
+/// A shebang line sdssplitargs cannot split (unbalanced quotes).
+pub const INVALID_ENGINE: &str = "ERR Invalid engine in script shebang";
 pub const NO_SCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 pub const UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
 pub const WRONG_ARGS: &str = "ERR Wrong number of args calling Redis command from script";
@@ -863,26 +865,23 @@ fn compile_error(e: mlua::Error) -> CmdError {
 
 /// Splits a `#!lua flags=a,b` first line off the body (Redis's
 /// evalExtractShebangFlags). The line's bytes are replaced by nothing but its
-/// newline stays, so line numbers in errors still match the body.
-/// The words of a shebang line, split where C's isspace is true, as Redis's
-/// sdssplitargs splits it (so a `\r` before the newline is no part of the last
-/// word). Redis also reads quoted words there; Ember does not.
-pub(crate) fn shebang_words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
-    line.split(|b| b" \t\n\x0b\x0c\r".contains(b))
-        .filter(|w| !w.is_empty())
-}
-
+/// newline stays, so line numbers in errors still match the body. The line is
+/// split as sdssplitargs splits it (quoted words, a `\r` before the newline no
+/// part of the last word) and the body is a C string (a NUL ends it); `flags=`
+/// is split at every comma, so an empty flag is an unexpected one.
 pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, &[u8]), CmdError> {
     if !body.starts_with(b"#!") {
         return Ok((ScriptFlags::default(), body));
     }
-    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+    let text = &body[..body.iter().position(|&b| b == 0).unwrap_or(body.len())];
+    let Some(end) = text.iter().position(|&b| b == b'\n') else {
         return Err(INVALID_SHEBANG.into());
     };
-    let line = &body[..end];
-    let mut parts = shebang_words(line);
-    let engine = parts.next().unwrap_or(b"");
-    if engine != b"#!lua" {
+    let parts = crate::resp::decode::split_inline_args(&text[..end]).unwrap_or_default();
+    let Some((engine, options)) = parts.split_first() else {
+        return Err(INVALID_ENGINE.into());
+    };
+    if engine.as_slice() != b"#!lua" {
         let mut msg = b"ERR Unexpected engine in script shebang: ".to_vec();
         msg.extend_from_slice(engine);
         return Err(CmdError::Bytes(msg));
@@ -891,13 +890,16 @@ pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, &[u8]), CmdError> {
         shebang: true,
         ..ScriptFlags::default()
     };
-    for part in parts {
+    for part in options {
         let Some(list) = part.strip_prefix(b"flags=") else {
             let mut msg = b"ERR Unknown lua shebang option: ".to_vec();
             msg.extend_from_slice(part);
             return Err(CmdError::Bytes(msg));
         };
-        for flag in list.split(|&b| b == b',').filter(|f| !f.is_empty()) {
+        if list.is_empty() {
+            continue;
+        }
+        for flag in list.split(|&b| b == b',') {
             match flag {
                 b"no-writes" => flags.no_writes = true,
                 b"allow-oom" => flags.allow_oom = true,
