@@ -319,6 +319,73 @@ fn debug_reload_saves_and_loads_the_same_data_back() {
     assert_eq!(dump_keys(&disk), 3);
 }
 
+fn debug_node() -> TestNode {
+    node_with(Config {
+        enable_debug_command: crate::config::ProtectedAction::Yes,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn debug_reload_during_a_foreground_save_replaces_its_dump() {
+    let (mut t, mut disk) = (debug_node(), Disk::default());
+    t.cmd(1, &["SET", "a", "1"]);
+    // FLUSHALL saves the empty dataset; its dump is still on its way to disk.
+    assert_eq!(t.cmd(1, &["FLUSHALL"]), "+OK\r\n");
+    t.cmd(1, &["SET", "b", "1"]);
+    assert_eq!(t.cmd(2, &["DEBUG", "RELOAD"]), "");
+    assert_eq!(settle(&mut t, &mut disk)[&2], "+OK\r\n");
+    assert_eq!(dump_keys(&disk), 1);
+    assert_eq!(t.cmd(1, &["DBSIZE"]), ":1\r\n");
+}
+
+#[test]
+fn debug_reload_nosave_loads_the_file_and_noflush_merge_keeps_what_is_there() {
+    let (mut t, mut disk) = (debug_node(), Disk::default());
+    t.cmd(1, &["SET", "a", "1"]);
+    t.cmd(1, &["SAVE"]);
+    settle(&mut t, &mut disk);
+    t.cmd(1, &["SET", "b", "2"]);
+    t.cmd(1, &["SET", "a", "changed"]);
+    assert_eq!(
+        t.cmd(1, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        ""
+    );
+    assert_eq!(settle(&mut t, &mut disk)[&1], "+OK\r\n");
+    assert_eq!(
+        t.cmd(1, &["MGET", "a", "b"]),
+        "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(t.cmd(1, &["DEBUG", "RELOAD", "nosave"]), "");
+    assert_eq!(settle(&mut t, &mut disk)[&1], "+OK\r\n");
+    assert_eq!(t.cmd(1, &["DBSIZE"]), ":1\r\n");
+    assert_eq!(
+        t.cmd(1, &["DEBUG", "RELOAD", "merge", "x"]),
+        "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+    );
+    // A missing file empties the dataset (unless NOFLUSH) and fails the load.
+    disk.files.clear();
+    t.cmd(1, &["DEBUG", "RELOAD", "NOSAVE"]);
+    assert_eq!(
+        settle(&mut t, &mut disk)[&1],
+        "-ERR Error trying to load the RDB dump\r\n"
+    );
+    assert_eq!(t.cmd(1, &["DBSIZE"]), ":0\r\n");
+}
+
+#[test]
+fn debug_reload_noflush_stops_on_a_key_already_there() {
+    let (mut t, mut disk) = (debug_node(), Disk::default());
+    t.cmd(1, &["SET", "a", "1"]);
+    assert_eq!(t.cmd(1, &["DEBUG", "RELOAD", "NOFLUSH"]), "");
+    let sent = settle(&mut t, &mut disk);
+    assert!(!sent.contains_key(&1), "no reply before the stop: {sent:?}");
+    assert!(t
+        .effects
+        .iter()
+        .any(|o| matches!(o, Output::Stop { code: 1 })));
+}
+
 #[test]
 fn bgsave_inside_exec_is_scheduled_for_cron() {
     let (mut t, mut disk) = (node(), Disk::default());
