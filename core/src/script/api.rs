@@ -301,9 +301,34 @@ fn is_proxy(real_of: &Table, t: &Table) -> mlua::Result<bool> {
     ))
 }
 
-/// next, pairs, ipairs, rawget, rawset and setmetatable as Lua's, except that
-/// they read through the sandbox's proxies and refuse to write to them.
-/// `real_of` maps proxies to their tables; the `raw_*` are Lua's originals.
+/// luaL_checkany: argument `n` must be given (nil counts).
+fn check_any(lua: &Lua, args: &[Value], n: usize) -> mlua::Result<()> {
+    if args.len() < n {
+        return Err(argerror(lua, n, "value expected"));
+    }
+    Ok(())
+}
+
+/// An error a stock Lua function raised when Rust called it, as the script
+/// would see it had it called the function itself: without the traceback
+/// mlua appends.
+fn without_traceback(e: mlua::Error) -> mlua::Error {
+    match e {
+        mlua::Error::RuntimeError(s) => match s.find("\nstack traceback:") {
+            Some(at) => mlua::Error::RuntimeError(s[..at].to_string()),
+            None => mlua::Error::RuntimeError(s),
+        },
+        other => other,
+    }
+}
+
+/// next, pairs, ipairs, rawget, rawset and setmetatable as Lua's (lbaselib.c:
+/// the same checks in the same order, the same errors), except that they read
+/// through the sandbox's proxies and refuse to write to them. `real_of` maps
+/// proxies to their tables; the `raw_*` are Lua's originals. `pairs` of a
+/// table that is no proxy hands out Lua's own `next`, so iterating passes keys
+/// and values straight from Lua to Lua: through Rust, mlua would read -0 and
+/// numbers within EPSILON of an integer as that integer.
 pub fn base_functions(
     lua: &Lua,
     (real_of, raw_next, raw_ipairs, raw_setmetatable, readonly): (
@@ -316,17 +341,26 @@ pub fn base_functions(
 ) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let r = real_of.clone();
+    let stock_next = raw_next.clone();
     let next = lua.create_function(move |lua, args: Variadic<Value>| {
         let table = check_table(lua, &args, 1)?;
         let key = args.get(1).cloned().unwrap_or(Value::Nil);
-        raw_next.call::<mlua::MultiValue>((unwrap_proxy(&r, &table)?, key))
+        raw_next
+            .call::<mlua::MultiValue>((unwrap_proxy(&r, &table)?, key))
+            .map_err(without_traceback)
     })?;
     t.raw_set("next", next.clone())?;
+    let r = real_of.clone();
     t.raw_set(
         "pairs",
         lua.create_function(move |lua, args: Variadic<Value>| {
             let table = check_table(lua, &args, 1)?;
-            Ok((next.clone(), table, Value::Nil))
+            let iterator = if is_proxy(&r, &table)? {
+                next.clone()
+            } else {
+                stock_next.clone()
+            };
+            Ok((iterator, table, Value::Nil))
         })?,
     )?;
     let r = real_of.clone();
@@ -342,8 +376,8 @@ pub fn base_functions(
         "rawget",
         lua.create_function(move |lua, args: Variadic<Value>| {
             let table = check_table(lua, &args, 1)?;
-            let key = args.get(1).cloned().unwrap_or(Value::Nil);
-            unwrap_proxy(&r, &table)?.raw_get::<Value>(key)
+            check_any(lua, &args, 2)?;
+            unwrap_proxy(&r, &table)?.raw_get::<Value>(args[1].clone())
         })?,
     )?;
     let r = real_of.clone();
@@ -352,15 +386,20 @@ pub fn base_functions(
         "rawset",
         lua.create_function(move |lua, args: Variadic<Value>| {
             let table = check_table(lua, &args, 1)?;
+            check_any(lua, &args, 2)?;
+            check_any(lua, &args, 3)?;
             if is_proxy(&r, &table)? {
                 return Err(mlua::Error::RuntimeError(denied.clone()));
             }
-            let key = args.get(1).cloned().unwrap_or(Value::Nil);
-            if key.is_nil() {
-                return Err(lua_error(lua, "table index is nil"));
+            // luaH_set's errors, raised from a C function: no position.
+            match &args[1] {
+                Value::Nil => return Err(mlua::Error::RuntimeError("table index is nil".into())),
+                Value::Number(n) if n.is_nan() => {
+                    return Err(mlua::Error::RuntimeError("table index is NaN".into()))
+                }
+                _ => {}
             }
-            let value = args.get(2).cloned().unwrap_or(Value::Nil);
-            table.raw_set(key, value)?;
+            table.raw_set(args[1].clone(), args[2].clone())?;
             Ok(table)
         })?,
     )?;
@@ -369,11 +408,24 @@ pub fn base_functions(
         "setmetatable",
         lua.create_function(move |lua, args: Variadic<Value>| {
             let table = check_table(lua, &args, 1)?;
+            let meta = match args.get(1) {
+                Some(v @ (Value::Nil | Value::Table(_))) => v.clone(),
+                _ => return Err(argerror(lua, 2, "nil or table expected")),
+            };
+            let protected = table
+                .metatable()
+                .map(|m| m.raw_get::<Value>("__metatable"))
+                .transpose()?
+                .is_some_and(|v| !v.is_nil());
+            if protected {
+                return Err(lua_error(lua, "cannot change a protected metatable"));
+            }
             if is_proxy(&r, &table)? {
                 return Err(mlua::Error::RuntimeError(readonly.clone()));
             }
-            let meta = args.get(1).cloned().unwrap_or(Value::Nil);
-            raw_setmetatable.call::<Value>((table, meta))
+            raw_setmetatable
+                .call::<Value>((table, meta))
+                .map_err(without_traceback)
         })?,
     )?;
     Ok(t)
